@@ -1,0 +1,298 @@
+//! Who is calling: EdDSA-signed JWTs issued by membership and verified by every process,
+//! argon2 password hashes, and the unit-tree scope checks every RPC makes.
+//!
+//! Scope is a materialised path: a unit's path lists the ids from the root to itself
+//! (`/root/…/self/`), so "unit U is in the subtree of S" is "U's path contains `/S/`".
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The whole tree.
+    Admin,
+    /// The subtree of the officer's unit.
+    Officer,
+    /// The member's own data.
+    Member,
+}
+
+/// The claims inside every access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Account id.
+    pub sub: String,
+    /// Role.
+    pub role: Role,
+    /// Scope unit (officer) or branch (member); absent for admins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Member id of a member account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mid: Option<String>,
+    /// Display name, for audit logs.
+    pub name: String,
+    /// Issuer.
+    pub iss: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: u64,
+    /// Expiry (seconds since the epoch).
+    pub exp: u64,
+}
+
+/// The authenticated caller of an RPC.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Account id.
+    pub account_id: String,
+    /// Role.
+    pub role: Role,
+    /// Scope unit (officer) or branch (member).
+    pub unit_id: Option<String>,
+    /// Member id of a member account.
+    pub member_id: Option<String>,
+    /// Display name.
+    pub name: String,
+}
+
+impl Caller {
+    /// True when the caller administers the unit at `unit_path` (admin, or officer above it).
+    pub fn manages(&self, unit_path: &str) -> bool {
+        match (self.role, &self.unit_id) {
+            (Role::Admin, _) => true,
+            (Role::Officer, Some(scope)) => path_contains(unit_path, scope),
+            _ => false,
+        }
+    }
+
+    /// Fails unless the caller administers the unit at `unit_path`.
+    pub fn require_manages(&self, unit_path: &str, what: &str) -> AppResult<()> {
+        if self.manages(unit_path) {
+            Ok(())
+        } else {
+            Err(AppError::PermissionDenied(format!(
+                "{what} is outside the unit subtree you are appointed to"
+            )))
+        }
+    }
+
+    /// Fails unless the caller is an officer or admin.
+    pub fn require_officer(&self) -> AppResult<()> {
+        match self.role {
+            Role::Admin | Role::Officer => Ok(()),
+            Role::Member => Err(AppError::PermissionDenied("only officers may do this".into())),
+        }
+    }
+
+    /// The caller's member id; fails for officer and admin accounts.
+    pub fn require_member(&self) -> AppResult<&str> {
+        self.member_id
+            .as_deref()
+            .ok_or_else(|| AppError::PermissionDenied("only members may do this".into()))
+    }
+
+    /// True when the caller is the member `member_id`.
+    pub fn is_member(&self, member_id: &str) -> bool {
+        self.member_id.as_deref() == Some(member_id)
+    }
+}
+
+/// True when the materialised `path` passes through `unit_id`.
+pub fn path_contains(path: &str, unit_id: &str) -> bool {
+    path.split('/').any(|segment| segment == unit_id)
+}
+
+/// Verifies access tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: Arc<DecodingKey>,
+    validation: Arc<Validation>,
+}
+
+impl TokenVerifier {
+    /// A verifier for tokens signed by the private half of `public_key_pem`.
+    pub fn from_pem(public_key_pem: &str, issuer: &str) -> anyhow::Result<Self> {
+        let key = DecodingKey::from_ed_pem(public_key_pem.as_bytes())
+            .context("auth.verifying_key_pem is not an Ed25519 public key in PEM")?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.leeway = 30;
+        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+    }
+
+    /// The claims of a valid token.
+    pub fn verify(&self, token: &str) -> AppResult<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                AppError::Unauthenticated(format!("access token rejected ({e}); log in again"))
+            })
+    }
+
+    /// The caller of a gRPC request, from its `authorization: Bearer …` metadata.
+    pub fn caller<T>(&self, request: &tonic::Request<T>) -> AppResult<Caller> {
+        let token = bearer_token(request.metadata())?;
+        let claims = self.verify(token)?;
+        tracing::Span::current().record("caller", claims.sub.as_str());
+        Ok(Caller {
+            account_id: claims.sub,
+            role: claims.role,
+            unit_id: claims.unit,
+            member_id: claims.mid,
+            name: claims.name,
+        })
+    }
+}
+
+/// The bearer token in `authorization` metadata.
+pub fn bearer_token(metadata: &tonic::metadata::MetadataMap) -> AppResult<&str> {
+    let value = metadata.get("authorization").ok_or_else(|| {
+        AppError::Unauthenticated("missing `authorization: Bearer <token>`; call Login first".into())
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated("authorization must be `Bearer <token>`".into()))
+}
+
+/// Signs access tokens (membership only).
+#[derive(Clone)]
+pub struct TokenIssuer {
+    key: Arc<EncodingKey>,
+    issuer: String,
+    ttl_secs: u64,
+}
+
+impl TokenIssuer {
+    /// An issuer signing with the PKCS#8 PEM Ed25519 private key.
+    pub fn from_pem(private_key_pem: &str, issuer: &str, ttl_secs: u64) -> anyhow::Result<Self> {
+        let key = EncodingKey::from_ed_pem(private_key_pem.as_bytes())
+            .context("auth.signing_key_pem is not an Ed25519 private key in PKCS#8 PEM")?;
+        Ok(Self { key: Arc::new(key), issuer: issuer.to_string(), ttl_secs })
+    }
+
+    /// A signed token and its expiry (seconds since the epoch).
+    pub fn issue(
+        &self,
+        account_id: &str,
+        role: Role,
+        unit: Option<String>,
+        member_id: Option<String>,
+        name: &str,
+    ) -> AppResult<(String, u64)> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: account_id.to_string(),
+            role,
+            unit,
+            mid: member_id,
+            name: name.to_string(),
+            iss: self.issuer.clone(),
+            iat: now,
+            exp: now + self.ttl_secs,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
+            .context("sign token")?;
+        Ok((token, claims.exp))
+    }
+}
+
+/// A new Ed25519 key pair as (PKCS#8 private PEM, SPKI public PEM).
+pub fn generate_keypair() -> anyhow::Result<(String, String)> {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
+    let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let private = signing.to_pkcs8_pem(LineEnding::LF).context("encode private key")?;
+    let public =
+        signing.verifying_key().to_public_key_pem(LineEnding::LF).context("encode public key")?;
+    Ok((private.to_string(), public))
+}
+
+/// Minimum password length for every account.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Checks a new password's strength.
+pub fn check_new_password(field: &'static str, password: &str) -> AppResult<()> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if chars > 256 {
+        return Err(AppError::invalid(field, "must be at most 256 characters"));
+    }
+    Ok(())
+}
+
+/// An argon2id PHC hash of `password`.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hash password: {e}")))
+}
+
+/// True when `password` matches the PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (TokenIssuer, TokenVerifier) {
+        let (private, public) = generate_keypair().unwrap();
+        (
+            TokenIssuer::from_pem(&private, "doan", 60).unwrap(),
+            TokenVerifier::from_pem(&public, "doan").unwrap(),
+        )
+    }
+
+    #[test]
+    fn tokens_round_trip_and_foreign_keys_are_rejected() {
+        let (issuer, verifier) = pair();
+        let (token, _) =
+            issuer.issue("acc-1", Role::Officer, Some("u1".into()), None, "Nguyễn Văn A").unwrap();
+        let claims = verifier.verify(&token).unwrap();
+        assert_eq!(claims.role, Role::Officer);
+        assert_eq!(claims.unit.as_deref(), Some("u1"));
+        let (_, other) = pair();
+        assert!(matches!(other.verify(&token), Err(AppError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn scope_is_the_subtree() {
+        let officer = Caller {
+            account_id: "a".into(),
+            role: Role::Officer,
+            unit_id: Some("prov".into()),
+            member_id: None,
+            name: "x".into(),
+        };
+        assert!(officer.manages("/root/prov/dist/branch/"));
+        assert!(officer.manages("/root/prov/"));
+        assert!(!officer.manages("/root/other/"));
+        assert!(!officer.manages("/root/province2/"), "prefix of an id is not the id");
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong", &hash));
+        assert!(check_new_password("password", "short").is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! RabbitMQ through lapin.
+//!
+//! Topology, per consuming service `S` with prefix `P`:
+//! - exchange `doan.events` (topic, durable): every event, routing key = event type;
+//! - queue `P.S` (durable) bound to each event type `S` handles;
+//! - queue `P.S.retry` (durable, no consumer): a failed message waits here for its per-message
+//!   expiration, then dead-letters back to `P.S`; the delay doubles with each attempt;
+//! - queue `P.S.dlq` (durable): messages given up on, with the reason in `x-doan-error`.
+//!
+//! Publishing waits for the broker's confirm. Consumers acknowledge only after the handler's
+//! transaction committed (or after the message was safely moved to retry or DLQ). Broken
+//! connections are reopened with backoff, for publishers and consumers alike.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use doan_proto::events::EventEnvelope;
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use secrecy::ExposeSecret;
+use tokio::sync::Mutex;
+
+use super::{Consumer, EventBus, Outcome, RetryPolicy, deliver};
+use crate::Shutdown;
+use crate::config::BrokerSettings;
+
+const ATTEMPT_HEADER: &str = "x-doan-attempt";
+const ERROR_HEADER: &str = "x-doan-error";
+
+/// The three queue names of one consuming service.
+#[derive(Debug, Clone)]
+pub struct QueueNames {
+    /// Where the service consumes from.
+    pub main: String,
+    /// Where failed messages wait before another attempt.
+    pub retry: String,
+    /// Where messages given up on are kept for operators.
+    pub dead: String,
+}
+
+impl QueueNames {
+    /// The queues of service `service` under `prefix`.
+    pub fn new(prefix: &str, service: &str) -> Self {
+        let main = format!("{prefix}.{service}");
+        Self { retry: format!("{main}.retry"), dead: format!("{main}.dlq"), main }
+    }
+}
+
+/// RabbitMQ event bus.
+pub struct RabbitBus {
+    settings: BrokerSettings,
+    /// The publishing channel (confirm mode); reopened after a failure.
+    publisher: Mutex<Option<(Connection, Channel)>>,
+    policy: RetryPolicy,
+}
+
+impl RabbitBus {
+    /// A bus for `settings`; connects lazily and reconnects as needed.
+    pub fn new(settings: BrokerSettings) -> Self {
+        let policy = RetryPolicy {
+            max_attempts: settings.max_attempts.max(1),
+            base_delay: Duration::from_millis(settings.retry_base_ms),
+        };
+        Self { settings, publisher: Mutex::new(None), policy }
+    }
+
+    /// Opens a connection and a confirm-mode channel, declaring the exchange.
+    pub async fn open_channel(&self, name: &str) -> anyhow::Result<(Connection, Channel)> {
+        let url = self.settings.url.expose_secret();
+        let conn = Connection::connect(url, ConnectionProperties::default().with_connection_name(name.into()))
+            .await
+            .with_context(|| format!("connect to RabbitMQ at {}", crate::db::redact(url)))?;
+        let channel = conn.create_channel().await.context("open AMQP channel")?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.context("enable publisher confirms")?;
+        channel
+            .exchange_declare(
+                self.settings.exchange.as_str().into(),
+                ExchangeKind::Topic,
+                ExchangeDeclareOptions { durable: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .context("declare exchange")?;
+        Ok((conn, channel))
+    }
+
+    async fn declare_queues(&self, channel: &Channel, consumer: &Consumer) -> anyhow::Result<QueueNames> {
+        let names = QueueNames::new(&self.settings.queue_prefix, consumer.name);
+        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        let mut main_args = FieldTable::default();
+        main_args.insert("x-queue-type".into(), long_string(&self.settings.queue_type));
+        channel.queue_declare(names.main.as_str().into(), durable, main_args.clone()).await.context("declare queue")?;
+        let mut retry_args = main_args.clone();
+        retry_args.insert("x-dead-letter-exchange".into(), long_string(""));
+        retry_args.insert("x-dead-letter-routing-key".into(), long_string(&names.main));
+        channel.queue_declare(names.retry.as_str().into(), durable, retry_args).await.context("declare retry queue")?;
+        channel.queue_declare(names.dead.as_str().into(), durable, main_args).await.context("declare dead-letter queue")?;
+        for event_type in &consumer.event_types {
+            channel
+                .queue_bind(
+                    names.main.as_str().into(),
+                    self.settings.exchange.as_str().into(),
+                    (*event_type).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .context("bind queue")?;
+        }
+        Ok(names)
+    }
+
+    async fn consume(&self, consumer: &Consumer, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let (_conn, channel) = self.open_channel(&format!("doan-{}-consumer", consumer.name)).await?;
+        let names = self.declare_queues(&channel, consumer).await?;
+        channel.basic_qos(self.settings.prefetch, BasicQosOptions::default()).await?;
+        let mut deliveries = channel
+            .basic_consume(
+                names.main.as_str().into(),
+                format!("doan-{}", consumer.name).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .context("start consuming")?;
+        tracing::info!(queue = %names.main, "consuming");
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                d = deliveries.next() => match d {
+                    Some(d) => d.context("receive delivery")?,
+                    None => anyhow::bail!("consumer stream ended (connection lost)"),
+                },
+            };
+            let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
+            let (outcome, _) = deliver(consumer, &delivery.data, attempt, self.policy).await;
+            match outcome {
+                Outcome::Done => {}
+                Outcome::RetryAfter(delay, reason) => {
+                    let props = with_headers(&delivery.properties, attempt + 1, &reason)
+                        .with_expiration(delay.as_millis().to_string().into());
+                    publish_confirmed(&channel, "", &names.retry, &delivery.data, props).await?;
+                }
+                Outcome::DeadLetter(reason) => {
+                    let props = with_headers(&delivery.properties, attempt, &reason);
+                    publish_confirmed(&channel, "", &names.dead, &delivery.data, props).await?;
+                }
+            }
+            delivery.ack(BasicAckOptions::default()).await.context("acknowledge")?;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl EventBus for RabbitBus {
+    async fn publish(&self, envelope: &EventEnvelope, encoded: &[u8]) -> anyhow::Result<()> {
+        let channel = {
+            let mut guard = self.publisher.lock().await;
+            match guard.as_ref() {
+                Some((conn, channel)) if conn.status().connected() && channel.status().connected() => channel.clone(),
+                _ => {
+                    let opened = self.open_channel("doan-publisher").await?;
+                    let channel = opened.1.clone();
+                    *guard = Some(opened);
+                    channel
+                }
+            }
+        };
+        let mut headers = FieldTable::default();
+        for (k, v) in &envelope.trace_context {
+            headers.insert(k.as_str().into(), long_string(v));
+        }
+        let props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/x-protobuf".into())
+            .with_message_id(envelope.event_id.as_str().into())
+            .with_type(envelope.event_type.as_str().into())
+            .with_headers(headers);
+        let result = publish_confirmed(&channel, &self.settings.exchange, &envelope.event_type, encoded, props).await;
+        if result.is_err() {
+            *self.publisher.lock().await = None;
+        }
+        result
+    }
+
+    async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
+        // Declare now, so events published after subscribe returns reach the queue.
+        let (conn, channel) = self.open_channel(&format!("doan-{}-setup", consumer.name)).await?;
+        self.declare_queues(&channel, &consumer).await?;
+        let _ = conn.close(200, "setup done".into()).await;
+        let bus = RabbitBus::new(self.settings.clone());
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(200);
+            while !shutdown.is_cancelled() {
+                match bus.consume(&consumer, &shutdown).await {
+                    Ok(()) => return,
+                    Err(err) => tracing::warn!(consumer = consumer.name, error = format!("{err:#}"),
+                        retry_in_ms = backoff.as_millis() as u64, "consumer lost the broker; reconnecting"),
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        });
+        Ok(())
+    }
+}
+
+async fn publish_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    body: &[u8],
+    props: BasicProperties,
+) -> anyhow::Result<()> {
+    let confirm = channel
+        .basic_publish(exchange.into(), routing_key.into(), BasicPublishOptions::default(), body, props)
+        .await
+        .context("publish to RabbitMQ")?
+        .await
+        .context("wait for publisher confirm")?;
+    anyhow::ensure!(confirm.is_ack(), "RabbitMQ refused the message (nack)");
+    Ok(())
+}
+
+fn long_string(value: &str) -> AMQPValue {
+    AMQPValue::LongString(value.into())
+}
+
+fn header_u32(props: &BasicProperties, name: &str) -> Option<u32> {
+    let value = props.headers().as_ref()?.inner().get(&ShortString::from(name))?.clone();
+    match value {
+        AMQPValue::LongUInt(v) => Some(v),
+        AMQPValue::LongInt(v) => u32::try_from(v).ok(),
+        AMQPValue::LongLongInt(v) => u32::try_from(v).ok(),
+        _ => None,
+    }
+}
+
+fn with_headers(props: &BasicProperties, attempt: u32, reason: &str) -> BasicProperties {
+    let mut headers = props.headers().clone().unwrap_or_default();
+    headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongUInt(attempt));
+    let reason: String = reason.chars().take(1000).collect();
+    headers.insert(ERROR_HEADER.into(), long_string(&reason));
+    props.clone().with_headers(headers).with_delivery_mode(2)
+}

@@ -1,0 +1,313 @@
+//! Settings: built-in defaults, then an optional TOML file, then `DOAN__SECTION__KEY`
+//! environment variables (e.g. `DOAN__BROKER__URL`). Secrets are [`SecretString`]s: their
+//! `Debug` output is redacted, so printing settings never leaks them.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Every setting of every process. Each process reads only the sections it needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// The gateway facing mobile clients.
+    pub gateway: GatewaySettings,
+    /// The membership service.
+    pub membership: ServiceSettings,
+    /// The activities service.
+    pub activities: ServiceSettings,
+    /// The awards service.
+    pub awards: ServiceSettings,
+    /// The notifications service.
+    pub notifications: ServiceSettings,
+    /// RabbitMQ, used when services run as separate processes.
+    pub broker: BrokerSettings,
+    /// Redis, used by the gateway's rate limiter when it runs as its own process.
+    pub redis: RedisSettings,
+    /// Tokens, passwords and the bootstrap administrator.
+    pub auth: AuthSettings,
+    /// Encryption of personal data.
+    pub pii: PiiSettings,
+    /// Logs and traces.
+    pub telemetry: TelemetrySettings,
+    /// The embedded mode (`doan all`).
+    pub embedded: EmbeddedSettings,
+}
+
+/// One domain service's process settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceSettings {
+    /// Address the gRPC server binds, e.g. `0.0.0.0:50051`.
+    pub listen: String,
+    /// Database URL, `postgres://…` or `sqlite://…`; one database per service.
+    pub database_url: SecretString,
+    /// Maximum pooled database connections.
+    pub max_db_connections: u32,
+    /// Address the gateway uses to reach this service, e.g. `http://membership:50051`.
+    pub upstream: String,
+}
+
+/// Gateway settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GatewaySettings {
+    /// Address serving gRPC-web and native gRPC.
+    pub listen: String,
+    /// Deadline applied to a call that carries none (and cap on longer ones), milliseconds.
+    /// Streaming calls are exempt.
+    pub request_timeout_ms: u64,
+    /// Calls allowed per caller per minute; 0 disables rate limiting.
+    pub rate_limit_per_minute: u32,
+    /// Origins allowed by CORS for browsers; empty allows any origin.
+    pub allowed_origins: Vec<String>,
+}
+
+/// RabbitMQ settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BrokerSettings {
+    /// AMQP URL, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    pub url: SecretString,
+    /// Topic exchange every integration event is published to.
+    pub exchange: String,
+    /// Prefix of the per-service queue names (`<prefix>.<service>`, `.retry`, `.dlq`).
+    pub queue_prefix: String,
+    /// Delivery attempts before a message is dead-lettered.
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubles with each attempt.
+    pub retry_base_ms: u64,
+    /// Messages a consumer holds unacknowledged at once.
+    pub prefetch: u16,
+    /// `classic` or `quorum` (recommended in production clusters).
+    pub queue_type: String,
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Redis URL, e.g. `redis://127.0.0.1:6379`.
+    pub url: SecretString,
+    /// Prefix of every key this deployment writes.
+    pub key_prefix: String,
+}
+
+/// Token and account settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// PEM (PKCS#8) Ed25519 private key that signs tokens; only membership needs it.
+    /// `doan keygen` prints a pair. In embedded mode a pair is generated under the data dir.
+    pub signing_key_pem: Option<SecretString>,
+    /// PEM Ed25519 public key every process verifies tokens with.
+    pub verifying_key_pem: Option<String>,
+    /// Token issuer (`iss`).
+    pub issuer: String,
+    /// Token lifetime in seconds.
+    pub token_ttl_secs: u64,
+    /// Username of the bootstrap administrator, created at start when missing.
+    pub bootstrap_admin_username: String,
+    /// Password of the bootstrap administrator; no administrator is created when unset.
+    pub bootstrap_admin_password: Option<SecretString>,
+}
+
+/// Personal-data protection settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PiiSettings {
+    /// Base64 of 32 random bytes: the key that encrypts citizen ID, phone, ethnicity, religion.
+    /// In embedded mode generated under the data dir when unset.
+    pub encryption_key: Option<SecretString>,
+}
+
+/// Logging and tracing settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// `json` (default, for machines) or `text` (for people at a terminal).
+    pub log_format: String,
+    /// Filter in `RUST_LOG` syntax.
+    pub log_level: String,
+    /// OTLP gRPC endpoint (e.g. `http://otel-collector:4317`); traces are exported when set.
+    pub otlp_endpoint: Option<String>,
+}
+
+/// Embedded-mode settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmbeddedSettings {
+    /// Directory holding one SQLite file per service and generated keys.
+    pub data_dir: PathBuf,
+}
+
+const DEFAULTS: &str = r#"
+[gateway]
+listen = "127.0.0.1:8080"
+request_timeout_ms = 10000
+rate_limit_per_minute = 600
+allowed_origins = []
+
+[membership]
+listen = "127.0.0.1:50051"
+database_url = "postgres://postgres@127.0.0.1:5432/doan_membership"
+max_db_connections = 10
+upstream = "http://127.0.0.1:50051"
+
+[activities]
+listen = "127.0.0.1:50052"
+database_url = "postgres://postgres@127.0.0.1:5432/doan_activities"
+max_db_connections = 10
+upstream = "http://127.0.0.1:50052"
+
+[awards]
+listen = "127.0.0.1:50053"
+database_url = "postgres://postgres@127.0.0.1:5432/doan_awards"
+max_db_connections = 10
+upstream = "http://127.0.0.1:50053"
+
+[notifications]
+listen = "127.0.0.1:50054"
+database_url = "postgres://postgres@127.0.0.1:5432/doan_notifications"
+max_db_connections = 10
+upstream = "http://127.0.0.1:50054"
+
+[broker]
+url = "amqp://guest:guest@127.0.0.1:5672/%2f"
+exchange = "doan.events"
+queue_prefix = "doan"
+max_attempts = 5
+retry_base_ms = 200
+prefetch = 64
+queue_type = "classic"
+
+[redis]
+url = "redis://127.0.0.1:6379"
+key_prefix = "doan"
+
+[auth]
+issuer = "doan"
+token_ttl_secs = 3600
+bootstrap_admin_username = "admin"
+
+[pii]
+
+[telemetry]
+log_format = "json"
+log_level = "info"
+
+[embedded]
+data_dir = "./data"
+"#;
+
+impl Settings {
+    /// Loads defaults, then `file` when given, then `DOAN__…` environment variables.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        Self::load_with(file, std::env::vars())
+    }
+
+    /// Like [`Settings::load`] with explicit environment variables (tests use it).
+    pub fn load_with(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("DOAN__"))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("DOAN")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("gateway.allowed_origins")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        builder
+            .build()
+            .context("read configuration")?
+            .try_deserialize()
+            .context("configuration is invalid")
+    }
+
+    /// The settings of the named domain service.
+    pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
+        match name {
+            "membership" => Some(&self.membership),
+            "activities" => Some(&self.activities),
+            "awards" => Some(&self.awards),
+            "notifications" => Some(&self.notifications),
+            _ => None,
+        }
+    }
+
+    /// Mutable settings of the named domain service.
+    pub fn service_mut(&mut self, name: &str) -> Option<&mut ServiceSettings> {
+        match name {
+            "membership" => Some(&mut self.membership),
+            "activities" => Some(&mut self.activities),
+            "awards" => Some(&mut self.awards),
+            "notifications" => Some(&mut self.notifications),
+            _ => None,
+        }
+    }
+
+    /// Every configuration key (`section.key`) a deployment may set, for `doan config-keys`
+    /// and the Helm chart's drift test.
+    pub fn keys() -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut section = String::new();
+        for line in DEFAULTS.lines().chain(OPTIONAL_KEYS.lines()) {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.to_string();
+            } else if let Some((key, _)) = line.split_once('=') {
+                keys.push(format!("{section}.{}", key.trim()));
+            }
+        }
+        keys
+    }
+}
+
+/// Keys that have no default (optional or secret), listed for [`Settings::keys`].
+const OPTIONAL_KEYS: &str = r#"
+[auth]
+signing_key_pem =
+verifying_key_pem =
+bootstrap_admin_password =
+[pii]
+encryption_key =
+[telemetry]
+otlp_endpoint =
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let env = vec![
+            ("DOAN__GATEWAY__LISTEN".to_string(), "0.0.0.0:9090".to_string()),
+            ("DOAN__BROKER__MAX_ATTEMPTS".to_string(), "7".to_string()),
+            ("DOAN__AUTH__BOOTSTRAP_ADMIN_PASSWORD".to_string(), "s3cret-pass".to_string()),
+            ("DOAN__GATEWAY__ALLOWED_ORIGINS".to_string(), "https://a.vn,https://b.vn".to_string()),
+            ("UNRELATED".to_string(), "x".to_string()),
+        ];
+        let s = Settings::load_with(None, env).unwrap();
+        assert_eq!(s.gateway.listen, "0.0.0.0:9090");
+        assert_eq!(s.broker.max_attempts, 7);
+        assert_eq!(s.gateway.allowed_origins, vec!["https://a.vn", "https://b.vn"]);
+        let pw = s.auth.bootstrap_admin_password.as_ref().unwrap();
+        assert_eq!(pw.expose_secret(), "s3cret-pass");
+        assert!(!format!("{s:?}").contains("s3cret-pass"), "secrets must not be printed");
+    }
+
+    #[test]
+    fn keys_list_every_section() {
+        let keys = Settings::keys();
+        assert!(keys.contains(&"membership.database_url".to_string()));
+        assert!(keys.contains(&"auth.signing_key_pem".to_string()));
+        assert!(keys.contains(&"telemetry.otlp_endpoint".to_string()));
+    }
+}

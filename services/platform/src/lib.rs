@@ -1,0 +1,33 @@
+//! What every Đoàn service shares, written once.
+//!
+//! # Layout
+//! - [`config`]: settings from defaults, a TOML file and `DOAN__SECTION__KEY` variables.
+//! - [`telemetry`]: structured logs, OTLP traces, W3C trace context across gRPC and AMQP.
+//! - [`db`]: sea-orm connections for `postgres://` and `sqlite://`, migrations.
+//! - [`bus`]: the [`bus::EventBus`] trait with RabbitMQ and in-process implementations.
+//! - [`outbox`]: events written in the state change's transaction, and the relay that
+//!   publishes them with confirms, retrying and never dropping.
+//! - [`inbox`]: exactly-once effects for at-least-once delivery, keyed by (event id, handler).
+//! - [`directory`]: the units-and-members read model that consuming services keep.
+//! - [`auth`]: tokens (EdDSA JWT), passwords (argon2), the caller and the unit-tree scope.
+//! - [`crypto`]: encryption and blind indexes for the most sensitive personal data.
+//! - [`error`]: the one mapping from domain errors to gRPC status.
+//! - [`service`]: running a service: migrations, relay, consumers, gRPC with health and
+//!   reflection, graceful shutdown.
+//! - [`convert`]: small proto ↔ domain conversions shared by every API room.
+
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod convert;
+pub mod crypto;
+pub mod db;
+pub mod directory;
+pub mod error;
+pub mod inbox;
+pub mod outbox;
+pub mod service;
+pub mod telemetry;
+
+pub use error::AppError;
+pub use tokio_util::sync::CancellationToken as Shutdown;

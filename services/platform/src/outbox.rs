@@ -1,0 +1,245 @@
+//! The transactional outbox: an event is a row written in the same transaction as the state
+//! change that caused it, so both commit or neither does. The [`OutboxRelay`] publishes rows
+//! in order with publisher confirms and marks them sent; on failure it keeps the row, records
+//! the error and retries with backoff. Nothing is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use doan_proto::events::{EventEnvelope, IntegrationEvent};
+use prost::Message;
+use sea_orm::sea_query::{Index, LockBehavior, LockType, Table};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+use tokio::sync::Notify;
+
+use crate::bus::EventBus;
+use crate::error::AppResult;
+use crate::{Shutdown, telemetry};
+
+/// The `outbox` table.
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    /// One event waiting to be, or already, published.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        /// Insertion order; the relay publishes in this order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// Envelope event id.
+        #[sea_orm(unique)]
+        pub event_id: String,
+        /// Routing key.
+        pub event_type: String,
+        /// The encoded `EventEnvelope`.
+        pub envelope: Vec<u8>,
+        /// When the change committed.
+        pub created_at: DateTimeUtc,
+        /// When the broker confirmed it; `None` while pending.
+        pub published_at: Option<DateTimeUtc>,
+        /// Failed publish attempts so far.
+        pub attempts: i32,
+        /// Last publish error, for operators.
+        pub last_error: Option<String>,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Writes events into the outbox of one service.
+#[derive(Clone)]
+pub struct Outbox {
+    producer: &'static str,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// An outbox for events produced by `producer` (the service name).
+    pub fn new(producer: &'static str) -> Self {
+        Self { producer, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Adds `event` to the outbox inside the caller's transaction; returns its event id.
+    /// Call [`Outbox::wake`] after the transaction commits so the relay publishes promptly.
+    pub async fn enqueue<E: IntegrationEvent>(
+        &self,
+        txn: &impl ConnectionTrait,
+        event: &E,
+    ) -> AppResult<String> {
+        let event_id = crate::convert::new_id();
+        let now = chrono::Utc::now();
+        let envelope = EventEnvelope {
+            event_id: event_id.clone(),
+            event_type: E::EVENT_TYPE.to_string(),
+            occurred_at: Some(crate::convert::timestamp(now)),
+            producer: self.producer.to_string(),
+            trace_context: telemetry::current_trace_context(),
+            payload: event.encode_to_vec(),
+        };
+        entity::ActiveModel {
+            event_id: Set(event_id.clone()),
+            event_type: Set(E::EVENT_TYPE.to_string()),
+            envelope: Set(envelope.encode_to_vec()),
+            created_at: Set(now),
+            published_at: Set(None),
+            attempts: Set(0),
+            last_error: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(event_id)
+    }
+
+    /// Tells the relay new rows have committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The relay that publishes this outbox's rows.
+    pub fn relay(&self, db: DatabaseConnection, bus: Arc<dyn EventBus>) -> OutboxRelay {
+        OutboxRelay { db, bus, wake: self.wake.clone(), batch: 100 }
+    }
+}
+
+/// Publishes pending outbox rows to the bus.
+pub struct OutboxRelay {
+    db: DatabaseConnection,
+    bus: Arc<dyn EventBus>,
+    wake: Arc<Notify>,
+    batch: u64,
+}
+
+/// How often the relay looks for rows even when nobody woke it (other replicas' rows,
+/// rows left by a crash).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+impl OutboxRelay {
+    /// Runs until `shutdown`, publishing rows as they commit.
+    pub async fn run(self, shutdown: Shutdown) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.publish_batch().await {
+                Ok(n) if n as u64 == self.batch => continue,
+                Ok(_) => {
+                    backoff = Duration::from_millis(100);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay: publish failed; will retry");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Publishes up to one batch in order; returns how many were published. Stops at the
+    /// first failure so order is kept, recording the error on that row.
+    pub async fn publish_batch(&self) -> anyhow::Result<usize> {
+        let txn = self.db.begin().await?;
+        let mut query = entity::Entity::find()
+            .filter(entity::Column::PublishedAt.is_null())
+            .order_by_asc(entity::Column::Seq)
+            .limit(self.batch);
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Replicas share the table: each row is taken by one relay at a time.
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = query.all(&txn).await?;
+        let mut published = 0;
+        for row in rows {
+            let result = match EventEnvelope::decode(row.envelope.as_slice()) {
+                Ok(envelope) => self.bus.publish(&envelope, &row.envelope).await,
+                Err(e) => Err(anyhow::anyhow!("outbox row {} does not decode: {e}", row.seq)),
+            };
+            let mut active: entity::ActiveModel = row.clone().into();
+            match result {
+                Ok(()) => {
+                    active.published_at = Set(Some(chrono::Utc::now()));
+                    active.update(&txn).await?;
+                    published += 1;
+                }
+                Err(err) => {
+                    active.attempts = Set(row.attempts + 1);
+                    active.last_error = Set(Some(err.to_string()));
+                    active.update(&txn).await?;
+                    txn.commit().await?;
+                    return Err(err.context(format!("publish {} {}", row.event_type, row.event_id)));
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(published)
+    }
+}
+
+/// Rows not yet published (for health reports and tests).
+pub async fn pending(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(entity::Entity::find().filter(entity::Column::PublishedAt.is_null()).count(db).await?)
+}
+
+/// Creates the `outbox` table.
+pub struct CreateOutbox;
+
+impl MigrationName for CreateOutbox {
+    fn name(&self) -> &str {
+        "m0000_platform_outbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("outbox")
+                    .if_not_exists()
+                    .col(big_pk_auto("seq"))
+                    .col(string_uniq("event_id"))
+                    .col(string("event_type"))
+                    .col(blob("envelope"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("published_at"))
+                    .col(integer("attempts").default(0))
+                    .col(text_null("last_error"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("outbox_pending")
+                    .table("outbox")
+                    .col("published_at")
+                    .col("seq")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("outbox").to_owned()).await
+    }
+}

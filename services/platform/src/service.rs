@@ -1,0 +1,113 @@
+//! Running one domain service: the same steps for all four, so knowing one means knowing
+//! all. [`ServiceContext::connect`] opens and migrates the database; [`serve`] subscribes the
+//! consumer, starts the outbox relay and serves gRPC (with health and reflection) on a
+//! listener until shutdown.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::Shutdown;
+use crate::auth::TokenVerifier;
+use crate::bus::{Consumer, EventBus};
+use crate::config::Settings;
+use crate::outbox::Outbox;
+
+/// What a service's API and handlers need from the platform.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// Service name (`membership`, …): names its queue, outbox producer and logs.
+    pub name: &'static str,
+    /// The service's own database.
+    pub db: DatabaseConnection,
+    /// The event bus.
+    pub bus: Arc<dyn EventBus>,
+    /// Verifies callers' tokens.
+    pub verifier: TokenVerifier,
+    /// The service's outbox.
+    pub outbox: Outbox,
+    /// All settings (a service reads its own section and shared ones).
+    pub settings: Arc<Settings>,
+}
+
+impl ServiceContext {
+    /// Connects to the service's database and applies its migrations.
+    pub async fn connect<M: MigratorTrait>(
+        name: &'static str,
+        settings: Arc<Settings>,
+        bus: Arc<dyn EventBus>,
+        verifier: TokenVerifier,
+    ) -> anyhow::Result<Self> {
+        let own = settings.service(name).ok_or_else(|| anyhow::anyhow!("unknown service {name}"))?;
+        let db = crate::db::connect(own.database_url.expose_secret(), own.max_db_connections).await?;
+        crate::db::migrate::<M>(&db).await?;
+        Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings })
+    }
+}
+
+/// A service ready to serve: its gRPC routes and its event consumer.
+pub struct Service {
+    /// Full gRPC service name, reported by health.
+    pub grpc_name: &'static str,
+    /// The tonic service(s).
+    pub routes: Routes,
+    /// What it consumes, if anything.
+    pub consumer: Option<Consumer>,
+}
+
+/// Serves `service` on `listener` until `shutdown`: consumer, outbox relay, gRPC with health
+/// and reflection. Returns after in-flight requests finished.
+pub async fn serve(
+    ctx: &ServiceContext,
+    service: Service,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    if let Some(consumer) = service.consumer {
+        ctx.bus.subscribe(consumer, shutdown.clone()).await?;
+    }
+    let relay = tokio::spawn(ctx.outbox.relay(ctx.db.clone(), ctx.bus.clone()).run(shutdown.clone()));
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status(service.grpc_name, ServingStatus::Serving).await;
+    reporter.set_service_status("", ServingStatus::Serving).await;
+    let (reflection_v1, reflection_v1alpha) = reflection()?;
+    tracing::info!(service = ctx.name, addr = %listener.local_addr()?, "serving gRPC");
+    let server = tonic::transport::Server::builder()
+        .trace_fn(crate::telemetry::grpc_request_span)
+        .add_routes(service.routes)
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let stopping = shutdown.clone();
+    server
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            stopping.cancelled().await;
+            reporter.set_service_status("", ServingStatus::NotServing).await;
+        })
+        .await?;
+    let _ = relay.await;
+    tracing::info!(service = ctx.name, "stopped");
+    Ok(())
+}
+
+/// gRPC reflection v1 and v1alpha (grpcurl 1.8 speaks only v1alpha) over every Đoàn proto.
+pub fn reflection() -> anyhow::Result<(
+    tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<impl tonic_reflection::server::v1alpha::ServerReflection>,
+)> {
+    let v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(doan_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(doan_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    Ok((v1, v1alpha))
+}
