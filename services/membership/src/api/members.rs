@@ -1,0 +1,213 @@
+//! Members: admission, the full record (audited), the card, subtree listing.
+
+use doan_platform::AppError;
+use doan_platform::auth::Caller;
+use doan_platform::convert::{
+    decode_page_token, encode_page_token, format_date, new_id, page_size, parse_date, parse_id, required_text,
+};
+use doan_platform::error::AppResult;
+use doan_proto::events::MemberAdmitted;
+use doan_proto::membership as pb;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+
+use super::MembershipApi;
+use crate::domain::member::{
+    AdmissionAge, CitizenId, Phone, check_admission_date, member_number, parse_email, parse_full_name,
+    parse_resolution_number, parse_sex,
+};
+use crate::domain::unit::UnitLevel;
+use crate::storage::entities::{member, pii_access, unit};
+
+fn summary(m: member::Model) -> pb::MemberSummary {
+    pb::MemberSummary {
+        member_id: m.member_id,
+        member_number: member_number(m.seq),
+        full_name: m.full_name,
+        unit_id: m.unit_id,
+        admitted_on: format_date(m.admitted_on),
+        status: m.status,
+    }
+}
+
+impl MembershipApi {
+    fn member_to_pb(&self, m: member::Model) -> AppResult<pb::Member> {
+        let open = |field: &str, value: &str| {
+            self.cipher.decrypt(value).map_err(|e| AppError::Internal(e.context(format!("decrypt {field}"))))
+        };
+        Ok(pb::Member {
+            member_number: member_number(m.seq),
+            ethnicity: open("ethnicity", &m.ethnicity_enc)?,
+            religion: open("religion", &m.religion_enc)?,
+            citizen_id: open("citizen_id", &m.citizen_id_enc)?,
+            phone: open("phone", &m.phone_enc)?,
+            member_id: m.member_id,
+            full_name: m.full_name,
+            date_of_birth: format_date(m.date_of_birth),
+            sex: m.sex,
+            email: m.email,
+            unit_id: m.unit_id,
+            admitted_on: format_date(m.admitted_on),
+            resolution_number: m.resolution_number,
+            status: m.status,
+            guardian_consent: m.guardian_consent,
+        })
+    }
+
+    async fn member(&self, field: &'static str, member_id: &str) -> AppResult<member::Model> {
+        let member_id = parse_id(field, member_id)?;
+        member::Entity::find()
+            .filter(member::Column::MemberId.eq(&member_id))
+            .one(&self.ctx.db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("member {member_id} ({field}) does not exist")))
+    }
+
+    pub(super) async fn admit_member(&self, caller: &Caller, r: pb::AdmitMemberRequest) -> AppResult<pb::AdmitMemberResponse> {
+        caller.require_officer()?;
+        let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
+        if unit.level != UnitLevel::Branch as i32 {
+            return Err(AppError::FailedPrecondition(format!(
+                "members are admitted to a branch (UNIT_LEVEL_BRANCH); unit {} is not a branch",
+                unit.unit_id
+            )));
+        }
+        let full_name = parse_full_name(&r.full_name)?;
+        let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
+        let admitted_on = parse_date("admitted_on", &r.admitted_on)?;
+        check_admission_date(admitted_on, chrono::Utc::now().date_naive())?;
+        let age = AdmissionAge::check(date_of_birth, admitted_on)?;
+        if age.is_child && !r.guardian_consent {
+            return Err(AppError::invalid(
+                "guardian_consent",
+                "is required: the member is under 16 on admitted_on, so their guardian must consent",
+            ));
+        }
+        let sex = parse_sex(r.sex)?;
+        let ethnicity = required_text("ethnicity", &r.ethnicity, 50)?;
+        let religion = r.religion.trim().to_string();
+        if religion.chars().count() > 50 {
+            return Err(AppError::invalid("religion", "must be at most 50 characters"));
+        }
+        let citizen_id = CitizenId::parse(&r.citizen_id)?;
+        let phone = Phone::parse(&r.phone)?;
+        let email = parse_email(&r.email)?;
+        let resolution_number = parse_resolution_number(&r.resolution_number)?;
+
+        let txn = self.ctx.db.begin().await?;
+        let created = member::ActiveModel {
+            member_id: Set(new_id()),
+            full_name: Set(full_name),
+            date_of_birth: Set(date_of_birth),
+            sex: Set(sex),
+            ethnicity_enc: Set(self.cipher.encrypt(&ethnicity)),
+            religion_enc: Set(self.cipher.encrypt(&religion)),
+            citizen_id_enc: Set(self.cipher.encrypt(citizen_id.as_str())),
+            citizen_id_index: Set(self.cipher.blind_index(citizen_id.as_str())),
+            phone_enc: Set(self.cipher.encrypt(phone.as_str())),
+            email: Set(email),
+            unit_id: Set(unit.unit_id.clone()),
+            unit_path: Set(unit.path.clone()),
+            admitted_on: Set(admitted_on),
+            resolution_number: Set(resolution_number),
+            status: Set(pb::MemberStatus::Active as i32),
+            guardian_consent: Set(r.guardian_consent),
+            admitted_by: Set(caller.account_id.clone()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if doan_platform::db::is_unique_violation(&e) {
+                AppError::AlreadyExists("a member with this citizen_id already exists".into())
+            } else {
+                e.into()
+            }
+        })?;
+        let event = MemberAdmitted {
+            member_id: created.member_id.clone(),
+            member_number: member_number(created.seq),
+            full_name: created.full_name.clone(),
+            unit_id: created.unit_id.clone(),
+            unit_path: created.unit_path.clone(),
+            admitted_on: format_date(created.admitted_on),
+        };
+        self.ctx.outbox.enqueue(&txn, &event).await?;
+        txn.commit().await?;
+        self.ctx.outbox.wake();
+        tracing::info!(member_id = %created.member_id, unit_id = %unit.unit_id, by = %caller.account_id, "member admitted");
+        Ok(pb::AdmitMemberResponse { member: Some(self.member_to_pb(created)?) })
+    }
+
+    pub(super) async fn get_member(&self, caller: &Caller, r: pb::GetMemberRequest) -> AppResult<pb::GetMemberResponse> {
+        let member = self.member("member_id", &r.member_id).await?;
+        if !caller.is_member(&member.member_id) {
+            caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
+        }
+        // Personal data leaves only with an access record.
+        pii_access::ActiveModel {
+            accessor_account_id: Set(caller.account_id.clone()),
+            member_id: Set(member.member_id.clone()),
+            purpose: Set("GetMember".into()),
+            accessed_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.ctx.db)
+        .await?;
+        Ok(pb::GetMemberResponse { member: Some(self.member_to_pb(member)?) })
+    }
+
+    pub(super) async fn get_member_card(
+        &self,
+        caller: &Caller,
+        r: pb::GetMemberCardRequest,
+    ) -> AppResult<pb::GetMemberCardResponse> {
+        let member_id = if r.member_id.is_empty() {
+            caller.require_member().map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?.to_string()
+        } else {
+            r.member_id
+        };
+        let member = self.member("member_id", &member_id).await?;
+        if !caller.is_member(&member.member_id) {
+            caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
+        }
+        let unit_name = unit::Entity::find_by_id(member.unit_id.clone())
+            .one(&self.ctx.db)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        Ok(pb::GetMemberCardResponse {
+            card: Some(pb::MemberCard {
+                member_number: member_number(member.seq),
+                full_name: member.full_name,
+                unit_name,
+                unit_id: member.unit_id,
+                admitted_on: format_date(member.admitted_on),
+                status: member.status,
+            }),
+        })
+    }
+
+    pub(super) async fn list_members(&self, caller: &Caller, r: pb::ListMembersRequest) -> AppResult<pb::ListMembersResponse> {
+        let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
+        let limit = page_size(r.page_size, 50, 500)?;
+        let after: i64 = match decode_page_token(&r.page_token)? {
+            Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
+            None => 0,
+        };
+        let mut rows = member::Entity::find()
+            .filter(member::Column::UnitPath.starts_with(&unit.path))
+            .filter(member::Column::Seq.gt(after))
+            .order_by_asc(member::Column::Seq)
+            .limit(limit + 1)
+            .all(&self.ctx.db)
+            .await?;
+        let next_page_token = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|m| encode_page_token(&m.seq.to_string())).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(pb::ListMembersResponse { members: rows.into_iter().map(summary).collect(), next_page_token })
+    }
+}

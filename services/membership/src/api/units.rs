@@ -1,0 +1,93 @@
+//! Units: create, read, list children.
+
+use doan_platform::AppError;
+use doan_platform::auth::{Caller, Role};
+use doan_platform::convert::{new_id, required_text, timestamp};
+use doan_platform::error::AppResult;
+use doan_proto::events::UnitCreated;
+use doan_proto::membership as pb;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+
+use super::MembershipApi;
+use crate::domain::unit::{UnitLevel, child_path};
+use crate::storage::entities::unit;
+
+pub(super) fn unit_to_pb(u: unit::Model) -> pb::Unit {
+    pb::Unit {
+        unit_id: u.unit_id,
+        parent_id: u.parent_id.unwrap_or_default(),
+        name: u.name,
+        level: u.level,
+        path: u.path,
+        created_at: Some(timestamp(u.created_at)),
+    }
+}
+
+impl MembershipApi {
+    pub(super) async fn create_unit(&self, caller: &Caller, r: pb::CreateUnitRequest) -> AppResult<pb::CreateUnitResponse> {
+        caller.require_officer()?;
+        let name = required_text("name", &r.name, 200)?;
+        let level = UnitLevel::parse(r.level)?;
+        let parent = if r.parent_id.is_empty() {
+            if caller.role != Role::Admin {
+                return Err(AppError::PermissionDenied("only administrators create the root unit; set parent_id".into()));
+            }
+            level.check_placement(None)?;
+            if unit::Entity::find().filter(unit::Column::ParentId.is_null()).count(&self.ctx.db).await? > 0 {
+                return Err(AppError::FailedPrecondition("the root unit already exists; set parent_id".into()));
+            }
+            None
+        } else {
+            let parent = self.managed_unit(caller, "parent_id", &r.parent_id).await?;
+            level.check_placement(Some(UnitLevel::parse(parent.level)?))?;
+            Some(parent)
+        };
+        let unit_id = new_id();
+        let path = child_path(parent.as_ref().map(|p| p.path.as_str()), &unit_id);
+        let txn = self.ctx.db.begin().await?;
+        let created = unit::ActiveModel {
+            unit_id: Set(unit_id.clone()),
+            parent_id: Set(parent.as_ref().map(|p| p.unit_id.clone())),
+            name: Set(name.clone()),
+            level: Set(level as i32),
+            path: Set(path.clone()),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        let event = UnitCreated {
+            unit_id,
+            parent_id: created.parent_id.clone().unwrap_or_default(),
+            name,
+            level: level as i32,
+            path,
+        };
+        self.ctx.outbox.enqueue(&txn, &event).await?;
+        txn.commit().await?;
+        self.ctx.outbox.wake();
+        tracing::info!(unit_id = %created.unit_id, level = ?level, by = %caller.account_id, "unit created");
+        Ok(pb::CreateUnitResponse { unit: Some(unit_to_pb(created)) })
+    }
+
+    pub(super) async fn get_unit(&self, caller: &Caller, r: pb::GetUnitRequest) -> AppResult<pb::GetUnitResponse> {
+        let unit = self.unit("unit_id", &r.unit_id).await?;
+        if !caller.manages(&unit.path) && caller.unit_id.as_deref() != Some(unit.unit_id.as_str()) {
+            return Err(AppError::PermissionDenied(format!("unit {} is outside your scope", unit.unit_id)));
+        }
+        Ok(pb::GetUnitResponse { unit: Some(unit_to_pb(unit)) })
+    }
+
+    pub(super) async fn list_child_units(
+        &self,
+        caller: &Caller,
+        r: pb::ListChildUnitsRequest,
+    ) -> AppResult<pb::ListChildUnitsResponse> {
+        let parent = self.managed_unit(caller, "parent_id", &r.parent_id).await?;
+        let children = unit::Entity::find()
+            .filter(unit::Column::ParentId.eq(parent.unit_id))
+            .order_by_asc(unit::Column::Name)
+            .all(&self.ctx.db)
+            .await?;
+        Ok(pb::ListChildUnitsResponse { units: children.into_iter().map(unit_to_pb).collect() })
+    }
+}

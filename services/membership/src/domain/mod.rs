@@ -1,0 +1,4 @@
+//! Membership rules: no I/O, no storage, no proto. Parse, don't validate.
+
+pub mod member;
+pub mod unit;

@@ -1,0 +1,50 @@
+//! The membership service: the organisation tree (units), accounts and login, member
+//! records and admission. It alone issues access tokens and holds personal data.
+//!
+//! # Layout
+//! - `domain/`: admission age, identity documents, the tree's placement rules.
+//! - `storage/`: entities and migrations (units, accounts, members, PII access log).
+//! - `api/`: the `doan.membership.v1.MembershipService` implementation.
+//!
+//! Publishes `UnitCreated` and `MemberAdmitted` through its outbox; consumes nothing.
+
+pub mod api;
+pub mod domain;
+pub mod storage;
+
+use anyhow::Context;
+use doan_platform::auth::TokenIssuer;
+use doan_platform::crypto::FieldCipher;
+use doan_platform::service::{Service, ServiceContext};
+use doan_proto::membership::membership_service_server::MembershipServiceServer;
+use secrecy::ExposeSecret;
+
+/// The service's name: its queue, outbox producer and database.
+pub const NAME: &str = "membership";
+
+/// The service's database migrator.
+pub use storage::migrations::Migrator;
+
+/// Builds the service from its context: keys from settings, the bootstrap administrator.
+pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
+    let auth = &ctx.settings.auth;
+    let signing = auth
+        .signing_key_pem
+        .as_ref()
+        .context("auth.signing_key_pem is required by membership (generate a pair with `doan keygen`)")?;
+    let issuer = TokenIssuer::from_pem(signing.expose_secret(), &auth.issuer, auth.token_ttl_secs)?;
+    let key = ctx
+        .settings
+        .pii
+        .encryption_key
+        .as_ref()
+        .context("pii.encryption_key is required by membership (generate one with `doan keygen`)")?;
+    let cipher = FieldCipher::from_base64(key.expose_secret())?;
+    let api = api::MembershipApi::new(ctx.clone(), issuer, cipher);
+    api.ensure_bootstrap_admin().await?;
+    Ok(Service {
+        grpc_name: "doan.membership.v1.MembershipService",
+        routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),
+        consumer: None,
+    })
+}

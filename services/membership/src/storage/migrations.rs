@@ -1,0 +1,113 @@
+//! Membership migrations: the platform's tables, then ours.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// The membership database's migrator.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = doan_platform::inbox::platform_migrations();
+        all.push(Box::new(CreateMembership));
+        all
+    }
+}
+
+struct CreateMembership;
+
+impl MigrationName for CreateMembership {
+    fn name(&self) -> &str {
+        "m0001_membership"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateMembership {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("units")
+                .if_not_exists()
+                .col(string("unit_id").primary_key())
+                .col(string_null("parent_id"))
+                .col(string("name"))
+                .col(integer("level"))
+                .col(text("path"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(Index::create().name("units_parent").table("units").col("parent_id").if_not_exists().to_owned())
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("accounts")
+                .if_not_exists()
+                .col(string("account_id").primary_key())
+                .col(string_uniq("username"))
+                .col(string("password_hash"))
+                .col(string("role"))
+                .col(string_null("unit_id"))
+                .col(string_null("member_id").unique_key())
+                .col(string("full_name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("members")
+                .if_not_exists()
+                .col(big_pk_auto("seq"))
+                .col(string_uniq("member_id"))
+                .col(string("full_name"))
+                .col(date("date_of_birth"))
+                .col(integer("sex"))
+                .col(text("ethnicity_enc"))
+                .col(text("religion_enc"))
+                .col(text("citizen_id_enc"))
+                .col(string_uniq("citizen_id_index"))
+                .col(text("phone_enc"))
+                .col(string("email"))
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(date("admitted_on"))
+                .col(string("resolution_number"))
+                .col(integer("status"))
+                .col(boolean("guardian_consent"))
+                .col(string("admitted_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        // Subtree listing: path prefix, in member-number order.
+        m.create_index(
+            Index::create().name("members_unit_path").table("members").col("unit_path").col("seq").if_not_exists().to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("pii_access_log")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string("accessor_account_id"))
+                .col(string("member_id"))
+                .col(string("purpose"))
+                .col(timestamp_with_time_zone("accessed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("pii_access_member").table("pii_access_log").col("member_id").if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["pii_access_log", "members", "accounts", "units"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! Membership storage: the only room that knows SQL.
+
+pub mod entities;
+pub mod migrations;
