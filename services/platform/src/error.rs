@@ -107,3 +107,8 @@ mod tests {
         assert!(!status.message().contains("hunter2"));
     }
 }
+
+/// Answers a unary RPC from an [`AppResult`]: the API room's one line per RPC.
+pub fn respond<T>(result: AppResult<T>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
+}

@@ -7,7 +7,7 @@ mod units;
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role, TokenIssuer};
 use doan_platform::crypto::FieldCipher;
-use doan_platform::error::AppResult;
+use doan_platform::error::{AppResult, respond};
 use doan_platform::service::ServiceContext;
 use doan_proto::membership as pb;
 use doan_proto::membership::membership_service_server::MembershipService;
@@ -57,10 +57,6 @@ fn role_to_pb(role: Role) -> i32 {
     }
 }
 
-/// Answers a unary RPC from an `AppResult`.
-fn respond<T>(result: AppResult<T>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
-}
 
 #[tonic::async_trait]
 impl MembershipService for MembershipApi {

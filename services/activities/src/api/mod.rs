@@ -1,0 +1,274 @@
+//! `doan.activities.v1.ActivitiesService`: proto in, domain call, proto out.
+
+use doan_platform::auth::{Caller, Role};
+use doan_platform::convert::{
+    decode_page_token, encode_page_token, new_id, page_size, parse_id, parse_timestamp, required_text, timestamp,
+};
+use doan_platform::directory;
+use doan_platform::error::{AppResult, respond};
+use doan_platform::service::ServiceContext;
+use doan_platform::AppError;
+use doan_proto::activities as pb;
+use doan_proto::activities::activities_service_server::ActivitiesService;
+use doan_proto::events::ParticipationRecorded;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use tonic::{Request, Response, Status};
+
+use crate::domain::{CheckInWindow, is_open_to, parse_points};
+use crate::storage::entities::{activity, participation};
+
+/// The activities API.
+pub struct ActivitiesApi {
+    ctx: ServiceContext,
+}
+
+fn activity_to_pb(a: activity::Model) -> pb::Activity {
+    pb::Activity {
+        activity_id: a.activity_id,
+        unit_id: a.unit_id,
+        title: a.title,
+        description: a.description,
+        starts_at: Some(timestamp(a.starts_at)),
+        ends_at: Some(timestamp(a.ends_at)),
+        points: a.points,
+        created_by: a.created_by,
+    }
+}
+
+fn participation_to_pb(p: participation::Model) -> pb::Participation {
+    pb::Participation {
+        participation_id: p.participation_id,
+        activity_id: p.activity_id,
+        member_id: p.member_id,
+        state: p.state,
+        registered_at: Some(timestamp(p.registered_at)),
+        checked_in_at: p.checked_in_at.map(timestamp),
+    }
+}
+
+const REGISTERED: i32 = pb::ParticipationState::Registered as i32;
+const CHECKED_IN: i32 = pb::ParticipationState::CheckedIn as i32;
+
+impl ActivitiesApi {
+    /// An API over `ctx`.
+    pub fn new(ctx: ServiceContext) -> Self {
+        Self { ctx }
+    }
+
+    async fn activity(&self, activity_id: &str) -> AppResult<activity::Model> {
+        let id = parse_id("activity_id", activity_id)?;
+        activity::Entity::find_by_id(id.clone())
+            .one(&self.ctx.db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("activity {id} (activity_id) does not exist")))
+    }
+
+    /// The calling member's directory entry, and the activity if it is open to them.
+    async fn member_and_activity(
+        &self,
+        caller: &Caller,
+        activity_id: &str,
+    ) -> AppResult<(directory::member::Model, activity::Model)> {
+        let member_id = caller.require_member()?;
+        let activity = self.activity(activity_id).await?;
+        let member = directory::member(&self.ctx.db, "member_id", member_id).await?;
+        if !is_open_to(&member.unit_path, &activity.unit_id) {
+            return Err(AppError::PermissionDenied(format!(
+                "activity {} is organised outside your branch's line of units",
+                activity.activity_id
+            )));
+        }
+        Ok((member, activity))
+    }
+
+    async fn create_activity(&self, caller: &Caller, r: pb::CreateActivityRequest) -> AppResult<pb::CreateActivityResponse> {
+        caller.require_officer()?;
+        let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
+        caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
+        let title = required_text("title", &r.title, 200)?;
+        if r.description.chars().count() > 5000 {
+            return Err(AppError::invalid("description", "must be at most 5000 characters"));
+        }
+        let window = CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
+        let points = parse_points(r.points)?;
+        let created = activity::ActiveModel {
+            activity_id: Set(new_id()),
+            unit_id: Set(unit.unit_id),
+            unit_path: Set(unit.path),
+            title: Set(title),
+            description: Set(r.description.trim().to_string()),
+            starts_at: Set(window.starts_at),
+            ends_at: Set(window.ends_at),
+            points: Set(points),
+            created_by: Set(caller.account_id.clone()),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(&self.ctx.db)
+        .await?;
+        tracing::info!(activity_id = %created.activity_id, unit_id = %created.unit_id, "activity created");
+        Ok(pb::CreateActivityResponse { activity: Some(activity_to_pb(created)) })
+    }
+
+    async fn get_activity(&self, caller: &Caller, r: pb::GetActivityRequest) -> AppResult<pb::GetActivityResponse> {
+        let activity = if caller.role == Role::Member {
+            self.member_and_activity(caller, &r.activity_id).await?.1
+        } else {
+            let activity = self.activity(&r.activity_id).await?;
+            caller.require_manages(&activity.unit_path, &format!("activity {}", activity.activity_id))?;
+            activity
+        };
+        Ok(pb::GetActivityResponse { activity: Some(activity_to_pb(activity)) })
+    }
+
+    async fn list_activities(&self, caller: &Caller, r: pb::ListActivitiesRequest) -> AppResult<pb::ListActivitiesResponse> {
+        let limit = page_size(r.page_size, 50, 200)?;
+        let offset: u64 = match decode_page_token(&r.page_token)? {
+            Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
+            None => 0,
+        };
+        let query = if caller.role == Role::Member {
+            let member = directory::member(&self.ctx.db, "member_id", caller.require_member()?).await?;
+            let line: Vec<String> =
+                member.unit_path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+            activity::Entity::find().filter(activity::Column::UnitId.is_in(line))
+        } else {
+            let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
+            caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
+            activity::Entity::find().filter(activity::Column::UnitPath.starts_with(&unit.path))
+        };
+        let mut rows = query
+            .order_by_desc(activity::Column::StartsAt)
+            .order_by_asc(activity::Column::ActivityId)
+            .offset(offset)
+            .limit(limit + 1)
+            .all(&self.ctx.db)
+            .await?;
+        let next_page_token = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            encode_page_token(&(offset + limit).to_string())
+        } else {
+            String::new()
+        };
+        Ok(pb::ListActivitiesResponse { activities: rows.into_iter().map(activity_to_pb).collect(), next_page_token })
+    }
+
+    async fn register(&self, caller: &Caller, r: pb::RegisterForActivityRequest) -> AppResult<pb::RegisterForActivityResponse> {
+        let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
+        if chrono::Utc::now() > activity.ends_at {
+            return Err(AppError::FailedPrecondition(format!("activity {} has ended", activity.activity_id)));
+        }
+        let txn = self.ctx.db.begin().await?;
+        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id).await?;
+        txn.commit().await?;
+        Ok(pb::RegisterForActivityResponse { participation: Some(participation_to_pb(row)) })
+    }
+
+    async fn check_in(&self, caller: &Caller, r: pb::CheckInRequest) -> AppResult<pb::CheckInResponse> {
+        let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
+        let now = chrono::Utc::now();
+        CheckInWindow { starts_at: activity.starts_at, ends_at: activity.ends_at }.check_open(now)?;
+        let txn = self.ctx.db.begin().await?;
+        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id).await?;
+        // Only the first check-in changes state and publishes; concurrent repeats see 0 rows.
+        let changed = participation::Entity::update_many()
+            .col_expr(participation::Column::State, Expr::value(CHECKED_IN))
+            .col_expr(participation::Column::CheckedInAt, Expr::value(now))
+            .filter(participation::Column::ParticipationId.eq(&row.participation_id))
+            .filter(participation::Column::State.eq(REGISTERED))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if changed == 1 {
+            let event = ParticipationRecorded {
+                participation_id: row.participation_id.clone(),
+                activity_id: activity.activity_id.clone(),
+                activity_title: activity.title.clone(),
+                member_id: member.member_id.clone(),
+                unit_id: activity.unit_id.clone(),
+                checked_in_at: Some(timestamp(now)),
+                points: activity.points,
+            };
+            self.ctx.outbox.enqueue(&txn, &event).await?;
+        }
+        let row = participation::Entity::find_by_id(row.participation_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation vanished inside its transaction")))?;
+        txn.commit().await?;
+        if changed == 1 {
+            self.ctx.outbox.wake();
+            tracing::info!(activity_id = %activity.activity_id, member_id = %member.member_id, "checked in");
+        }
+        Ok(pb::CheckInResponse { participation: Some(participation_to_pb(row)) })
+    }
+}
+
+/// The member's participation row, created as `REGISTERED` when missing.
+async fn ensure_registered(
+    txn: &sea_orm::DatabaseTransaction,
+    activity_id: &str,
+    member_id: &str,
+) -> AppResult<participation::Model> {
+    let row = participation::ActiveModel {
+        participation_id: Set(new_id()),
+        activity_id: Set(activity_id.to_string()),
+        member_id: Set(member_id.to_string()),
+        state: Set(REGISTERED),
+        registered_at: Set(chrono::Utc::now()),
+        checked_in_at: Set(None),
+    };
+    participation::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([participation::Column::ActivityId, participation::Column::MemberId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    participation::Entity::find()
+        .filter(participation::Column::ActivityId.eq(activity_id))
+        .filter(participation::Column::MemberId.eq(member_id))
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation missing after upsert")))
+}
+
+#[tonic::async_trait]
+impl ActivitiesService for ActivitiesApi {
+    async fn create_activity(
+        &self,
+        request: Request<pb::CreateActivityRequest>,
+    ) -> Result<Response<pb::CreateActivityResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::create_activity(self, &caller, request.into_inner()).await)
+    }
+
+    async fn get_activity(&self, request: Request<pb::GetActivityRequest>) -> Result<Response<pb::GetActivityResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::get_activity(self, &caller, request.into_inner()).await)
+    }
+
+    async fn list_activities(
+        &self,
+        request: Request<pb::ListActivitiesRequest>,
+    ) -> Result<Response<pb::ListActivitiesResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::list_activities(self, &caller, request.into_inner()).await)
+    }
+
+    async fn register_for_activity(
+        &self,
+        request: Request<pb::RegisterForActivityRequest>,
+    ) -> Result<Response<pb::RegisterForActivityResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(self.register(&caller, request.into_inner()).await)
+    }
+
+    async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Result<Response<pb::CheckInResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::check_in(self, &caller, request.into_inner()).await)
+    }
+}

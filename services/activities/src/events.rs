@@ -1,0 +1,34 @@
+//! Consumed events: the directory of units and members.
+
+use std::sync::Arc;
+
+use doan_platform::bus::{Consumer, EventHandler, HandlerError};
+use doan_platform::service::ServiceContext;
+use doan_platform::{directory, inbox};
+use doan_proto::events::EventEnvelope;
+use sea_orm::DatabaseConnection;
+
+struct DirectoryHandler {
+    db: DatabaseConnection,
+}
+
+#[async_trait::async_trait]
+impl EventHandler for DirectoryHandler {
+    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
+            return Ok(());
+        };
+        directory::apply(&txn, envelope).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// The activities consumer.
+pub fn consumer(ctx: &ServiceContext) -> Consumer {
+    Consumer {
+        name: crate::NAME,
+        event_types: directory::EVENT_TYPES.to_vec(),
+        handler: Arc::new(DirectoryHandler { db: ctx.db.clone() }),
+    }
+}

@@ -1,0 +1,33 @@
+//! The activities service: activities organised by units, members' registrations and
+//! check-ins within each activity's time window.
+//!
+//! # Layout
+//! - `domain/`: the time-window and eligibility rules.
+//! - `storage/`: entities and migrations (activities, participations, the directory).
+//! - `api/`: the `doan.activities.v1.ActivitiesService` implementation.
+//! - `events/`: the consumer keeping the directory (units, members) from membership's events.
+//!
+//! Publishes `ParticipationRecorded`; consumes `UnitCreated`, `MemberAdmitted`.
+
+pub mod api;
+pub mod domain;
+pub mod events;
+pub mod storage;
+
+use doan_platform::service::{Service, ServiceContext};
+use doan_proto::activities::activities_service_server::ActivitiesServiceServer;
+
+/// The service's name: its queue, outbox producer and database.
+pub const NAME: &str = "activities";
+
+/// The service's database migrator.
+pub use storage::migrations::Migrator;
+
+/// Builds the service from its context.
+pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
+    Ok(Service {
+        grpc_name: "doan.activities.v1.ActivitiesService",
+        routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(ctx.clone()))),
+        consumer: Some(events::consumer(ctx)),
+    })
+}

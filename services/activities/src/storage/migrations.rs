@@ -1,0 +1,78 @@
+//! Activities migrations: the platform's tables, the directory, then ours.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// The activities database's migrator.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = doan_platform::inbox::platform_migrations();
+        all.push(Box::new(doan_platform::directory::CreateDirectory));
+        all.push(Box::new(CreateActivities));
+        all
+    }
+}
+
+struct CreateActivities;
+
+impl MigrationName for CreateActivities {
+    fn name(&self) -> &str {
+        "m0001_activities"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateActivities {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("activities")
+                .if_not_exists()
+                .col(string("activity_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("title"))
+                .col(text("description"))
+                .col(timestamp_with_time_zone("starts_at"))
+                .col(timestamp_with_time_zone("ends_at"))
+                .col(integer("points"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(Index::create().name("activities_unit").table("activities").col("unit_id").if_not_exists().to_owned())
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("participations")
+                .if_not_exists()
+                .col(string("participation_id").primary_key())
+                .col(string("activity_id"))
+                .col(string("member_id"))
+                .col(integer("state"))
+                .col(timestamp_with_time_zone("registered_at"))
+                .col(timestamp_with_time_zone_null("checked_in_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("participations_activity_member")
+                .table("participations")
+                .col("activity_id")
+                .col("member_id")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("participations").to_owned()).await?;
+        m.drop_table(Table::drop().table("activities").to_owned()).await
+    }
+}

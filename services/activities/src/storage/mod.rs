@@ -1,0 +1,4 @@
+//! Activities storage: the only room that knows SQL.
+
+pub mod entities;
+pub mod migrations;
