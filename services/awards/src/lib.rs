@@ -1,0 +1,34 @@
+//! The awards service: award decisions (quyết định khen thưởng) and per-member, per-year
+//! emulation standings earned by check-ins.
+//!
+//! # Layout
+//! - `domain/`: which level may issue which form; recipients; the Vietnamese calendar year.
+//! - `storage/`: entities and migrations (decisions, recipients, standings, the directory).
+//! - `api/`: the `doan.awards.v1.AwardsService` implementation.
+//! - `events/`: the consumer of the directory events and `ParticipationRecorded`.
+//!
+//! Publishes `AwardGranted` (one per recipient); consumes `UnitCreated`, `MemberAdmitted`,
+//! `ParticipationRecorded`.
+
+pub mod api;
+pub mod domain;
+pub mod events;
+pub mod storage;
+
+use doan_platform::service::{Service, ServiceContext};
+use doan_proto::awards::awards_service_server::AwardsServiceServer;
+
+/// The service's name: its queue, outbox producer and database.
+pub const NAME: &str = "awards";
+
+/// The service's database migrator.
+pub use storage::migrations::Migrator;
+
+/// Builds the service from its context.
+pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
+    Ok(Service {
+        grpc_name: "doan.awards.v1.AwardsService",
+        routes: tonic::service::Routes::new(AwardsServiceServer::new(api::AwardsApi::new(ctx.clone()))),
+        consumer: Some(events::consumer(ctx)),
+    })
+}

@@ -1,0 +1,93 @@
+//! sea-orm entities of the awards database.
+
+/// `award_decisions`.
+pub mod decision {
+    use sea_orm::entity::prelude::*;
+
+    /// A decision.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "award_decisions")]
+    pub struct Model {
+        /// Decision id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub decision_id: String,
+        /// Số QĐ, unique per issuing unit.
+        pub decision_number: String,
+        /// Date signed.
+        pub decision_date: Date,
+        /// Issuing unit.
+        pub issuing_unit_id: String,
+        /// Path of the issuing unit, for scope checks.
+        pub issuing_unit_path: String,
+        /// Form number.
+        pub form: i32,
+        /// Signer.
+        pub signer: String,
+        /// What it is for.
+        pub content: String,
+        /// Officer account that recorded it.
+        pub recorded_by: String,
+        /// When it was recorded.
+        pub recorded_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `award_recipients`: individuals and collectives of a decision.
+pub mod recipient {
+    use sea_orm::entity::prelude::*;
+
+    /// A recipient.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "award_recipients")]
+    pub struct Model {
+        /// Decision.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub decision_id: String,
+        /// Position in the decision.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i32,
+        /// Individual recipient.
+        pub member_id: Option<String>,
+        /// Collective recipient.
+        pub unit_id: Option<String>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `standings`: emulation points per member per year.
+pub mod standing {
+    use sea_orm::entity::prelude::*;
+
+    /// A member's year.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "standings")]
+    pub struct Model {
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Calendar year (Vietnam time).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        /// Points.
+        pub points: i64,
+        /// Check-ins counted.
+        pub participations: i64,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

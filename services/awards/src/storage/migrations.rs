@@ -1,0 +1,89 @@
+//! Awards migrations: the platform's tables, the directory, then ours.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// The awards database's migrator.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = doan_platform::inbox::platform_migrations();
+        all.push(Box::new(doan_platform::directory::CreateDirectory));
+        all.push(Box::new(CreateAwards));
+        all
+    }
+}
+
+struct CreateAwards;
+
+impl MigrationName for CreateAwards {
+    fn name(&self) -> &str {
+        "m0001_awards"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateAwards {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("award_decisions")
+                .if_not_exists()
+                .col(string("decision_id").primary_key())
+                .col(string("decision_number"))
+                .col(date("decision_date"))
+                .col(string("issuing_unit_id"))
+                .col(text("issuing_unit_path"))
+                .col(integer("form"))
+                .col(string("signer"))
+                .col(text("content"))
+                .col(string("recorded_by"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("award_decisions_number")
+                .table("award_decisions")
+                .col("issuing_unit_id")
+                .col("decision_number")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("award_recipients")
+                .if_not_exists()
+                .col(string("decision_id"))
+                .col(integer("position"))
+                .col(string_null("member_id"))
+                .col(string_null("unit_id"))
+                .primary_key(Index::create().col("decision_id").col("position"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("standings")
+                .if_not_exists()
+                .col(string("member_id"))
+                .col(integer("year"))
+                .col(big_integer("points"))
+                .col(big_integer("participations"))
+                .primary_key(Index::create().col("member_id").col("year"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["standings", "award_recipients", "award_decisions"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! Awards storage: the only room that knows SQL.
+
+pub mod entities;
+pub mod migrations;
