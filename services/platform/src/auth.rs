@@ -154,13 +154,17 @@ impl TokenVerifier {
 
 /// The bearer token in `authorization` metadata.
 pub fn bearer_token(metadata: &tonic::metadata::MetadataMap) -> AppResult<&str> {
-    let value = metadata.get("authorization").ok_or_else(|| {
+    parse_bearer(metadata.get("authorization").and_then(|v| v.to_str().ok()))
+}
+
+/// The token of an `authorization: Bearer <token>` header value.
+pub fn parse_bearer(header: Option<&str>) -> AppResult<&str> {
+    let value = header.ok_or_else(|| {
         AppError::Unauthenticated("missing `authorization: Bearer <token>`; call Login first".into())
     })?;
     value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::Unauthenticated("authorization must be `Bearer <token>`".into()))

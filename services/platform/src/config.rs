@@ -187,7 +187,7 @@ bootstrap_admin_username = "admin"
 
 [telemetry]
 log_format = "json"
-log_level = "info"
+log_level = "info,sea_orm_migration=warn"
 
 [embedded]
 data_dir = "./data"

@@ -34,6 +34,8 @@ pub struct ServiceContext {
     pub outbox: Outbox,
     /// All settings (a service reads its own section and shared ones).
     pub settings: Arc<Settings>,
+    /// Cancelled when the process stops; long-lived streams end with it.
+    pub shutdown: Shutdown,
 }
 
 impl ServiceContext {
@@ -43,11 +45,12 @@ impl ServiceContext {
         settings: Arc<Settings>,
         bus: Arc<dyn EventBus>,
         verifier: TokenVerifier,
+        shutdown: Shutdown,
     ) -> anyhow::Result<Self> {
         let own = settings.service(name).ok_or_else(|| anyhow::anyhow!("unknown service {name}"))?;
         let db = crate::db::connect(own.database_url.expose_secret(), own.max_db_connections).await?;
         crate::db::migrate::<M>(&db).await?;
-        Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings })
+        Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings, shutdown })
     }
 }
 

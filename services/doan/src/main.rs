@@ -1,0 +1,192 @@
+//! `doan`: the Đoàn platform in one binary. See `doan --help`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use doan::{Backbone, Platform, ServiceName};
+use doan_platform::Shutdown;
+use doan_platform::bus::memory::MemoryBus;
+use doan_platform::bus::rabbit::RabbitBus;
+use doan_platform::bus::{EventBus, RetryPolicy};
+use doan_platform::config::Settings;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+/// The Đoàn platform: membership, activities, awards and notifications behind one gateway.
+///
+/// Settings come from built-in defaults, then `--config FILE` (TOML), then environment
+/// variables `DOAN__SECTION__KEY` (e.g. `DOAN__BROKER__URL`). `doan config-keys` lists them.
+#[derive(Parser)]
+#[command(name = "doan", version, about, long_about)]
+struct Cli {
+    /// TOML settings file layered over the defaults.
+    #[arg(long, global = true, env = "DOAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything in one process on embedded storage: one SQLite file per service under
+    /// `embedded.data_dir`, an in-process event bus, in-memory rate limits. No servers needed.
+    All,
+    /// Run the membership service (PostgreSQL, RabbitMQ).
+    Membership,
+    /// Run the activities service (PostgreSQL, RabbitMQ).
+    Activities,
+    /// Run the awards service (PostgreSQL, RabbitMQ).
+    Awards,
+    /// Run the notifications service (PostgreSQL, RabbitMQ).
+    Notifications,
+    /// Run the API gateway (gRPC-web and gRPC; Redis for rate limits).
+    Gateway,
+    /// Apply database migrations of every service (or one) and exit.
+    Migrate {
+        /// Only this service: membership, activities, awards or notifications.
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Print a new token-signing key pair and personal-data key as environment variables.
+    Keygen,
+    /// List every configuration key (`section.key`, set as `DOAN__SECTION__KEY`).
+    ConfigKeys,
+}
+
+fn service_of(command: &Command) -> Option<ServiceName> {
+    match command {
+        Command::Membership => Some(ServiceName::Membership),
+        Command::Activities => Some(ServiceName::Activities),
+        Command::Awards => Some(ServiceName::Awards),
+        Command::Notifications => Some(ServiceName::Notifications),
+        _ => None,
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Keygen => return keygen(),
+        Command::ConfigKeys => {
+            for key in Settings::keys() {
+                println!("{key}\tDOAN__{}", key.replace('.', "__").to_uppercase());
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    let process = match &cli.command {
+        Command::All => "all",
+        Command::Gateway => "gateway",
+        Command::Migrate { .. } => "migrate",
+        other => service_of(other).map(ServiceName::as_str).unwrap_or("doan"),
+    };
+    let _telemetry = doan_platform::telemetry::init(&settings.telemetry, process)?;
+    let started = Instant::now();
+    let shutdown = Shutdown::new();
+    spawn_signal_handler(shutdown.clone());
+    match cli.command {
+        Command::All => run_all(settings, shutdown, started).await,
+        Command::Gateway => {
+            let settings = Arc::new(settings);
+            let listener = TcpListener::bind(&settings.gateway.listen).await.with_context(|| format!("bind {}", settings.gateway.listen))?;
+            let limiter: Arc<dyn doan_gateway::ratelimit::RateLimiter> = if settings.gateway.rate_limit_per_minute > 0 {
+                doan::redis_limiter(&settings).await?
+            } else {
+                Arc::new(doan_gateway::ratelimit::MemoryRateLimiter::default())
+            };
+            tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "gateway ready");
+            doan::start_gateway(settings, limiter, listener, shutdown)?.await?
+        }
+        Command::Migrate { service } => {
+            let names = match service {
+                Some(s) => vec![s.parse::<ServiceName>()?],
+                None => ServiceName::ALL.to_vec(),
+            };
+            for name in names {
+                let own = settings.service(name.as_str()).expect("every service has settings");
+                let db = doan_platform::db::connect(own.database_url.expose_secret(), 2).await?;
+                migrate(name, &db).await?;
+                tracing::info!(service = name.as_str(), "migrations applied");
+            }
+            Ok(())
+        }
+        other => {
+            let name = service_of(&other).expect("every other command is a service");
+            let own = settings.service(name.as_str()).expect("every service has settings");
+            let listener = TcpListener::bind(&own.listen).await.with_context(|| format!("bind {}", own.listen))?;
+            let settings = Arc::new(settings);
+            let bus: Arc<dyn EventBus> = Arc::new(RabbitBus::new(settings.broker.clone()));
+            let task = name.start(settings, bus, listener, shutdown).await?;
+            tracing::info!(service = name.as_str(), startup_ms = started.elapsed().as_millis() as u64, "service ready");
+            task.await?
+        }
+    }
+}
+
+async fn migrate(name: ServiceName, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    match name {
+        ServiceName::Membership => doan_platform::db::migrate::<doan_membership::Migrator>(db).await,
+        ServiceName::Activities => doan_platform::db::migrate::<doan_activities::Migrator>(db).await,
+        ServiceName::Awards => doan_platform::db::migrate::<doan_awards::Migrator>(db).await,
+        ServiceName::Notifications => doan_platform::db::migrate::<doan_notifications::Migrator>(db).await,
+    }
+}
+
+async fn run_all(settings: Settings, shutdown: Shutdown, started: Instant) -> anyhow::Result<()> {
+    let embedded = doan::embedded::prepare(settings)?;
+    let settings = embedded.settings;
+    let admin = settings.auth.bootstrap_admin_username.clone();
+    let password_hint = match &embedded.admin_password_file {
+        Some(path) => format!("the password in {}", path.display()),
+        None => "the password in auth.bootstrap_admin_password".to_string(),
+    };
+    let bus = Arc::new(MemoryBus::new(RetryPolicy {
+        max_attempts: settings.broker.max_attempts.max(1),
+        base_delay: std::time::Duration::from_millis(settings.broker.retry_base_ms),
+    }));
+    let platform = Platform::start(settings, Backbone::Embedded(bus)).await?;
+    let relay = platform.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        relay.cancel();
+    });
+    let addr = platform.gateway_addr;
+    tracing::info!(gateway = %addr, startup_ms = started.elapsed().as_millis() as u64, "Đoàn is ready");
+    eprintln!(
+        "\nĐoàn is running (embedded mode).\n  gateway (gRPC-web + gRPC): http://{addr}\n  log in:  grpcurl -plaintext -d '{{\"username\":\"{admin}\",\"password\":\"…\"}}' {addr} doan.membership.v1.MembershipService/Login\n           as `{admin}` with {password_hint}\n  health:  grpcurl -plaintext {addr} grpc.health.v1.Health/Check\n  stop:    Ctrl-C\n"
+    );
+    platform.wait().await
+}
+
+fn keygen() -> anyhow::Result<()> {
+    let (private, public) = doan_platform::auth::generate_keypair()?;
+    let pii = doan_platform::crypto::FieldCipher::generate_key();
+    println!("DOAN__AUTH__SIGNING_KEY_PEM='{}'", private.trim_end());
+    println!("DOAN__AUTH__VERIFYING_KEY_PEM='{}'", public.trim_end());
+    println!("DOAN__PII__ENCRYPTION_KEY='{pii}'");
+    Ok(())
+}
+
+fn spawn_signal_handler(shutdown: Shutdown) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        shutdown.cancel();
+    });
+}

@@ -1,0 +1,37 @@
+//! Notifications storage: the only room that knows SQL.
+
+pub mod migrations;
+
+/// `notifications`: one notice in one member's inbox.
+pub mod notification {
+    use sea_orm::entity::prelude::*;
+
+    /// A notice.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        /// Notice id (UUIDv7: sorts by creation time).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub notification_id: String,
+        /// Recipient.
+        pub member_id: String,
+        /// Kind number.
+        pub kind: i32,
+        /// Title.
+        pub title: String,
+        /// Body.
+        pub body: String,
+        /// Creation time.
+        pub created_at: DateTimeUtc,
+        /// When read.
+        pub read_at: Option<DateTimeUtc>,
+        /// Event that caused it.
+        pub source_event_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
