@@ -155,16 +155,29 @@ impl OutboxRelay {
     /// Publishes up to one batch in order; returns how many were published. Stops at the
     /// first failure so order is kept, recording the error on that row.
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
-        let txn = self.db.begin().await?;
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            // Replicas share the table: rows are locked (SKIP LOCKED) so each is taken by one
+            // relay at a time; the attempt count of a failure commits too.
+            let txn = self.db.begin().await?;
+            let result = self.publish_rows(&txn, true).await;
+            txn.commit().await?;
+            result
+        } else {
+            // SQLite has one writer and no row locks; a read-then-write transaction would
+            // only collide with the API's writers.
+            self.publish_rows(&self.db, false).await
+        }
+    }
+
+    async fn publish_rows(&self, conn: &impl ConnectionTrait, lock: bool) -> anyhow::Result<usize> {
         let mut query = entity::Entity::find()
             .filter(entity::Column::PublishedAt.is_null())
             .order_by_asc(entity::Column::Seq)
             .limit(self.batch);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            // Replicas share the table: each row is taken by one relay at a time.
+        if lock {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
-        let rows = query.all(&txn).await?;
+        let rows = query.all(conn).await?;
         let mut published = 0;
         for row in rows {
             let result = match EventEnvelope::decode(row.envelope.as_slice()) {
@@ -175,19 +188,17 @@ impl OutboxRelay {
             match result {
                 Ok(()) => {
                     active.published_at = Set(Some(chrono::Utc::now()));
-                    active.update(&txn).await?;
+                    active.update(conn).await?;
                     published += 1;
                 }
                 Err(err) => {
                     active.attempts = Set(row.attempts + 1);
-                    active.last_error = Set(Some(err.to_string()));
-                    active.update(&txn).await?;
-                    txn.commit().await?;
+                    active.last_error = Set(Some(format!("{err:#}")));
+                    active.update(conn).await?;
                     return Err(err.context(format!("publish {} {}", row.event_type, row.event_id)));
                 }
             }
         }
-        txn.commit().await?;
         Ok(published)
     }
 }

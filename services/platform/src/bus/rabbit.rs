@@ -51,6 +51,13 @@ impl QueueNames {
     }
 }
 
+/// A consumer's open connection, channel and declared queues.
+struct ConsumerSession {
+    _conn: Connection,
+    channel: Channel,
+    names: QueueNames,
+}
+
 /// RabbitMQ event bus.
 pub struct RabbitBus {
     settings: BrokerSettings,
@@ -115,10 +122,16 @@ impl RabbitBus {
         Ok(names)
     }
 
-    async fn consume(&self, consumer: &Consumer, shutdown: &Shutdown) -> anyhow::Result<()> {
-        let (_conn, channel) = self.open_channel(&format!("doan-{}-consumer", consumer.name)).await?;
+    /// Opens the consumer's connection and declares its queues.
+    async fn open_consumer(&self, consumer: &Consumer) -> anyhow::Result<ConsumerSession> {
+        let (conn, channel) = self.open_channel(&format!("doan-{}-consumer", consumer.name)).await?;
         let names = self.declare_queues(&channel, consumer).await?;
         channel.basic_qos(self.settings.prefetch, BasicQosOptions::default()).await?;
+        Ok(ConsumerSession { _conn: conn, channel, names })
+    }
+
+    async fn consume(&self, session: ConsumerSession, consumer: &Consumer, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let ConsumerSession { _conn, channel, names } = session;
         let mut deliveries = channel
             .basic_consume(
                 names.main.as_str().into(),
@@ -190,14 +203,20 @@ impl EventBus for RabbitBus {
 
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
         // Declare now, so events published after subscribe returns reach the queue.
-        let (conn, channel) = self.open_channel(&format!("doan-{}-setup", consumer.name)).await?;
-        self.declare_queues(&channel, &consumer).await?;
-        let _ = conn.close(200, "setup done".into()).await;
+        let mut ready = Some(self.open_consumer(&consumer).await?);
         let bus = RabbitBus::new(self.settings.clone());
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(200);
             while !shutdown.is_cancelled() {
-                match bus.consume(&consumer, &shutdown).await {
+                let session = match ready.take() {
+                    Some(session) => Ok(session),
+                    None => bus.open_consumer(&consumer).await,
+                };
+                let result = match session {
+                    Ok(session) => bus.consume(session, &consumer, &shutdown).await,
+                    Err(err) => Err(err),
+                };
+                match result {
                     Ok(()) => return,
                     Err(err) => tracing::warn!(consumer = consumer.name, error = format!("{err:#}"),
                         retry_in_ms = backoff.as_millis() as u64, "consumer lost the broker; reconnecting"),
