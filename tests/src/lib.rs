@@ -278,3 +278,6 @@ pub async fn notices_of(db: &sea_orm::DatabaseConnection, member_id: &str) -> an
         .ok_or_else(|| anyhow::anyhow!("no count row"))?;
     Ok(row.try_get::<i64>("", "n")? as u64)
 }
+
+/// The gRPC reflection v1 client (for the reflection test).
+pub use tonic_reflection::pb::v1 as reflection;

@@ -131,7 +131,7 @@ impl RabbitBus {
     }
 
     async fn consume(&self, session: ConsumerSession, consumer: &Consumer, shutdown: &Shutdown) -> anyhow::Result<()> {
-        let ConsumerSession { _conn, channel, names } = session;
+        let ConsumerSession { _conn: conn, channel, names } = session;
         let mut deliveries = channel
             .basic_consume(
                 names.main.as_str().into(),
@@ -144,7 +144,10 @@ impl RabbitBus {
         tracing::info!(queue = %names.main, "consuming");
         loop {
             let delivery = tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
+                _ = shutdown.cancelled() => {
+                    let _ = conn.close(200, "shutting down".into()).await;
+                    return Ok(());
+                }
                 d = deliveries.next() => match d {
                     Some(d) => d.context("receive delivery")?,
                     None => anyhow::bail!("consumer stream ended (connection lost)"),
