@@ -102,3 +102,90 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use prost::Message;
+
+    use super::*;
+    use crate::bus::{EventHandler, HandlerError};
+
+    /// Fails an event as many times as its payload says (`fail:N`), then counts it.
+    #[derive(Default)]
+    struct Flaky {
+        attempts: Mutex<HashMap<String, u32>>,
+        handled: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl EventHandler for Flaky {
+        async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+            let text = String::from_utf8_lossy(&envelope.payload).to_string();
+            let attempt = {
+                let mut a = self.attempts.lock().unwrap();
+                let n = a.entry(envelope.event_id.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            if let Some(n) = text.strip_prefix("fail:") {
+                if attempt <= n.parse::<u32>().unwrap() {
+                    return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
+                }
+            }
+            self.handled.lock().unwrap().push(envelope.event_id.clone());
+            Ok(())
+        }
+    }
+
+    fn envelope(id: &str, payload: &str) -> EventEnvelope {
+        EventEnvelope { event_id: id.into(), event_type: "t".into(), payload: payload.as_bytes().to_vec(), ..Default::default() }
+    }
+
+    async fn bus_with(handler: Arc<Flaky>) -> (MemoryBus, Shutdown) {
+        let bus = MemoryBus::new(RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(5) });
+        let shutdown = Shutdown::new();
+        bus.subscribe(Consumer { name: "test", event_types: vec!["t"], handler }, shutdown.clone()).await.unwrap();
+        (bus, shutdown)
+    }
+
+    async fn publish(bus: &MemoryBus, e: &EventEnvelope) {
+        bus.publish(e, &e.encode_to_vec()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn retries_then_succeeds_once() {
+        let handler = Arc::new(Flaky::default());
+        let (bus, _s) = bus_with(handler.clone()).await;
+        publish(&bus, &envelope("a", "fail:2")).await;
+        assert_eq!(handler.handled.lock().unwrap().as_slice(), ["a"]);
+        assert_eq!(handler.attempts.lock().unwrap()["a"], 3);
+        assert!(bus.dead_letters().is_empty());
+    }
+
+    #[tokio::test]
+    async fn poison_and_exhausted_messages_are_dead_lettered_and_the_consumer_goes_on() {
+        let handler = Arc::new(Flaky::default());
+        let (bus, _s) = bus_with(handler.clone()).await;
+        bus.publish(&envelope("p", ""), b"\xff\xff not protobuf").await.unwrap();
+        publish(&bus, &envelope("b", "fail:99")).await;
+        publish(&bus, &envelope("c", "ok")).await;
+        let dead = bus.dead_letters();
+        assert_eq!(dead.len(), 2, "{dead:?}");
+        assert!(dead[0].reason.contains("does not decode"));
+        assert!(dead[1].reason.contains("failed 3 times"));
+        assert_eq!(handler.handled.lock().unwrap().as_slice(), ["c"]);
+    }
+
+    #[tokio::test]
+    async fn unsubscribed_event_types_are_not_delivered() {
+        let handler = Arc::new(Flaky::default());
+        let (bus, _s) = bus_with(handler.clone()).await;
+        let mut other = envelope("x", "ok");
+        other.event_type = "other".into();
+        publish(&bus, &other).await;
+        assert!(handler.handled.lock().unwrap().is_empty());
+    }
+}

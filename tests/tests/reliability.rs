@@ -1,0 +1,156 @@
+//! Reliability on the real servers: retries and dead letters in RabbitMQ, and a broker outage
+//! while members are admitted loses nothing (the outbox holds the events until it is back).
+//! The in-process bus has the same tests in `doan-platform` (bus::memory).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use doan_platform::Shutdown;
+use doan_platform::bus::rabbit::{QueueNames, RabbitBus};
+use doan_platform::bus::{Consumer, EventBus, EventHandler, HandlerError};
+use doan_proto::events::EventEnvelope;
+use doan_tests::client::{Gateway, admission, authed, create_tree, officer};
+use doan_tests::proxy::TcpProxy;
+use doan_tests::{TestPlatform, eventually, real_servers, run_id};
+use lapin::options::{BasicGetOptions, BasicPublishOptions};
+use prost::Message;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use secrecy::SecretString;
+
+/// Fails an event as many times as its payload says (`fail:N`), then records it.
+#[derive(Default)]
+struct Flaky {
+    attempts: Mutex<HashMap<String, u32>>,
+    handled: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl EventHandler for Flaky {
+    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+        let attempt = {
+            let mut a = self.attempts.lock().unwrap();
+            let n = a.entry(envelope.event_id.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        let text = String::from_utf8_lossy(&envelope.payload).to_string();
+        if let Some(n) = text.strip_prefix("fail:") {
+            if attempt <= n.parse::<u32>().unwrap() {
+                return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
+            }
+        }
+        self.handled.lock().unwrap().push(envelope.event_id.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
+    let Some(urls) = real_servers("rabbitmq_retries_dead_letters_and_keeps_consuming").await else { return };
+    let id = run_id();
+    let mut settings = doan_tests::base_settings().broker;
+    settings.url = SecretString::from(urls.amqp.clone());
+    settings.exchange = format!("doan.test.{id}");
+    settings.queue_prefix = format!("doan.test.{id}");
+    settings.max_attempts = 3;
+    settings.retry_base_ms = 20;
+    let bus = RabbitBus::new(settings.clone());
+    let handler = Arc::new(Flaky::default());
+    let shutdown = Shutdown::new();
+    bus.subscribe(Consumer { name: "flaky", event_types: vec!["test.Event"], handler: handler.clone() }, shutdown.clone())
+        .await
+        .expect("subscribe");
+
+    let publish = |event_id: &str, payload: &str| {
+        let e = EventEnvelope { event_id: event_id.into(), event_type: "test.Event".into(), payload: payload.into(), ..Default::default() };
+        (e.clone(), e.encode_to_vec())
+    };
+    // A poison message straight onto the exchange.
+    let conn = lapin::Connection::connect(&urls.amqp, lapin::ConnectionProperties::default()).await.unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.basic_publish(settings.exchange.as_str().into(), "test.Event".into(), BasicPublishOptions::default(), b"\xff\xffgarbage", Default::default())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    for (event_id, payload) in [("retry-once", "fail:1"), ("never", "fail:99"), ("fine", "ok"), ("fine", "ok")] {
+        let (e, bytes) = publish(event_id, payload);
+        bus.publish(&e, &bytes).await.expect("publish with confirm");
+    }
+
+    eventually("retried and healthy events are handled", Duration::from_secs(20), || {
+        let handled = handler.handled.lock().unwrap().clone();
+        async move { (handled.iter().filter(|h| *h == "retry-once").count() == 1 && handled.iter().filter(|h| *h == "fine").count() == 2).then_some(()) }
+    })
+    .await;
+    let names = QueueNames::new(&settings.queue_prefix, "flaky");
+    let dead = Arc::new(Mutex::new(Vec::new()));
+    eventually("both bad messages reach the dead-letter queue", Duration::from_secs(20), || {
+        let (ch, queue, dead) = (ch.clone(), names.dead.clone(), dead.clone());
+        async move {
+            if let Some(m) = ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true }).await.ok()? {
+                let headers = m.delivery.properties.headers().clone().unwrap_or_default();
+                let reason = match headers.inner().get("x-doan-error") {
+                    Some(lapin::types::AMQPValue::LongString(s)) => String::from_utf8_lossy(s.as_bytes()).to_string(),
+                    other => format!("{other:?}"),
+                };
+                dead.lock().unwrap().push(reason);
+            }
+            (dead.lock().unwrap().len() >= 2).then_some(())
+        }
+    })
+    .await;
+    let dead = dead.lock().unwrap().clone();
+    assert!(dead.iter().any(|r| r.contains("does not decode")), "{dead:?}");
+    assert!(dead.iter().any(|r| r.contains("failed 3 times")), "{dead:?}");
+    assert_eq!(handler.attempts.lock().unwrap()["never"], 3, "bounded retries");
+    shutdown.cancel();
+    for q in [names.main, names.retry, names.dead] {
+        let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
+    }
+    let _ = ch.exchange_delete(settings.exchange.as_str().into(), Default::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broker_outage_loses_no_admission() {
+    let Some(urls) = real_servers("broker_outage_loses_no_admission").await else { return };
+    let amqp_target = urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
+    let proxy = TcpProxy::start(amqp_target).await.expect("proxy");
+    let id = run_id();
+    let mut settings = TestPlatform::server_settings(&urls, &id).await.expect("settings");
+    settings.broker.url = SecretString::from(format!("amqp://guest:guest@{}/%2f", proxy.addr));
+    let tp = TestPlatform::servers_with(urls, id, settings).await.expect("start");
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+    let tree = create_tree(&gw, &admin).await;
+    let officer = officer(&gw, &admin, &tree.province, "bt.outage").await;
+
+    proxy.cut().await;
+    let mut admitted = Vec::new();
+    for n in 0..5 {
+        let m = gw.membership.clone().admit_member(authed(&officer, admission(&tree.branch, 100 + n))).await;
+        admitted.push(m.expect("admission works while the broker is down").into_inner().member.unwrap().member_id);
+    }
+    let membership_db = tp.database("membership").await.unwrap();
+    let pending = doan_platform::outbox::pending(&membership_db).await.unwrap();
+    assert!(pending >= 5, "events wait in the outbox while the broker is down ({pending} pending)");
+
+    proxy.restore();
+    let notifications = tp.database("notifications").await.unwrap();
+    for member in &admitted {
+        eventually("every admission's welcome notice arrives after the broker returns", Duration::from_secs(60), || {
+            let db = notifications.clone();
+            let member = member.clone();
+            async move { (doan_tests::notices_of(&db, &member).await.ok()? == 1).then_some(()) }
+        })
+        .await;
+    }
+    let pending = doan_platform::outbox::entity::Entity::find()
+        .filter(doan_platform::outbox::entity::Column::PublishedAt.is_null())
+        .count(&membership_db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "the relay published everything");
+    tp.stop().await.expect("stop");
+}
