@@ -94,7 +94,10 @@ pub struct Tree {
 pub async fn create_unit(gw: &Gateway, token: &str, parent: &str, name: &str, level: mem::UnitLevel) -> String {
     gw.membership
         .clone()
-        .create_unit(authed(token, mem::CreateUnitRequest { parent_id: parent.into(), name: name.into(), level: level as i32 }))
+        .create_unit(authed(
+            token,
+            mem::CreateUnitRequest { parent_id: parent.into(), name: name.into(), level: level as i32 },
+        ))
         .await
         .unwrap_or_else(|s| panic!("create unit {name}: {s:?}"))
         .into_inner()
@@ -280,7 +283,9 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
                 form: aw::AwardForm::CertificateOfMerit as i32,
                 signer: "Bí thư Thành đoàn".into(),
                 content: "Có thành tích xuất sắc trong phong trào Thanh niên tình nguyện".into(),
-                recipients: vec![aw::Recipient { recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())) }],
+                recipients: vec![aw::Recipient {
+                    recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())),
+                }],
                 issuing_unit_id: String::new(),
             },
         );
@@ -309,7 +314,11 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
         let mut n = gw.notifications.clone();
         let token = member_token.clone();
         async move {
-            let r = n.list_notifications(authed(&token, notif::ListNotificationsRequest::default())).await.ok()?.into_inner();
+            let r = n
+                .list_notifications(authed(&token, notif::ListNotificationsRequest::default()))
+                .await
+                .ok()?
+                .into_inner();
             (r.notifications.len() >= 3).then_some(r)
         }
     })
@@ -349,23 +358,25 @@ pub async fn check_access_rules(j: &Journey) {
         .get_member(authed(&outsider, mem::GetMemberRequest { member_id: j.member_id.clone() }))
         .await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied, "officer outside the subtree");
-    let denied = gw
-        .membership
-        .clone()
-        .admit_member(authed(&outsider, admission(&j.tree.branch, 2)))
-        .await;
+    let denied = gw.membership.clone().admit_member(authed(&outsider, admission(&j.tree.branch, 2))).await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied, "admission outside the subtree");
     let denied = gw
         .awards
         .clone()
-        .get_member_standing(authed(&outsider, aw::GetMemberStandingRequest { member_id: j.member_id.clone(), year: 0 }))
+        .get_member_standing(authed(
+            &outsider,
+            aw::GetMemberStandingRequest { member_id: j.member_id.clone(), year: 0 },
+        ))
         .await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied, "standing outside the subtree");
 
     let denied = gw
         .membership
         .clone()
-        .list_members(authed(&j.member_token, mem::ListMembersRequest { unit_id: j.tree.branch.clone(), ..Default::default() }))
+        .list_members(authed(
+            &j.member_token,
+            mem::ListMembersRequest { unit_id: j.tree.branch.clone(), ..Default::default() },
+        ))
         .await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied, "a member lists no one");
     let denied = gw
@@ -396,7 +407,10 @@ pub async fn check_access_rules(j: &Journey) {
     let listed = gw
         .membership
         .clone()
-        .list_members(authed(&j.officer, mem::ListMembersRequest { unit_id: j.tree.province.clone(), ..Default::default() }))
+        .list_members(authed(
+            &j.officer,
+            mem::ListMembersRequest { unit_id: j.tree.province.clone(), ..Default::default() },
+        ))
         .await
         .expect("officer lists the subtree")
         .into_inner();
@@ -404,7 +418,10 @@ pub async fn check_access_rules(j: &Journey) {
     let root_listing = gw
         .membership
         .clone()
-        .list_members(authed(&j.officer, mem::ListMembersRequest { unit_id: j.tree.root.clone(), ..Default::default() }))
+        .list_members(authed(
+            &j.officer,
+            mem::ListMembersRequest { unit_id: j.tree.root.clone(), ..Default::default() },
+        ))
         .await;
     assert_eq!(root_listing.unwrap_err().code(), Code::PermissionDenied, "an officer cannot list above their unit");
 }

@@ -23,25 +23,47 @@ async fn every_rpc_names_the_bad_field() {
 
     // Membership.
     expect_invalid(m().login(mem::LoginRequest { username: String::new(), password: "x".into() }).await, "username");
-    expect_invalid(m().login(mem::LoginRequest { username: "admin".into(), password: String::new() }).await, "password");
     expect_invalid(
-        m().activate_member_account(mem::ActivateMemberAccountRequest { member_number: "123".into(), ..Default::default() }).await,
+        m().login(mem::LoginRequest { username: "admin".into(), password: String::new() }).await,
+        "password",
+    );
+    expect_invalid(
+        m().activate_member_account(mem::ActivateMemberAccountRequest {
+            member_number: "123".into(),
+            ..Default::default()
+        })
+        .await,
         "member_number",
     );
     expect_invalid(
-        m().create_unit(authed(&admin, mem::CreateUnitRequest { parent_id: tree.root.clone(), name: " ".into(), level: 2 })).await,
+        m().create_unit(authed(
+            &admin,
+            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: " ".into(), level: 2 },
+        ))
+        .await,
         "name",
     );
     expect_invalid(
-        m().create_unit(authed(&admin, mem::CreateUnitRequest { parent_id: tree.root.clone(), name: "X".into(), level: 0 })).await,
+        m().create_unit(authed(
+            &admin,
+            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: "X".into(), level: 0 },
+        ))
+        .await,
         "level",
     );
     expect_invalid(
-        m().create_unit(authed(&admin, mem::CreateUnitRequest { parent_id: "nope".into(), name: "X".into(), level: 2 })).await,
+        m().create_unit(authed(
+            &admin,
+            mem::CreateUnitRequest { parent_id: "nope".into(), name: "X".into(), level: 2 },
+        ))
+        .await,
         "parent_id",
     );
     expect_invalid(m().get_unit(authed(&admin, mem::GetUnitRequest { unit_id: "1".into() })).await, "unit_id");
-    expect_invalid(m().list_child_units(authed(&admin, mem::ListChildUnitsRequest { parent_id: String::new() })).await, "parent_id");
+    expect_invalid(
+        m().list_child_units(authed(&admin, mem::ListChildUnitsRequest { parent_id: String::new() })).await,
+        "parent_id",
+    );
     expect_invalid(
         m().appoint_officer(authed(
             &admin,
@@ -74,7 +96,10 @@ async fn every_rpc_names_the_bad_field() {
         authed(&officer, r)
     };
     for (field, change) in [
-        ("full_name", &(|r: &mut mem::AdmitMemberRequest| r.full_name = String::new()) as &dyn Fn(&mut mem::AdmitMemberRequest)),
+        (
+            "full_name",
+            &(|r: &mut mem::AdmitMemberRequest| r.full_name = String::new()) as &dyn Fn(&mut mem::AdmitMemberRequest),
+        ),
         ("date_of_birth", &|r| r.date_of_birth = "01/02/2005".into()),
         ("date_of_birth", &|r| r.date_of_birth = "1980-01-01".into()),
         ("date_of_birth", &|r| r.date_of_birth = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string()),
@@ -92,23 +117,33 @@ async fn every_rpc_names_the_bad_field() {
     // A child (15 years and a few days) needs the guardian's consent.
     let child = admit(&|r| {
         let today = chrono::Utc::now().date_naive();
-        r.date_of_birth = today.checked_sub_days(chrono::Days::new(15 * 365 + 30)).unwrap().format("%Y-%m-%d").to_string();
+        r.date_of_birth =
+            today.checked_sub_days(chrono::Days::new(15 * 365 + 30)).unwrap().format("%Y-%m-%d").to_string();
         r.admitted_on = today.format("%Y-%m-%d").to_string();
     });
     expect_invalid(m().admit_member(child).await, "guardian_consent");
     // A non-branch unit is a precondition failure, not an argument error.
     let at_province = m().admit_member(authed(&officer, admission(&tree.province, 8))).await;
     assert_eq!(at_province.unwrap_err().code(), Code::FailedPrecondition);
-    expect_invalid(m().get_member(authed(&officer, mem::GetMemberRequest { member_id: "x".into() })).await, "member_id");
+    expect_invalid(
+        m().get_member(authed(&officer, mem::GetMemberRequest { member_id: "x".into() })).await,
+        "member_id",
+    );
     expect_invalid(m().get_member_card(authed(&officer, mem::GetMemberCardRequest::default())).await, "member_id");
     expect_invalid(
-        m().list_members(authed(&officer, mem::ListMembersRequest { unit_id: tree.province.clone(), page_size: 9999, page_token: String::new() }))
-            .await,
+        m().list_members(authed(
+            &officer,
+            mem::ListMembersRequest { unit_id: tree.province.clone(), page_size: 9999, page_token: String::new() },
+        ))
+        .await,
         "page_size",
     );
     expect_invalid(
-        m().list_members(authed(&officer, mem::ListMembersRequest { unit_id: tree.province.clone(), page_size: 0, page_token: "%%".into() }))
-            .await,
+        m().list_members(authed(
+            &officer,
+            mem::ListMembersRequest { unit_id: tree.province.clone(), page_size: 0, page_token: "%%".into() },
+        ))
+        .await,
         "page_token",
     );
 
@@ -143,7 +178,10 @@ async fn every_rpc_names_the_bad_field() {
     })
     .await;
     for (field, change) in [
-        ("title", &(|r: &mut act::CreateActivityRequest| r.title = String::new()) as &dyn Fn(&mut act::CreateActivityRequest)),
+        (
+            "title",
+            &(|r: &mut act::CreateActivityRequest| r.title = String::new()) as &dyn Fn(&mut act::CreateActivityRequest),
+        ),
         ("starts_at", &|r| r.starts_at = None),
         ("ends_at", &|r| r.ends_at = r.starts_at),
         ("ends_at", &|r| r.ends_at = ts(now + chrono::Duration::days(40))),
@@ -154,10 +192,16 @@ async fn every_rpc_names_the_bad_field() {
         change(&mut r);
         expect_invalid(a().create_activity(authed(&officer, r)).await, field);
     }
-    expect_invalid(a().get_activity(authed(&officer, act::GetActivityRequest { activity_id: "x".into() })).await, "activity_id");
     expect_invalid(
-        a().list_activities(authed(&officer, act::ListActivitiesRequest { unit_id: tree.province.clone(), page_size: -1, ..Default::default() }))
-            .await,
+        a().get_activity(authed(&officer, act::GetActivityRequest { activity_id: "x".into() })).await,
+        "activity_id",
+    );
+    expect_invalid(
+        a().list_activities(authed(
+            &officer,
+            act::ListActivitiesRequest { unit_id: tree.province.clone(), page_size: -1, ..Default::default() },
+        ))
+        .await,
         "page_size",
     );
 
@@ -173,7 +217,11 @@ async fn every_rpc_names_the_bad_field() {
         issuing_unit_id: String::new(),
     };
     for (field, change) in [
-        ("decision_number", &(|r: &mut aw::RecordAwardDecisionRequest| r.decision_number = String::new()) as &dyn Fn(&mut aw::RecordAwardDecisionRequest)),
+        (
+            "decision_number",
+            &(|r: &mut aw::RecordAwardDecisionRequest| r.decision_number = String::new())
+                as &dyn Fn(&mut aw::RecordAwardDecisionRequest),
+        ),
         ("decision_date", &|r| r.decision_date = "15/01/2026".into()),
         ("decision_date", &|r| r.decision_date = "2999-01-01".into()),
         ("form", &|r| r.form = 0),
@@ -186,16 +234,26 @@ async fn every_rpc_names_the_bad_field() {
         change(&mut r);
         expect_invalid(w().record_award_decision(authed(&officer, r)).await, field);
     }
-    expect_invalid(w().get_award_decision(authed(&officer, aw::GetAwardDecisionRequest { decision_id: "x".into() })).await, "decision_id");
-    expect_invalid(w().get_member_standing(authed(&officer, aw::GetMemberStandingRequest::default())).await, "member_id");
     expect_invalid(
-        w().get_member_standing(authed(&officer, aw::GetMemberStandingRequest { member_id: "x".into(), year: 0 })).await,
+        w().get_award_decision(authed(&officer, aw::GetAwardDecisionRequest { decision_id: "x".into() })).await,
+        "decision_id",
+    );
+    expect_invalid(
+        w().get_member_standing(authed(&officer, aw::GetMemberStandingRequest::default())).await,
+        "member_id",
+    );
+    expect_invalid(
+        w().get_member_standing(authed(&officer, aw::GetMemberStandingRequest { member_id: "x".into(), year: 0 }))
+            .await,
         "member_id",
     );
 
     // Notifications (member-only RPCs check the caller before the fields).
     let j = gw.notifications.clone();
-    let denied = j.clone().mark_notification_read(authed(&officer, notif::MarkNotificationReadRequest { notification_id: "x".into() })).await;
+    let denied = j
+        .clone()
+        .mark_notification_read(authed(&officer, notif::MarkNotificationReadRequest { notification_id: "x".into() }))
+        .await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
 
     tp.stop().await.expect("stop");

@@ -9,7 +9,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One gRPC-web call over HTTP/1.1; returns (HTTP status line, headers, message frames,
 /// trailers text).
-async fn grpc_web_call(addr: std::net::SocketAddr, path: &str, message: &[u8], extra: &str) -> (String, String, Vec<Vec<u8>>, String) {
+async fn grpc_web_call(
+    addr: std::net::SocketAddr,
+    path: &str,
+    message: &[u8],
+    extra: &str,
+) -> (String, String, Vec<Vec<u8>>, String) {
     let mut body = vec![0u8];
     body.extend_from_slice(&(message.len() as u32).to_be_bytes());
     body.extend_from_slice(message);
@@ -21,7 +26,10 @@ async fn grpc_web_call(addr: std::net::SocketAddr, path: &str, message: &[u8], e
     stream.write_all(request.as_bytes()).await.expect("write");
     stream.write_all(&body).await.expect("write body");
     let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await.expect("response in time").expect("read");
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("response in time")
+        .expect("read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut payload = raw[split + 4..].to_vec();
@@ -80,22 +88,30 @@ async fn health_and_login_over_grpc_web_http1() {
 
     // Login through the proxy: a wrong password is UNAUTHENTICATED (16), a right one a token.
     let wrong = doan_proto::membership::LoginRequest { username: "admin".into(), password: "wrong".into() };
-    let (_, _, _, trailers) = grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &wrong.encode_to_vec(), "").await;
+    let (_, _, _, trailers) =
+        grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &wrong.encode_to_vec(), "").await;
     assert!(trailers.contains("grpc-status:16"), "{trailers}");
-    let right = doan_proto::membership::LoginRequest { username: "admin".into(), password: doan_tests::ADMIN_PASSWORD.into() };
-    let (_, _, frames, trailers) = grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &right.encode_to_vec(), "").await;
+    let right =
+        doan_proto::membership::LoginRequest { username: "admin".into(), password: doan_tests::ADMIN_PASSWORD.into() };
+    let (_, _, frames, trailers) =
+        grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &right.encode_to_vec(), "").await;
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
     let login = doan_proto::membership::LoginResponse::decode(frames[0].as_slice()).expect("LoginResponse");
     assert!(!login.access_token.is_empty());
 
     // An authenticated call with the token in a header, and one without.
-    let unit = doan_proto::membership::CreateUnitRequest { parent_id: String::new(), name: "Trung ương Đoàn".into(), level: 1 };
+    let unit = doan_proto::membership::CreateUnitRequest {
+        parent_id: String::new(),
+        name: "Trung ương Đoàn".into(),
+        level: 1,
+    };
     let auth = format!("Authorization: Bearer {}\r\n", login.access_token);
     let (_, _, frames, trailers) =
         grpc_web_call(addr, "/doan.membership.v1.MembershipService/CreateUnit", &unit.encode_to_vec(), &auth).await;
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
     assert!(doan_proto::membership::CreateUnitResponse::decode(frames[0].as_slice()).unwrap().unit.is_some());
-    let (_, _, _, trailers) = grpc_web_call(addr, "/doan.membership.v1.MembershipService/CreateUnit", &unit.encode_to_vec(), "").await;
+    let (_, _, _, trailers) =
+        grpc_web_call(addr, "/doan.membership.v1.MembershipService/CreateUnit", &unit.encode_to_vec(), "").await;
     assert!(trailers.contains("grpc-status:16"), "no token is UNAUTHENTICATED: {trailers}");
 
     tp.stop().await.expect("stop");
@@ -113,13 +129,21 @@ async fn reflection_lists_the_public_services() {
 }
 
 mod tonic_reflection_client {
-    use doan_tests::reflection::{ServerReflectionRequest, server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest, server_reflection_response::MessageResponse};
+    use doan_tests::reflection::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
 
     pub async fn list_services(addr: std::net::SocketAddr) -> Vec<String> {
-        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect");
+        let channel =
+            tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect");
         let mut client = ServerReflectionClient::new(channel);
-        let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-        let mut stream = client.server_reflection_info(tokio_stream::iter(vec![request])).await.expect("reflection").into_inner();
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream =
+            client.server_reflection_info(tokio_stream::iter(vec![request])).await.expect("reflection").into_inner();
         let response = stream.message().await.expect("message").expect("a response");
         match response.message_response {
             Some(MessageResponse::ListServicesResponse(list)) => list.service.into_iter().map(|s| s.name).collect(),

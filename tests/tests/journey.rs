@@ -12,23 +12,21 @@ async fn journey_and_duplicates(tp: &TestPlatform) {
 
     // Every event delivered a second time has no second effect.
     redeliver_everything(tp).await.expect("redeliver");
-    let inbox = j
-        .gw
-        .notifications
-        .clone()
-        .list_notifications(authed(&j.member_token, notif::ListNotificationsRequest::default()))
-        .await
-        .expect("inbox")
-        .into_inner();
+    let inbox =
+        j.gw.notifications
+            .clone()
+            .list_notifications(authed(&j.member_token, notif::ListNotificationsRequest::default()))
+            .await
+            .expect("inbox")
+            .into_inner();
     assert_eq!(inbox.notifications.len(), 3, "duplicates added no notice");
-    let standing = j
-        .gw
-        .awards
-        .clone()
-        .get_member_standing(authed(&j.member_token, aw::GetMemberStandingRequest::default()))
-        .await
-        .expect("standing")
-        .into_inner();
+    let standing =
+        j.gw.awards
+            .clone()
+            .get_member_standing(authed(&j.member_token, aw::GetMemberStandingRequest::default()))
+            .await
+            .expect("standing")
+            .into_inner();
     assert_eq!((standing.points, standing.participations), (5, 1), "duplicates added no points");
 
     // Mark read.

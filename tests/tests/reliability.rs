@@ -35,10 +35,10 @@ impl EventHandler for Flaky {
             *n
         };
         let text = String::from_utf8_lossy(&envelope.payload).to_string();
-        if let Some(n) = text.strip_prefix("fail:") {
-            if attempt <= n.parse::<u32>().unwrap() {
-                return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
-            }
+        if let Some(n) = text.strip_prefix("fail:")
+            && attempt <= n.parse::<u32>().unwrap()
+        {
+            return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
         }
         self.handled.lock().unwrap().push(envelope.event_id.clone());
         Ok(())
@@ -58,22 +58,36 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     let bus = RabbitBus::new(settings.clone());
     let handler = Arc::new(Flaky::default());
     let shutdown = Shutdown::new();
-    bus.subscribe(Consumer { name: "flaky", event_types: vec!["test.Event"], handler: handler.clone() }, shutdown.clone())
-        .await
-        .expect("subscribe");
+    bus.subscribe(
+        Consumer { name: "flaky", event_types: vec!["test.Event"], handler: handler.clone() },
+        shutdown.clone(),
+    )
+    .await
+    .expect("subscribe");
 
     let publish = |event_id: &str, payload: &str| {
-        let e = EventEnvelope { event_id: event_id.into(), event_type: "test.Event".into(), payload: payload.into(), ..Default::default() };
+        let e = EventEnvelope {
+            event_id: event_id.into(),
+            event_type: "test.Event".into(),
+            payload: payload.into(),
+            ..Default::default()
+        };
         (e.clone(), e.encode_to_vec())
     };
     // A poison message straight onto the exchange.
     let conn = lapin::Connection::connect(&urls.amqp, lapin::ConnectionProperties::default()).await.unwrap();
     let ch = conn.create_channel().await.unwrap();
-    ch.basic_publish(settings.exchange.as_str().into(), "test.Event".into(), BasicPublishOptions::default(), b"\xff\xffgarbage", Default::default())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    ch.basic_publish(
+        settings.exchange.as_str().into(),
+        "test.Event".into(),
+        BasicPublishOptions::default(),
+        b"\xff\xffgarbage",
+        Default::default(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
     for (event_id, payload) in [("retry-once", "fail:1"), ("never", "fail:99"), ("fine", "ok"), ("fine", "ok")] {
         let (e, bytes) = publish(event_id, payload);
         bus.publish(&e, &bytes).await.expect("publish with confirm");
@@ -81,7 +95,11 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
 
     eventually("retried and healthy events are handled", Duration::from_secs(20), || {
         let handled = handler.handled.lock().unwrap().clone();
-        async move { (handled.iter().filter(|h| *h == "retry-once").count() == 1 && handled.iter().filter(|h| *h == "fine").count() == 2).then_some(()) }
+        async move {
+            (handled.iter().filter(|h| *h == "retry-once").count() == 1
+                && handled.iter().filter(|h| *h == "fine").count() == 2)
+                .then_some(())
+        }
     })
     .await;
     let names = QueueNames::new(&settings.queue_prefix, "flaky");
@@ -115,7 +133,8 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_outage_loses_no_admission() {
     let Some(urls) = real_servers("broker_outage_loses_no_admission").await else { return };
-    let amqp_target = urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
+    let amqp_target =
+        urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
     let proxy = TcpProxy::start(amqp_target).await.expect("proxy");
     let id = run_id();
     let mut settings = TestPlatform::server_settings(&urls, &id).await.expect("settings");
@@ -139,11 +158,15 @@ async fn broker_outage_loses_no_admission() {
     proxy.restore();
     let notifications = tp.database("notifications").await.unwrap();
     for member in &admitted {
-        eventually("every admission's welcome notice arrives after the broker returns", Duration::from_secs(60), || {
-            let db = notifications.clone();
-            let member = member.clone();
-            async move { (doan_tests::notices_of(&db, &member).await.ok()? == 1).then_some(()) }
-        })
+        eventually(
+            "every admission's welcome notice arrives after the broker returns",
+            Duration::from_secs(60),
+            || {
+                let db = notifications.clone();
+                let member = member.clone();
+                async move { (doan_tests::notices_of(&db, &member).await.ok()? == 1).then_some(()) }
+            },
+        )
         .await;
     }
     let pending = doan_platform::outbox::entity::Entity::find()

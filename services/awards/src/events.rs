@@ -36,7 +36,10 @@ impl EventHandler for AwardsHandler {
             standing::Entity::insert(row)
                 .on_conflict(
                     OnConflict::columns([standing::Column::MemberId, standing::Column::Year])
-                        .value(standing::Column::Points, Expr::col((standing::Entity, standing::Column::Points)).add(i64::from(e.points)))
+                        .value(
+                            standing::Column::Points,
+                            Expr::col((standing::Entity, standing::Column::Points)).add(i64::from(e.points)),
+                        )
                         .value(
                             standing::Column::Participations,
                             Expr::col((standing::Entity, standing::Column::Participations)).add(1),

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use doan_gateway::ratelimit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use doan_platform::Shutdown;
 use doan_platform::auth::TokenVerifier;
 use doan_platform::bus::EventBus;
@@ -22,7 +23,6 @@ use doan_platform::bus::memory::MemoryBus;
 use doan_platform::bus::rabbit::RabbitBus;
 use doan_platform::config::Settings;
 use doan_platform::service::{self, ServiceContext};
-use doan_gateway::ratelimit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -64,9 +64,15 @@ impl ServiceName {
     ) -> anyhow::Result<ServiceContext> {
         let name = self.as_str();
         let ctx = match self {
-            Self::Membership => ServiceContext::connect::<doan_membership::Migrator>(name, settings, bus, verifier, shutdown).await,
-            Self::Activities => ServiceContext::connect::<doan_activities::Migrator>(name, settings, bus, verifier, shutdown).await,
-            Self::Awards => ServiceContext::connect::<doan_awards::Migrator>(name, settings, bus, verifier, shutdown).await,
+            Self::Membership => {
+                ServiceContext::connect::<doan_membership::Migrator>(name, settings, bus, verifier, shutdown).await
+            }
+            Self::Activities => {
+                ServiceContext::connect::<doan_activities::Migrator>(name, settings, bus, verifier, shutdown).await
+            }
+            Self::Awards => {
+                ServiceContext::connect::<doan_awards::Migrator>(name, settings, bus, verifier, shutdown).await
+            }
             Self::Notifications => {
                 ServiceContext::connect::<doan_notifications::Migrator>(name, settings, bus, verifier, shutdown).await
             }
@@ -161,7 +167,9 @@ impl Platform {
         let mut service_addrs = BTreeMap::new();
         for name in ServiceName::ALL {
             let own = settings.service_mut(name.as_str()).expect("every service has settings");
-            let listener = TcpListener::bind(&own.listen).await.with_context(|| format!("bind {} on {}", name.as_str(), own.listen))?;
+            let listener = TcpListener::bind(&own.listen)
+                .await
+                .with_context(|| format!("bind {} on {}", name.as_str(), own.listen))?;
             let addr = listener.local_addr()?;
             own.upstream = format!("http://{addr}");
             service_addrs.insert(name.as_str(), addr);

@@ -94,7 +94,9 @@ async fn main() -> anyhow::Result<()> {
         Command::All => run_all(settings, shutdown, started).await,
         Command::Gateway => {
             let settings = Arc::new(settings);
-            let listener = TcpListener::bind(&settings.gateway.listen).await.with_context(|| format!("bind {}", settings.gateway.listen))?;
+            let listener = TcpListener::bind(&settings.gateway.listen)
+                .await
+                .with_context(|| format!("bind {}", settings.gateway.listen))?;
             let limiter: Arc<dyn doan_gateway::ratelimit::RateLimiter> = if settings.gateway.rate_limit_per_minute > 0 {
                 doan::redis_limiter(&settings).await?
             } else {
@@ -178,7 +180,8 @@ fn spawn_signal_handler(shutdown: Shutdown) {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install SIGTERM handler");
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("install SIGTERM handler");
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

@@ -22,10 +22,8 @@ use tracing::Instrument;
 use crate::ratelimit::RateLimiter;
 
 /// Methods callable without a token.
-pub const PUBLIC_METHODS: &[&str] = &[
-    "/doan.membership.v1.MembershipService/Login",
-    "/doan.membership.v1.MembershipService/ActivateMemberAccount",
-];
+pub const PUBLIC_METHODS: &[&str] =
+    &["/doan.membership.v1.MembershipService/Login", "/doan.membership.v1.MembershipService/ActivateMemberAccount"];
 
 /// Server-streaming methods: exempt from the gateway's deadline.
 pub const STREAMING_METHODS: &[&str] = &["/doan.notifications.v1.NotificationsService/WatchNotifications"];
@@ -41,7 +39,12 @@ pub struct Gate {
 impl Gate {
     /// A gate verifying tokens with `verifier` and limiting each caller to
     /// `limit_per_minute` calls (0: unlimited); unary calls get at most `max_deadline`.
-    pub fn new(verifier: TokenVerifier, limiter: Arc<dyn RateLimiter>, limit_per_minute: u32, max_deadline: Duration) -> Self {
+    pub fn new(
+        verifier: TokenVerifier,
+        limiter: Arc<dyn RateLimiter>,
+        limit_per_minute: u32,
+        max_deadline: Duration,
+    ) -> Self {
         Self { verifier, limiter, limit_per_minute, max_deadline }
     }
 
@@ -80,7 +83,8 @@ impl Gate {
         }
         let asked = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
         let deadline = asked.map_or(self.max_deadline, |d| d.min(self.max_deadline));
-        let value = HeaderValue::from_str(&format!("{}m", deadline.as_millis().max(1))).expect("digits are a valid header");
+        let value =
+            HeaderValue::from_str(&format!("{}m", deadline.as_millis().max(1))).expect("digits are a valid header");
         request.headers_mut().insert("grpc-timeout", value);
         Ok(Some(deadline))
     }
@@ -171,7 +175,14 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
                 let result = match deadline {
                     Some(d) => match tokio::time::timeout(d, call).await {
                         Ok(r) => r,
-                        Err(_) => return Ok(tonic::Status::deadline_exceeded(format!("{} did not answer within {} ms", U::NAME, d.as_millis())).into_http()),
+                        Err(_) => {
+                            return Ok(tonic::Status::deadline_exceeded(format!(
+                                "{} did not answer within {} ms",
+                                U::NAME,
+                                d.as_millis()
+                            ))
+                            .into_http());
+                        }
                     },
                     None => call.await,
                 };

@@ -78,9 +78,7 @@ impl Caller {
         if self.manages(unit_path) {
             Ok(())
         } else {
-            Err(AppError::PermissionDenied(format!(
-                "{what} is outside the unit subtree you are appointed to"
-            )))
+            Err(AppError::PermissionDenied(format!("{what} is outside the unit subtree you are appointed to")))
         }
     }
 
@@ -94,9 +92,7 @@ impl Caller {
 
     /// The caller's member id; fails for officer and admin accounts.
     pub fn require_member(&self) -> AppResult<&str> {
-        self.member_id
-            .as_deref()
-            .ok_or_else(|| AppError::PermissionDenied("only members may do this".into()))
+        self.member_id.as_deref().ok_or_else(|| AppError::PermissionDenied("only members may do this".into()))
     }
 
     /// True when the caller is the member `member_id`.
@@ -132,9 +128,7 @@ impl TokenVerifier {
     pub fn verify(&self, token: &str) -> AppResult<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| {
-                AppError::Unauthenticated(format!("access token rejected ({e}); log in again"))
-            })
+            .map_err(|e| AppError::Unauthenticated(format!("access token rejected ({e}); log in again")))
     }
 
     /// The caller of a gRPC request, from its `authorization: Bearer …` metadata.
@@ -159,9 +153,8 @@ pub fn bearer_token(metadata: &tonic::metadata::MetadataMap) -> AppResult<&str> 
 
 /// The token of an `authorization: Bearer <token>` header value.
 pub fn parse_bearer(header: Option<&str>) -> AppResult<&str> {
-    let value = header.ok_or_else(|| {
-        AppError::Unauthenticated("missing `authorization: Bearer <token>`; call Login first".into())
-    })?;
+    let value = header
+        .ok_or_else(|| AppError::Unauthenticated("missing `authorization: Bearer <token>`; call Login first".into()))?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
@@ -206,8 +199,7 @@ impl TokenIssuer {
             iat: now,
             exp: now + self.ttl_secs,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
-            .context("sign token")?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key).context("sign token")?;
         Ok((token, claims.exp))
     }
 }
@@ -217,8 +209,7 @@ pub fn generate_keypair() -> anyhow::Result<(String, String)> {
     use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
     let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
     let private = signing.to_pkcs8_pem(LineEnding::LF).context("encode private key")?;
-    let public =
-        signing.verifying_key().to_public_key_pem(LineEnding::LF).context("encode public key")?;
+    let public = signing.verifying_key().to_public_key_pem(LineEnding::LF).context("encode public key")?;
     Ok((private.to_string(), public))
 }
 
@@ -229,10 +220,7 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub fn check_new_password(field: &'static str, password: &str) -> AppResult<()> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid(
-            field,
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        return Err(AppError::invalid(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
     }
     if chars > 256 {
         return Err(AppError::invalid(field, "must be at most 256 characters"));
@@ -259,17 +247,13 @@ mod tests {
 
     fn pair() -> (TokenIssuer, TokenVerifier) {
         let (private, public) = generate_keypair().unwrap();
-        (
-            TokenIssuer::from_pem(&private, "doan", 60).unwrap(),
-            TokenVerifier::from_pem(&public, "doan").unwrap(),
-        )
+        (TokenIssuer::from_pem(&private, "doan", 60).unwrap(), TokenVerifier::from_pem(&public, "doan").unwrap())
     }
 
     #[test]
     fn tokens_round_trip_and_foreign_keys_are_rejected() {
         let (issuer, verifier) = pair();
-        let (token, _) =
-            issuer.issue("acc-1", Role::Officer, Some("u1".into()), None, "Nguyễn Văn A").unwrap();
+        let (token, _) = issuer.issue("acc-1", Role::Officer, Some("u1".into()), None, "Nguyễn Văn A").unwrap();
         let claims = verifier.verify(&token).unwrap();
         assert_eq!(claims.role, Role::Officer);
         assert_eq!(claims.unit.as_deref(), Some("u1"));

@@ -204,15 +204,12 @@ impl Settings {
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).required(true));
         }
-        let env: config::Map<String, String> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("DOAN__"))
-            .collect();
+        let env: config::Map<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("DOAN__")).collect();
         builder = builder.add_source(
             config::Environment::with_prefix("DOAN")
                 .prefix_separator("__")
@@ -222,11 +219,7 @@ impl Settings {
                 .try_parsing(true)
                 .source(Some(env)),
         );
-        builder
-            .build()
-            .context("read configuration")?
-            .try_deserialize()
-            .context("configuration is invalid")
+        builder.build().context("read configuration")?.try_deserialize().context("configuration is invalid")
     }
 
     /// The settings of the named domain service.

@@ -10,10 +10,7 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
 }
 
 /// A UTC time from a required proto timestamp field.
-pub fn parse_timestamp(
-    field: &'static str,
-    value: Option<prost_types::Timestamp>,
-) -> Result<DateTime<Utc>, AppError> {
+pub fn parse_timestamp(field: &'static str, value: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, AppError> {
     let ts = value.ok_or_else(|| AppError::invalid(field, "is required"))?;
     DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32)
         .ok_or_else(|| AppError::invalid(field, "is out of range"))
@@ -52,9 +49,7 @@ pub fn new_id() -> String {
 pub fn page_size(value: i32, default: u64, max: u64) -> Result<u64, AppError> {
     match value {
         0 => Ok(default),
-        v if v < 0 || v as u64 > max => {
-            Err(AppError::invalid("page_size", format!("must be between 1 and {max}")))
-        }
+        v if v < 0 || v as u64 > max => Err(AppError::invalid("page_size", format!("must be between 1 and {max}"))),
         v => Ok(v as u64),
     }
 }

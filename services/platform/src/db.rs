@@ -31,7 +31,12 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     let db = Database::connect(options).await.with_context(|| format!("connect to {}", redact(&url)))?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail.
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"] {
+        for pragma in [
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA busy_timeout=10000",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=NORMAL",
+        ] {
             db.execute_unprepared(pragma).await.with_context(|| pragma.to_string())?;
         }
     }

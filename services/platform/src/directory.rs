@@ -87,7 +87,12 @@ pub async fn apply(txn: &impl ConnectionTrait, envelope: &EventEnvelope) -> Resu
             unit::Entity::insert(row)
                 .on_conflict(
                     OnConflict::column(unit::Column::UnitId)
-                        .update_columns([unit::Column::ParentId, unit::Column::Name, unit::Column::Level, unit::Column::Path])
+                        .update_columns([
+                            unit::Column::ParentId,
+                            unit::Column::Name,
+                            unit::Column::Level,
+                            unit::Column::Path,
+                        ])
                         .to_owned(),
                 )
                 .exec_without_returning(txn)

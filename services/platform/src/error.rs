@@ -89,6 +89,11 @@ impl From<AppError> for Status {
 /// Result alias for domain and storage code.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Answers a unary RPC from an [`AppResult`]: the API room's one line per RPC.
+pub fn respond<T>(result: AppResult<T>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,9 +111,4 @@ mod tests {
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("hunter2"));
     }
-}
-
-/// Answers a unary RPC from an [`AppResult`]: the API room's one line per RPC.
-pub fn respond<T>(result: AppResult<T>) -> Result<tonic::Response<T>, Status> {
-    result.map(tonic::Response::new).map_err(Status::from)
 }

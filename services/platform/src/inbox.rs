@@ -52,11 +52,7 @@ pub async fn begin(
         processed_at: Set(chrono::Utc::now()),
     };
     let inserted = entity::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([entity::Column::EventId, entity::Column::Handler])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([entity::Column::EventId, entity::Column::Handler]).do_nothing().to_owned())
         .exec_without_returning(&txn)
         .await?;
     if inserted == 0 {

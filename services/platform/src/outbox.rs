@@ -10,8 +10,8 @@ use doan_proto::events::{EventEnvelope, IntegrationEvent};
 use prost::Message;
 use sea_orm::sea_query::{Index, LockBehavior, LockType, Table};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -71,11 +71,7 @@ impl Outbox {
 
     /// Adds `event` to the outbox inside the caller's transaction; returns its event id.
     /// Call [`Outbox::wake`] after the transaction commits so the relay publishes promptly.
-    pub async fn enqueue<E: IntegrationEvent>(
-        &self,
-        txn: &impl ConnectionTrait,
-        event: &E,
-    ) -> AppResult<String> {
+    pub async fn enqueue<E: IntegrationEvent>(&self, txn: &impl ConnectionTrait, event: &E) -> AppResult<String> {
         let event_id = crate::convert::new_id();
         let now = chrono::Utc::now();
         let envelope = EventEnvelope {

@@ -1,5 +1,6 @@
 //! `doan.activities.v1.ActivitiesService`: proto in, domain call, proto out.
 
+use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{
     decode_page_token, encode_page_token, new_id, page_size, parse_id, parse_timestamp, required_text, timestamp,
@@ -7,7 +8,6 @@ use doan_platform::convert::{
 use doan_platform::directory;
 use doan_platform::error::{AppResult, respond};
 use doan_platform::service::ServiceContext;
-use doan_platform::AppError;
 use doan_proto::activities as pb;
 use doan_proto::activities::activities_service_server::ActivitiesService;
 use doan_proto::events::ParticipationRecorded;
@@ -84,7 +84,11 @@ impl ActivitiesApi {
         Ok((member, activity))
     }
 
-    async fn create_activity(&self, caller: &Caller, r: pb::CreateActivityRequest) -> AppResult<pb::CreateActivityResponse> {
+    async fn create_activity(
+        &self,
+        caller: &Caller,
+        r: pb::CreateActivityRequest,
+    ) -> AppResult<pb::CreateActivityResponse> {
         caller.require_officer()?;
         let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
         caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
@@ -92,7 +96,8 @@ impl ActivitiesApi {
         if r.description.chars().count() > 5000 {
             return Err(AppError::invalid("description", "must be at most 5000 characters"));
         }
-        let window = CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
+        let window =
+            CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
         let points = parse_points(r.points)?;
         let created = activity::ActiveModel {
             activity_id: Set(new_id()),
@@ -123,7 +128,11 @@ impl ActivitiesApi {
         Ok(pb::GetActivityResponse { activity: Some(activity_to_pb(activity)) })
     }
 
-    async fn list_activities(&self, caller: &Caller, r: pb::ListActivitiesRequest) -> AppResult<pb::ListActivitiesResponse> {
+    async fn list_activities(
+        &self,
+        caller: &Caller,
+        r: pb::ListActivitiesRequest,
+    ) -> AppResult<pb::ListActivitiesResponse> {
         let limit = page_size(r.page_size, 50, 200)?;
         let offset: u64 = match decode_page_token(&r.page_token)? {
             Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
@@ -131,8 +140,7 @@ impl ActivitiesApi {
         };
         let query = if caller.role == Role::Member {
             let member = directory::member(&self.ctx.db, "member_id", caller.require_member()?).await?;
-            let line: Vec<String> =
-                member.unit_path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+            let line: Vec<String> = member.unit_path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
             activity::Entity::find().filter(activity::Column::UnitId.is_in(line))
         } else {
             let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
@@ -155,7 +163,11 @@ impl ActivitiesApi {
         Ok(pb::ListActivitiesResponse { activities: rows.into_iter().map(activity_to_pb).collect(), next_page_token })
     }
 
-    async fn register(&self, caller: &Caller, r: pb::RegisterForActivityRequest) -> AppResult<pb::RegisterForActivityResponse> {
+    async fn register(
+        &self,
+        caller: &Caller,
+        r: pb::RegisterForActivityRequest,
+    ) -> AppResult<pb::RegisterForActivityResponse> {
         let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
         if chrono::Utc::now() > activity.ends_at {
             return Err(AppError::FailedPrecondition(format!("activity {} has ended", activity.activity_id)));
@@ -246,7 +258,10 @@ impl ActivitiesService for ActivitiesApi {
         respond(ActivitiesApi::create_activity(self, &caller, request.into_inner()).await)
     }
 
-    async fn get_activity(&self, request: Request<pb::GetActivityRequest>) -> Result<Response<pb::GetActivityResponse>, Status> {
+    async fn get_activity(
+        &self,
+        request: Request<pb::GetActivityRequest>,
+    ) -> Result<Response<pb::GetActivityResponse>, Status> {
         let caller = self.ctx.verifier.caller(&request)?;
         respond(ActivitiesApi::get_activity(self, &caller, request.into_inner()).await)
     }

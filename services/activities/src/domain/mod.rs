@@ -24,7 +24,10 @@ impl CheckInWindow {
             return Err(AppError::invalid("ends_at", "must be after starts_at"));
         }
         if ends_at - starts_at > Duration::days(MAX_WINDOW_DAYS) {
-            return Err(AppError::invalid("ends_at", format!("must be at most {MAX_WINDOW_DAYS} days after starts_at")));
+            return Err(AppError::invalid(
+                "ends_at",
+                format!("must be at most {MAX_WINDOW_DAYS} days after starts_at"),
+            ));
         }
         Ok(Self { starts_at, ends_at })
     }

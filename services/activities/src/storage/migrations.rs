@@ -43,8 +43,10 @@ impl MigrationTrait for CreateActivities {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("activities_unit").table("activities").col("unit_id").if_not_exists().to_owned())
-            .await?;
+        m.create_index(
+            Index::create().name("activities_unit").table("activities").col("unit_id").if_not_exists().to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("participations")

@@ -47,10 +47,17 @@ impl AwardsApi {
         Self { ctx }
     }
 
-    async fn record(&self, caller: &Caller, r: pb::RecordAwardDecisionRequest) -> AppResult<pb::RecordAwardDecisionResponse> {
+    async fn record(
+        &self,
+        caller: &Caller,
+        r: pb::RecordAwardDecisionRequest,
+    ) -> AppResult<pb::RecordAwardDecisionResponse> {
         caller.require_officer()?;
         let issuing_unit_id = if r.issuing_unit_id.is_empty() {
-            caller.unit_id.clone().ok_or_else(|| AppError::invalid("issuing_unit_id", "is required for administrators"))?
+            caller
+                .unit_id
+                .clone()
+                .ok_or_else(|| AppError::invalid("issuing_unit_id", "is required for administrators"))?
         } else {
             r.issuing_unit_id.clone()
         };
@@ -74,22 +81,36 @@ impl AwardsApi {
             let (member_id, unit_id) = match rec.recipient {
                 Some(Which::MemberId(id)) => {
                     if !form.allows_individuals() {
-                        return Err(AppError::invalid("recipients", "an emulation flag goes to collectives (unit_id) only"));
+                        return Err(AppError::invalid(
+                            "recipients",
+                            "an emulation flag goes to collectives (unit_id) only",
+                        ));
                     }
                     let m = directory::member(&self.ctx.db, "recipients.member_id", &id).await?;
                     if !path_contains(&m.unit_path, &issuer.unit_id) {
-                        return Err(AppError::PermissionDenied(format!("member {} is outside the issuing unit's subtree", m.member_id)));
+                        return Err(AppError::PermissionDenied(format!(
+                            "member {} is outside the issuing unit's subtree",
+                            m.member_id
+                        )));
                     }
                     (Some(m.member_id), None)
                 }
                 Some(Which::UnitId(id)) => {
                     let u = directory::unit(&self.ctx.db, "recipients.unit_id", &id).await?;
                     if !path_contains(&u.path, &issuer.unit_id) {
-                        return Err(AppError::PermissionDenied(format!("unit {} is outside the issuing unit's subtree", u.unit_id)));
+                        return Err(AppError::PermissionDenied(format!(
+                            "unit {} is outside the issuing unit's subtree",
+                            u.unit_id
+                        )));
                     }
                     (None, Some(u.unit_id))
                 }
-                None => return Err(AppError::invalid("recipients", format!("recipient {position} sets neither member_id nor unit_id"))),
+                None => {
+                    return Err(AppError::invalid(
+                        "recipients",
+                        format!("recipient {position} sets neither member_id nor unit_id"),
+                    ));
+                }
             };
             if !seen.insert((member_id.clone(), unit_id.clone())) {
                 return Err(AppError::invalid("recipients", format!("recipient {position} is listed twice")));
@@ -115,7 +136,9 @@ impl AwardsApi {
         .await
         .map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
-                AppError::AlreadyExists(format!("decision {decision_number:?} of this issuing unit is already recorded"))
+                AppError::AlreadyExists(format!(
+                    "decision {decision_number:?} of this issuing unit is already recorded"
+                ))
             } else {
                 e.into()
             }
@@ -160,16 +183,24 @@ impl AwardsApi {
             .order_by_asc(recipient::Column::Position)
             .all(&self.ctx.db)
             .await?;
-        let is_recipient = caller.member_id.as_ref().is_some_and(|m| recipients.iter().any(|r| r.member_id.as_ref() == Some(m)));
+        let is_recipient =
+            caller.member_id.as_ref().is_some_and(|m| recipients.iter().any(|r| r.member_id.as_ref() == Some(m)));
         if !is_recipient {
             caller.require_manages(&d.issuing_unit_path, &format!("award decision {id}"))?;
         }
         Ok(pb::GetAwardDecisionResponse { decision: Some(decision_to_pb(d, recipients)) })
     }
 
-    async fn standing(&self, caller: &Caller, r: pb::GetMemberStandingRequest) -> AppResult<pb::GetMemberStandingResponse> {
+    async fn standing(
+        &self,
+        caller: &Caller,
+        r: pb::GetMemberStandingRequest,
+    ) -> AppResult<pb::GetMemberStandingResponse> {
         let member_id = if r.member_id.is_empty() {
-            caller.require_member().map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?.to_string()
+            caller
+                .require_member()
+                .map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?
+                .to_string()
         } else {
             parse_id("member_id", &r.member_id)?
         };

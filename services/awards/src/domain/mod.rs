@@ -28,7 +28,10 @@ impl AwardForm {
             1 => Ok(Self::EmulationFlag),
             2 => Ok(Self::CertificateOfMerit),
             3 => Ok(Self::CertificateOfCommendation),
-            _ => Err(AppError::invalid("form", "must be AWARD_FORM_EMULATION_FLAG, _CERTIFICATE_OF_MERIT or _CERTIFICATE_OF_COMMENDATION")),
+            _ => Err(AppError::invalid(
+                "form",
+                "must be AWARD_FORM_EMULATION_FLAG, _CERTIFICATE_OF_MERIT or _CERTIFICATE_OF_COMMENDATION",
+            )),
         }
     }
 

@@ -67,8 +67,13 @@ fn decoy_hash() -> &'static str {
 impl MembershipApi {
     fn token_for(&self, account: &account::Model) -> AppResult<(String, Option<prost_types::Timestamp>)> {
         let role = parse_role(&account.role)?;
-        let (token, exp) =
-            self.issuer.issue(&account.account_id, role, account.unit_id.clone(), account.member_id.clone(), &account.full_name)?;
+        let (token, exp) = self.issuer.issue(
+            &account.account_id,
+            role,
+            account.unit_id.clone(),
+            account.member_id.clone(),
+            &account.full_name,
+        )?;
         Ok((token, Some(prost_types::Timestamp { seconds: exp as i64, nanos: 0 })))
     }
 
@@ -105,7 +110,12 @@ impl MembershipApi {
         check_new_password("password", &r.password)?;
         let found = member::Entity::find_by_id(seq).one(&self.ctx.db).await?;
         let member = match found {
-            Some(m) if m.citizen_id_index == self.cipher.blind_index(citizen_id.as_str()) && m.date_of_birth == date_of_birth => m,
+            Some(m)
+                if m.citizen_id_index == self.cipher.blind_index(citizen_id.as_str())
+                    && m.date_of_birth == date_of_birth =>
+            {
+                m
+            }
             _ => {
                 return Err(AppError::Unauthenticated(
                     "member_number, citizen_id and date_of_birth do not match a member".into(),
@@ -209,5 +219,3 @@ impl MembershipApi {
         Ok(())
     }
 }
-
-

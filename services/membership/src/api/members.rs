@@ -8,7 +8,9 @@ use doan_platform::convert::{
 use doan_platform::error::AppResult;
 use doan_proto::events::MemberAdmitted;
 use doan_proto::membership as pb;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 
 use super::MembershipApi;
 use crate::domain::member::{
@@ -62,7 +64,11 @@ impl MembershipApi {
             .ok_or_else(|| AppError::NotFound(format!("member {member_id} ({field}) does not exist")))
     }
 
-    pub(super) async fn admit_member(&self, caller: &Caller, r: pb::AdmitMemberRequest) -> AppResult<pb::AdmitMemberResponse> {
+    pub(super) async fn admit_member(
+        &self,
+        caller: &Caller,
+        r: pb::AdmitMemberRequest,
+    ) -> AppResult<pb::AdmitMemberResponse> {
         caller.require_officer()?;
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
         if unit.level != UnitLevel::Branch as i32 {
@@ -139,7 +145,11 @@ impl MembershipApi {
         Ok(pb::AdmitMemberResponse { member: Some(self.member_to_pb(created)?) })
     }
 
-    pub(super) async fn get_member(&self, caller: &Caller, r: pb::GetMemberRequest) -> AppResult<pb::GetMemberResponse> {
+    pub(super) async fn get_member(
+        &self,
+        caller: &Caller,
+        r: pb::GetMemberRequest,
+    ) -> AppResult<pb::GetMemberResponse> {
         let member = self.member("member_id", &r.member_id).await?;
         if !caller.is_member(&member.member_id) {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
@@ -163,7 +173,10 @@ impl MembershipApi {
         r: pb::GetMemberCardRequest,
     ) -> AppResult<pb::GetMemberCardResponse> {
         let member_id = if r.member_id.is_empty() {
-            caller.require_member().map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?.to_string()
+            caller
+                .require_member()
+                .map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?
+                .to_string()
         } else {
             r.member_id
         };
@@ -188,7 +201,11 @@ impl MembershipApi {
         })
     }
 
-    pub(super) async fn list_members(&self, caller: &Caller, r: pb::ListMembersRequest) -> AppResult<pb::ListMembersResponse> {
+    pub(super) async fn list_members(
+        &self,
+        caller: &Caller,
+        r: pb::ListMembersRequest,
+    ) -> AppResult<pb::ListMembersResponse> {
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
         let limit = page_size(r.page_size, 50, 500)?;
         let after: i64 = match decode_page_token(&r.page_token)? {

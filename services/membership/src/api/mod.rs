@@ -57,7 +57,6 @@ fn role_to_pb(role: Role) -> i32 {
     }
 }
 
-
 #[tonic::async_trait]
 impl MembershipService for MembershipApi {
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
@@ -71,7 +70,10 @@ impl MembershipService for MembershipApi {
         respond(self.activate_member_account(request.into_inner()).await)
     }
 
-    async fn create_unit(&self, request: Request<pb::CreateUnitRequest>) -> Result<Response<pb::CreateUnitResponse>, Status> {
+    async fn create_unit(
+        &self,
+        request: Request<pb::CreateUnitRequest>,
+    ) -> Result<Response<pb::CreateUnitResponse>, Status> {
         let caller = self.caller(&request)?;
         respond(self.create_unit(&caller, request.into_inner()).await)
     }
@@ -97,12 +99,18 @@ impl MembershipService for MembershipApi {
         respond(self.appoint_officer(&caller, request.into_inner()).await)
     }
 
-    async fn admit_member(&self, request: Request<pb::AdmitMemberRequest>) -> Result<Response<pb::AdmitMemberResponse>, Status> {
+    async fn admit_member(
+        &self,
+        request: Request<pb::AdmitMemberRequest>,
+    ) -> Result<Response<pb::AdmitMemberResponse>, Status> {
         let caller = self.caller(&request)?;
         respond(self.admit_member(&caller, request.into_inner()).await)
     }
 
-    async fn get_member(&self, request: Request<pb::GetMemberRequest>) -> Result<Response<pb::GetMemberResponse>, Status> {
+    async fn get_member(
+        &self,
+        request: Request<pb::GetMemberRequest>,
+    ) -> Result<Response<pb::GetMemberResponse>, Status> {
         let caller = self.caller(&request)?;
         respond(self.get_member(&caller, request.into_inner()).await)
     }
@@ -115,7 +123,10 @@ impl MembershipService for MembershipApi {
         respond(self.get_member_card(&caller, request.into_inner()).await)
     }
 
-    async fn list_members(&self, request: Request<pb::ListMembersRequest>) -> Result<Response<pb::ListMembersResponse>, Status> {
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> Result<Response<pb::ListMembersResponse>, Status> {
         let caller = self.caller(&request)?;
         respond(self.list_members(&caller, request.into_inner()).await)
     }

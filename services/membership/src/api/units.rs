@@ -6,7 +6,9 @@ use doan_platform::convert::{new_id, required_text, timestamp};
 use doan_platform::error::AppResult;
 use doan_proto::events::UnitCreated;
 use doan_proto::membership as pb;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 
 use super::MembershipApi;
 use crate::domain::unit::{UnitLevel, child_path};
@@ -24,13 +26,19 @@ pub(super) fn unit_to_pb(u: unit::Model) -> pb::Unit {
 }
 
 impl MembershipApi {
-    pub(super) async fn create_unit(&self, caller: &Caller, r: pb::CreateUnitRequest) -> AppResult<pb::CreateUnitResponse> {
+    pub(super) async fn create_unit(
+        &self,
+        caller: &Caller,
+        r: pb::CreateUnitRequest,
+    ) -> AppResult<pb::CreateUnitResponse> {
         caller.require_officer()?;
         let name = required_text("name", &r.name, 200)?;
         let level = UnitLevel::parse(r.level)?;
         let parent = if r.parent_id.is_empty() {
             if caller.role != Role::Admin {
-                return Err(AppError::PermissionDenied("only administrators create the root unit; set parent_id".into()));
+                return Err(AppError::PermissionDenied(
+                    "only administrators create the root unit; set parent_id".into(),
+                ));
             }
             level.check_placement(None)?;
             if unit::Entity::find().filter(unit::Column::ParentId.is_null()).count(&self.ctx.db).await? > 0 {

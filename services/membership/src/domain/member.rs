@@ -70,7 +70,9 @@ pub fn parse_email(value: &str) -> AppResult<String> {
         return Ok(String::new());
     }
     match email.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@') && email.len() <= 254 => {
+        Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@') && email.len() <= 254 =>
+        {
             Ok(email.to_lowercase())
         }
         _ => Err(AppError::invalid("email", "expected an address like name@example.vn")),
@@ -95,11 +97,15 @@ impl AdmissionAge {
         match (earliest, latest) {
             (Some(earliest), _) if admitted_on < earliest => Err(AppError::invalid(
                 "date_of_birth",
-                format!("the member must be at least 15 years and 1 day old on admitted_on ({admitted_on}); earliest admission is {earliest}"),
+                format!(
+                    "the member must be at least 15 years and 1 day old on admitted_on ({admitted_on}); earliest admission is {earliest}"
+                ),
             )),
             (_, Some(latest)) if admitted_on > latest => Err(AppError::invalid(
                 "date_of_birth",
-                format!("the member must be at most 30 years old on admitted_on ({admitted_on}); the 30th birthday was {latest}"),
+                format!(
+                    "the member must be at most 30 years old on admitted_on ({admitted_on}); the 30th birthday was {latest}"
+                ),
             )),
             (Some(_), Some(_)) => Ok(Self { is_child: years(16).is_some_and(|d| admitted_on < d) }),
             _ => Err(AppError::invalid("date_of_birth", "is out of range")),

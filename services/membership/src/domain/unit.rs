@@ -36,12 +36,16 @@ impl UnitLevel {
     /// a đoàn cơ sở), but never sit above it; branches have no children; the root is central.
     pub fn check_placement(self, parent: Option<Self>) -> AppResult<()> {
         match parent {
-            None if self != Self::Central => Err(AppError::invalid("level", "the root unit must be UNIT_LEVEL_CENTRAL")),
+            None if self != Self::Central => {
+                Err(AppError::invalid("level", "the root unit must be UNIT_LEVEL_CENTRAL"))
+            }
             None => Ok(()),
-            Some(Self::Branch) => Err(AppError::FailedPrecondition(
-                "a branch (chi đoàn) cannot have child units".into(),
-            )),
-            Some(_) if self == Self::Central => Err(AppError::invalid("level", "only the root unit is UNIT_LEVEL_CENTRAL")),
+            Some(Self::Branch) => {
+                Err(AppError::FailedPrecondition("a branch (chi đoàn) cannot have child units".into()))
+            }
+            Some(_) if self == Self::Central => {
+                Err(AppError::invalid("level", "only the root unit is UNIT_LEVEL_CENTRAL"))
+            }
             Some(p) if self < p => Err(AppError::invalid(
                 "level",
                 format!("a {self:?} unit cannot sit under a {p:?} unit (children are at the parent's level or below)"),

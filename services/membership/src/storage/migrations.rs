@@ -83,7 +83,13 @@ impl MigrationTrait for CreateMembership {
         .await?;
         // Subtree listing: path prefix, in member-number order.
         m.create_index(
-            Index::create().name("members_unit_path").table("members").col("unit_path").col("seq").if_not_exists().to_owned(),
+            Index::create()
+                .name("members_unit_path")
+                .table("members")
+                .col("unit_path")
+                .col("seq")
+                .if_not_exists()
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -99,7 +105,12 @@ impl MigrationTrait for CreateMembership {
         )
         .await?;
         m.create_index(
-            Index::create().name("pii_access_member").table("pii_access_log").col("member_id").if_not_exists().to_owned(),
+            Index::create()
+                .name("pii_access_member")
+                .table("pii_access_log")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
         )
         .await
     }

@@ -87,10 +87,18 @@ impl NotificationsApi {
             .filter(notification::Column::ReadAt.is_null())
             .count(&self.ctx.db)
             .await? as i64;
-        Ok(pb::ListNotificationsResponse { notifications: rows.into_iter().map(to_pb).collect(), next_page_token, unread_count })
+        Ok(pb::ListNotificationsResponse {
+            notifications: rows.into_iter().map(to_pb).collect(),
+            next_page_token,
+            unread_count,
+        })
     }
 
-    async fn mark_read(&self, caller: &Caller, r: pb::MarkNotificationReadRequest) -> AppResult<pb::MarkNotificationReadResponse> {
+    async fn mark_read(
+        &self,
+        caller: &Caller,
+        r: pb::MarkNotificationReadRequest,
+    ) -> AppResult<pb::MarkNotificationReadResponse> {
         let member_id = inbox_owner(caller)?;
         let id = parse_id("notification_id", &r.notification_id)?;
         let not_found = || AppError::NotFound(format!("notification {id} (notification_id) is not in your inbox"));

@@ -75,7 +75,10 @@ mod tests {
     fn collective_awards_notify_nobody() {
         let e = AwardGranted { unit_id: "u".into(), form: 1, ..Default::default() };
         assert!(award_granted(&e).is_none());
-        let e = AwardGranted { member_id: "m".into(), form: 2, decision_number: "12-QĐ/TĐTN".into(), ..Default::default() };
+        let e =
+            AwardGranted {
+                member_id: "m".into(), form: 2, decision_number: "12-QĐ/TĐTN".into(), ..Default::default()
+            };
         let n = award_granted(&e).unwrap();
         assert_eq!(n.title, "Bạn được tặng Bằng khen");
         assert!(n.body.contains("12-QĐ/TĐTN"));

@@ -63,10 +63,10 @@ impl EventBus for MemoryBus {
 
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
         let (queue, mut deliveries) = mpsc::unbounded_channel::<Delivery>();
-        self.subscriptions.lock().expect("subscription lock").push(Subscription {
-            event_types: consumer.event_types.iter().copied().collect(),
-            queue,
-        });
+        self.subscriptions
+            .lock()
+            .expect("subscription lock")
+            .push(Subscription { event_types: consumer.event_types.iter().copied().collect(), queue });
         let policy = self.policy;
         let dead_letters = self.dead_letters.clone();
         tokio::spawn(async move {
@@ -130,10 +130,10 @@ mod tests {
                 *n += 1;
                 *n
             };
-            if let Some(n) = text.strip_prefix("fail:") {
-                if attempt <= n.parse::<u32>().unwrap() {
-                    return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
-                }
+            if let Some(n) = text.strip_prefix("fail:")
+                && attempt <= n.parse::<u32>().unwrap()
+            {
+                return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
             }
             self.handled.lock().unwrap().push(envelope.event_id.clone());
             Ok(())
@@ -141,7 +141,12 @@ mod tests {
     }
 
     fn envelope(id: &str, payload: &str) -> EventEnvelope {
-        EventEnvelope { event_id: id.into(), event_type: "t".into(), payload: payload.as_bytes().to_vec(), ..Default::default() }
+        EventEnvelope {
+            event_id: id.into(),
+            event_type: "t".into(),
+            payload: payload.as_bytes().to_vec(),
+            ..Default::default()
+        }
     }
 
     async fn bus_with(handler: Arc<Flaky>) -> (MemoryBus, Shutdown) {

@@ -106,7 +106,10 @@ impl RabbitBus {
         retry_args.insert("x-dead-letter-exchange".into(), long_string(""));
         retry_args.insert("x-dead-letter-routing-key".into(), long_string(&names.main));
         channel.queue_declare(names.retry.as_str().into(), durable, retry_args).await.context("declare retry queue")?;
-        channel.queue_declare(names.dead.as_str().into(), durable, main_args).await.context("declare dead-letter queue")?;
+        channel
+            .queue_declare(names.dead.as_str().into(), durable, main_args)
+            .await
+            .context("declare dead-letter queue")?;
         for event_type in &consumer.event_types {
             channel
                 .queue_bind(
@@ -221,8 +224,12 @@ impl EventBus for RabbitBus {
                 };
                 match result {
                     Ok(()) => return,
-                    Err(err) => tracing::warn!(consumer = consumer.name, error = format!("{err:#}"),
-                        retry_in_ms = backoff.as_millis() as u64, "consumer lost the broker; reconnecting"),
+                    Err(err) => tracing::warn!(
+                        consumer = consumer.name,
+                        error = format!("{err:#}"),
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "consumer lost the broker; reconnecting"
+                    ),
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
