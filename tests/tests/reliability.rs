@@ -2,13 +2,13 @@
 //! while members are admitted loses nothing (the outbox holds the events until it is back).
 //! The in-process bus has the same tests in `doan-platform` (bus::memory).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use doan_platform::Shutdown;
 use doan_platform::bus::rabbit::{QueueNames, RabbitBus};
-use doan_platform::bus::{Consumer, EventBus, EventHandler, HandlerError};
+use doan_platform::bus::testing::FlakyHandler as Flaky;
+use doan_platform::bus::{Consumer, EventBus};
 use doan_proto::events::EventEnvelope;
 use doan_tests::client::{Gateway, admission, authed, create_tree, officer};
 use doan_tests::proxy::TcpProxy;
@@ -17,33 +17,6 @@ use lapin::options::{BasicGetOptions, BasicPublishOptions};
 use prost::Message;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::SecretString;
-
-/// Fails an event as many times as its payload says (`fail:N`), then records it.
-#[derive(Default)]
-struct Flaky {
-    attempts: Mutex<HashMap<String, u32>>,
-    handled: Mutex<Vec<String>>,
-}
-
-#[async_trait::async_trait]
-impl EventHandler for Flaky {
-    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
-        let attempt = {
-            let mut a = self.attempts.lock().unwrap();
-            let n = a.entry(envelope.event_id.clone()).or_default();
-            *n += 1;
-            *n
-        };
-        let text = String::from_utf8_lossy(&envelope.payload).to_string();
-        if let Some(n) = text.strip_prefix("fail:")
-            && attempt <= n.parse::<u32>().unwrap()
-        {
-            return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
-        }
-        self.handled.lock().unwrap().push(envelope.event_id.clone());
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
@@ -94,7 +67,7 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     }
 
     eventually("retried and healthy events are handled", Duration::from_secs(20), || {
-        let handled = handler.handled.lock().unwrap().clone();
+        let handled = handler.handled();
         async move {
             (handled.iter().filter(|h| *h == "retry-once").count() == 1
                 && handled.iter().filter(|h| *h == "fine").count() == 2)
@@ -122,7 +95,7 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     let dead = dead.lock().unwrap().clone();
     assert!(dead.iter().any(|r| r.contains("does not decode")), "{dead:?}");
     assert!(dead.iter().any(|r| r.contains("failed 3 times")), "{dead:?}");
-    assert_eq!(handler.attempts.lock().unwrap()["never"], 3, "bounded retries");
+    assert_eq!(handler.attempts_of("never"), 3, "bounded retries");
     shutdown.cancel();
     for q in [names.main, names.retry, names.dead] {
         let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;

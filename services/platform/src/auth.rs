@@ -95,6 +95,17 @@ impl Caller {
         self.member_id.as_deref().ok_or_else(|| AppError::PermissionDenied("only members may do this".into()))
     }
 
+    /// The member a request names in `field`, or the calling member when it is empty.
+    pub fn member_or_self(&self, field: &'static str, requested: &str) -> AppResult<String> {
+        if requested.is_empty() {
+            return self
+                .require_member()
+                .map(str::to_string)
+                .map_err(|_| AppError::invalid(field, "is required for officer accounts"));
+        }
+        crate::convert::parse_id(field, requested)
+    }
+
     /// True when the caller is the member `member_id`.
     pub fn is_member(&self, member_id: &str) -> bool {
         self.member_id.as_deref() == Some(member_id)

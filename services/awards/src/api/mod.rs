@@ -196,14 +196,7 @@ impl AwardsApi {
         caller: &Caller,
         r: pb::GetMemberStandingRequest,
     ) -> AppResult<pb::GetMemberStandingResponse> {
-        let member_id = if r.member_id.is_empty() {
-            caller
-                .require_member()
-                .map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?
-                .to_string()
-        } else {
-            parse_id("member_id", &r.member_id)?
-        };
+        let member_id = caller.member_or_self("member_id", &r.member_id)?;
         if !caller.is_member(&member_id) {
             let m = directory::member(&self.ctx.db, "member_id", &member_id).await?;
             caller.require_manages(&m.unit_path, &format!("member {member_id}"))?;

@@ -172,14 +172,7 @@ impl MembershipApi {
         caller: &Caller,
         r: pb::GetMemberCardRequest,
     ) -> AppResult<pb::GetMemberCardResponse> {
-        let member_id = if r.member_id.is_empty() {
-            caller
-                .require_member()
-                .map_err(|_| AppError::invalid("member_id", "is required for officer accounts"))?
-                .to_string()
-        } else {
-            r.member_id
-        };
+        let member_id = caller.member_or_self("member_id", &r.member_id)?;
         let member = self.member("member_id", &member_id).await?;
         if !caller.is_member(&member.member_id) {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;

@@ -105,40 +105,12 @@ impl EventBus for MemoryBus {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::time::Duration;
 
     use prost::Message;
 
     use super::*;
-    use crate::bus::{EventHandler, HandlerError};
-
-    /// Fails an event as many times as its payload says (`fail:N`), then counts it.
-    #[derive(Default)]
-    struct Flaky {
-        attempts: Mutex<HashMap<String, u32>>,
-        handled: Mutex<Vec<String>>,
-    }
-
-    #[async_trait::async_trait]
-    impl EventHandler for Flaky {
-        async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
-            let text = String::from_utf8_lossy(&envelope.payload).to_string();
-            let attempt = {
-                let mut a = self.attempts.lock().unwrap();
-                let n = a.entry(envelope.event_id.clone()).or_default();
-                *n += 1;
-                *n
-            };
-            if let Some(n) = text.strip_prefix("fail:")
-                && attempt <= n.parse::<u32>().unwrap()
-            {
-                return Err(HandlerError::Failed(anyhow::anyhow!("transient failure {attempt}")));
-            }
-            self.handled.lock().unwrap().push(envelope.event_id.clone());
-            Ok(())
-        }
-    }
+    use crate::bus::testing::FlakyHandler as Flaky;
 
     fn envelope(id: &str, payload: &str) -> EventEnvelope {
         EventEnvelope {
@@ -165,8 +137,8 @@ mod tests {
         let handler = Arc::new(Flaky::default());
         let (bus, _s) = bus_with(handler.clone()).await;
         publish(&bus, &envelope("a", "fail:2")).await;
-        assert_eq!(handler.handled.lock().unwrap().as_slice(), ["a"]);
-        assert_eq!(handler.attempts.lock().unwrap()["a"], 3);
+        assert_eq!(handler.handled(), ["a"]);
+        assert_eq!(handler.attempts_of("a"), 3);
         assert!(bus.dead_letters().is_empty());
     }
 
@@ -181,7 +153,7 @@ mod tests {
         assert_eq!(dead.len(), 2, "{dead:?}");
         assert!(dead[0].reason.contains("does not decode"));
         assert!(dead[1].reason.contains("failed 3 times"));
-        assert_eq!(handler.handled.lock().unwrap().as_slice(), ["c"]);
+        assert_eq!(handler.handled(), ["c"]);
     }
 
     #[tokio::test]
@@ -191,6 +163,6 @@ mod tests {
         let mut other = envelope("x", "ok");
         other.event_type = "other".into();
         publish(&bus, &other).await;
-        assert!(handler.handled.lock().unwrap().is_empty());
+        assert!(handler.handled().is_empty());
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod memory;
 pub mod rabbit;
+pub mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
