@@ -54,6 +54,16 @@ enum Command {
     Keygen,
     /// List every configuration key (`section.key`, set as `DOAN__SECTION__KEY`).
     ConfigKeys,
+    /// Ask a running server for its gRPC health; exits 0 only when it is SERVING
+    /// (for container health checks and `helm test`).
+    HealthCheck {
+        /// Server address.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        addr: String,
+        /// Service to ask about; empty means the server as a whole.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
 }
 
 fn service_of(command: &Command) -> Option<ServiceName> {
@@ -71,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
         Command::Keygen => return keygen(),
+        Command::HealthCheck { addr, service } => return health_check(addr, service).await,
         Command::ConfigKeys => {
             for key in Settings::keys() {
                 println!("{key}\tDOAN__{}", key.replace('.', "__").to_uppercase());
@@ -164,6 +175,27 @@ async fn run_all(settings: Settings, shutdown: Shutdown, started: Instant) -> an
         "\nĐoàn is running (embedded mode).\n  gateway (gRPC-web + gRPC): http://{addr}\n  log in:  grpcurl -plaintext -d '{{\"username\":\"{admin}\",\"password\":\"…\"}}' {addr} doan.membership.v1.MembershipService/Login\n           as `{admin}` with {password_hint}\n  health:  grpcurl -plaintext {addr} grpc.health.v1.Health/Check\n  stop:    Ctrl-C\n"
     );
     platform.wait().await
+}
+
+async fn health_check(addr: &str, service: &str) -> anyhow::Result<()> {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(addr.to_string())?
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .timeout(std::time::Duration::from_secs(3))
+        .connect()
+        .await
+        .with_context(|| format!("connect to {addr}"))?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest { service: service.to_string() })
+        .await
+        .with_context(|| format!("health check of {addr}"))?;
+    let status = response.into_inner().status;
+    if status == tonic_health::ServingStatus::Serving as i32 {
+        println!("SERVING");
+        Ok(())
+    } else {
+        anyhow::bail!("{addr} {service:?} is not serving (status {status})")
+    }
 }
 
 fn keygen() -> anyhow::Result<()> {

@@ -148,6 +148,7 @@ impl RabbitBus {
         loop {
             let delivery = tokio::select! {
                 _ = shutdown.cancelled() => {
+                    let _ = channel.close(200, "shutting down".into()).await;
                     let _ = conn.close(200, "shutting down".into()).await;
                     return Ok(());
                 }
