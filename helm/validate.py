@@ -195,13 +195,56 @@ def check_drift(label, objects, commands, env_keys):
                 fail(f"{name}: security context is not hardened: {sec}")
 
 
+def check_dockerfile(commands):
+    """The image runs the binary the Dockerfile builds, with a real subcommand."""
+    text = (ROOT / "Dockerfile").read_text()
+    if "cargo build --release --locked -p doan" not in text:
+        fail("Dockerfile: does not build the release binary with `cargo build --release --locked -p doan`")
+    entry = re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M)
+    cmd = re.search(r"^CMD (\[.*\])$", text, re.M)
+    health = re.search(r"^HEALTHCHECK .*CMD (\[.*\])$", text, re.M)
+    if not entry or json.loads(entry.group(1)) != ["/usr/local/bin/doan"]:
+        fail("Dockerfile: ENTRYPOINT must be [\"/usr/local/bin/doan\"]")
+    if "COPY --from=build /out/doan /usr/local/bin/doan" not in text:
+        fail("Dockerfile: the runtime stage must copy the built binary to /usr/local/bin/doan")
+    for label, match in (("CMD", cmd), ("HEALTHCHECK", health)):
+        args = json.loads(match.group(1)) if match else []
+        args = args[1:] if args and args[0] == "/usr/local/bin/doan" else args
+        if not args or args[0] not in commands:
+            fail(f"Dockerfile: {label} {args} does not name a doan subcommand")
+    print("Dockerfile: ENTRYPOINT, CMD and HEALTHCHECK name the binary and real subcommands")
+
+
+def export_processes(path):
+    """Writes each Deployment's args and env, as the chart renders them, for the Rust test that
+    starts every process exactly so (tests/tests/chart_processes.rs)."""
+    processes = {}
+    for _, d in render():
+        if d.get("kind") != "Deployment":
+            continue
+        c = d["spec"]["template"]["spec"]["containers"][0]
+        env = []
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            env.append({"name": e["name"], "value": e.get("value"),
+                        "secret": None if not ref else {"name": ref["name"], "key": ref["key"]}})
+        port = c["ports"][0]["containerPort"]
+        processes[d["metadata"]["labels"]["app.kubernetes.io/component"]] = {"args": c["args"], "env": env, "port": port}
+    Path(path).write_text(json.dumps(processes, indent=2))
+    print(f"wrote {len(processes)} processes to {path}")
+
+
 def main():
+    if "--export-processes" in sys.argv:
+        export_processes(sys.argv[sys.argv.index("--export-processes") + 1])
+        return 0
     if "--write-base" in sys.argv:
         write_base()
         print("k8s/base written")
         return 0
     doan = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target" / "debug" / "doan")
     commands, env_keys = binary_facts(doan)
+    check_dockerfile(commands)
 
     report = helm.lint(str(CHART), strict=True)
     problems = [m for m in report.get("messages", []) if m.get("severity", 0) >= 2] + report.get("errors", [])
