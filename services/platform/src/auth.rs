@@ -120,26 +120,42 @@ pub fn path_contains(path: &str, unit_id: &str) -> bool {
 /// Verifies access tokens. Cheap to clone.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: Arc<DecodingKey>,
+    /// Every accepted public key: during a key rotation, the new one and the old one.
+    keys: Arc<Vec<DecodingKey>>,
     validation: Arc<Validation>,
 }
 
 impl TokenVerifier {
-    /// A verifier for tokens signed by the private half of `public_key_pem`.
-    pub fn from_pem(public_key_pem: &str, issuer: &str) -> anyhow::Result<Self> {
-        let key = DecodingKey::from_ed_pem(public_key_pem.as_bytes())
-            .context("auth.verifying_key_pem is not an Ed25519 public key in PEM")?;
+    /// A verifier for tokens signed by the private half of any public key in
+    /// `public_keys_pem` (one or more PEM blocks, so keys can be rotated without downtime).
+    pub fn from_pem(public_keys_pem: &str, issuer: &str) -> anyhow::Result<Self> {
+        const END: &str = "-----END PUBLIC KEY-----";
+        let keys = public_keys_pem
+            .split_inclusive(END)
+            .filter(|block| block.contains("-----BEGIN"))
+            .map(|block| {
+                DecodingKey::from_ed_pem(block.trim().as_bytes())
+                    .context("auth.verifying_key_pem holds a block that is not an Ed25519 public key in PEM")
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        anyhow::ensure!(!keys.is_empty(), "auth.verifying_key_pem holds no PEM public key");
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.leeway = 30;
-        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+        Ok(Self { keys: Arc::new(keys), validation: Arc::new(validation) })
     }
 
     /// The claims of a valid token.
     pub fn verify(&self, token: &str) -> AppResult<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| AppError::Unauthenticated(format!("access token rejected ({e}); log in again")))
+        let mut last = None;
+        for key in self.keys.iter() {
+            match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = Some(e),
+            }
+        }
+        let reason = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(AppError::Unauthenticated(format!("access token rejected ({reason}); log in again")))
     }
 
     /// The caller of a gRPC request, from its `authorization: Bearer …` metadata.
@@ -270,6 +286,19 @@ mod tests {
         assert_eq!(claims.unit.as_deref(), Some("u1"));
         let (_, other) = pair();
         assert!(matches!(other.verify(&token), Err(AppError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn rotation_accepts_old_and_new_keys() {
+        let (old_private, old_public) = generate_keypair().unwrap();
+        let (new_private, new_public) = generate_keypair().unwrap();
+        let both = TokenVerifier::from_pem(&format!("{new_public}{old_public}"), "doan").unwrap();
+        for private in [old_private, new_private] {
+            let (token, _) =
+                TokenIssuer::from_pem(&private, "doan", 60).unwrap().issue("a", Role::Admin, None, None, "x").unwrap();
+            assert!(both.verify(&token).is_ok());
+        }
+        assert!(TokenVerifier::from_pem("not a key", "doan").is_err());
     }
 
     #[test]
