@@ -25,6 +25,7 @@ use secrecy::SecretString;
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// Where the real servers are.
+#[derive(Debug, Clone)]
 pub struct ServerUrls {
     /// PostgreSQL server (no database in the path).
     pub postgres: String,
@@ -116,8 +117,12 @@ pub struct TestPlatform {
 impl TestPlatform {
     /// The embedded mode in a fresh temporary directory.
     pub async fn embedded() -> anyhow::Result<Self> {
+        Self::embedded_with(base_settings()).await
+    }
+
+    /// The embedded mode with adjusted [`base_settings`].
+    pub async fn embedded_with(mut settings: Settings) -> anyhow::Result<Self> {
         let run_id = run_id();
-        let mut settings = base_settings();
         let dir = std::env::temp_dir().join(format!("doan-test-{run_id}"));
         settings.embedded.data_dir = dir.clone();
         let settings = doan::embedded::prepare(settings)?.settings;

@@ -1,0 +1,155 @@
+//! `doan-bench`: measures the platform against raw baselines measured in the same run, prints
+//! the tables and writes them to `docs/benchmarks.md`.
+//!
+//! ```sh
+//! cargo build --release -p doan -p doan-bench && target/release/doan-bench all
+//! ```
+//! Needs PostgreSQL, RabbitMQ and Redis on their default loopback ports (or the
+//! `DOAN_TEST_*_URL` variables of the tests). Reports figures; never fails on them.
+
+mod admissions;
+mod events;
+mod footprint;
+mod gateway;
+mod setup;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use doan_tests::{TestPlatform, base_settings, real_servers, run_id};
+use sea_orm::{ConnectionTrait, Database};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Every scenario.
+    All,
+    /// Gateway overhead: direct vs gateway (gRPC, gRPC-web).
+    Gateway,
+    /// Event pipeline vs raw lapin.
+    Events,
+    /// Admissions vs raw PostgreSQL INSERT and COPY.
+    Admissions,
+    /// RSS and start-up time of each process.
+    Footprint,
+}
+
+/// Benchmarks of the Đoàn platform, each against a raw baseline measured in the same run.
+#[derive(Parser)]
+#[command(name = "doan-bench", version, about)]
+struct Cli {
+    /// Which scenario to run.
+    #[arg(value_enum, default_value = "all")]
+    scenario: Scenario,
+    /// Seconds each measured load lasts.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Where to write the Markdown report (`-` for none).
+    #[arg(long, default_value = "docs/benchmarks.md")]
+    out: String,
+}
+
+fn command_output(cmd: &str, args: &[&str]) -> String {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cpu}, {cores} cores, {mem:.0} GiB RAM; {}", command_output("uname", &["-sr"]))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let duration = Duration::from_secs(cli.seconds);
+    let Some(urls) = real_servers("doan-bench").await else {
+        anyhow::bail!("the benchmarks need PostgreSQL, RabbitMQ and Redis");
+    };
+    let wants = |s: Scenario| cli.scenario == Scenario::All || cli.scenario == s;
+    let mut sections: Vec<(String, String)> = Vec::new();
+
+    if wants(Scenario::Gateway) || wants(Scenario::Events) || wants(Scenario::Admissions) {
+        let run = run_id();
+        let mut settings = TestPlatform::server_settings(&urls, &run).await?;
+        settings.gateway.rate_limit_per_minute = 0;
+        let world = setup::World::build(TestPlatform::servers_with(urls.clone(), run, settings).await?, 40).await?;
+        let mut embedded_settings = base_settings();
+        embedded_settings.gateway.rate_limit_per_minute = 0;
+        let embedded = setup::World::build(TestPlatform::embedded_with(embedded_settings).await?, 1).await?;
+
+        if wants(Scenario::Gateway) {
+            let mut t = gateway::run(&world, "real servers", duration).await?;
+            let e = gateway::run(&embedded, "embedded", duration).await?;
+            t.rows.extend(e.rows);
+            sections.push(("1. Gateway overhead (GetMemberCard)".into(), t.markdown()));
+        }
+        if wants(Scenario::Events) {
+            let rate = 50;
+            let ours = events::pipeline(&world, 25, rate, 4).await?;
+            let raw = events::raw_lapin(&urls.amqp, ours.events, rate, 4).await?;
+            sections
+                .push(("2. Event pipeline (check-in to inbox)".into(), events::table(&ours, &raw, rate).markdown()));
+        }
+        if wants(Scenario::Admissions) {
+            let scratch = format!("doan_bench_{}_scratch", run_id());
+            let admin = Database::connect(format!("{}/postgres", urls.postgres)).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE {scratch}")).await?;
+            let t = admissions::run(&world, &format!("{}/{scratch}", urls.postgres), &[8, 32], duration).await?;
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await?;
+            sections.push(("3. Admissions".into(), t.markdown()));
+        }
+        world.tp.stop().await?;
+        embedded.tp.stop().await?;
+    }
+    if wants(Scenario::Footprint) {
+        let t = footprint::run(&urls, duration).await?;
+        sections.push(("4. Footprint (release binary)".into(), t.markdown()));
+    }
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut report = format!(
+        "# Benchmarks\n\nFigures from one run of the committed code; each scenario measures its raw baseline in \
+         the same run on the same machine, so the ratios hold on a noisy machine better than the absolute numbers.\n\n\
+         - machine: {}\n- date: {}\n- commit: {}\n- command: `cargo build --release -p doan -p doan-bench && target/release/doan-bench {}`\n",
+        machine(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        command_output("git", &["rev-parse", "--short", "HEAD"]),
+        args.join(" "),
+    );
+    for (title, table) in &sections {
+        println!("\n## {title}\n\n{table}");
+        report.push_str(&format!("\n## {title}\n\n{table}"));
+    }
+    if cli.out != "-" {
+        let path = PathBuf::from(&cli.out);
+        let notes = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|old| old.split_once("\n## Findings").map(|(_, n)| format!("\n## Findings{n}")))
+            .unwrap_or_default();
+        report.push_str(&notes);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, report)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
