@@ -79,6 +79,9 @@ pub struct BrokerSettings {
     pub prefetch: u16,
     /// `classic` or `quorum` (recommended in production clusters).
     pub queue_type: String,
+    /// Largest AMQP frame in bytes (4096 to 131072). Each connection buffers 64 frames, so a
+    /// small value keeps memory low; events are far smaller than a frame.
+    pub frame_max: u32,
 }
 
 /// Redis settings.
@@ -173,6 +176,7 @@ max_attempts = 5
 retry_base_ms = 200
 prefetch = 64
 queue_type = "classic"
+frame_max = 16384
 
 [redis]
 url = "redis://127.0.0.1:6379"

@@ -79,7 +79,14 @@ impl RabbitBus {
     /// Opens a connection and a confirm-mode channel, declaring the exchange.
     pub async fn open_channel(&self, name: &str) -> anyhow::Result<(Connection, Channel)> {
         let url = self.settings.url.expose_secret();
-        let conn = Connection::connect(url, ConnectionProperties::default().with_connection_name(name.into()))
+        let mut uri: lapin::uri::AMQPUri =
+            url.parse().map_err(|e| anyhow::anyhow!("broker.url is not an AMQP URL: {e}"))?;
+        // lapin keeps 32 frames of read and write buffer per connection: with RabbitMQ's
+        // 128 KiB default that is 8 MiB a connection, for events that are well under 1 KiB.
+        if uri.query.frame_max.is_none() {
+            uri.query.frame_max = Some(self.settings.frame_max);
+        }
+        let conn = Connection::connect_uri(uri, ConnectionProperties::default().with_connection_name(name.into()))
             .await
             .with_context(|| format!("connect to RabbitMQ at {}", crate::db::redact(url)))?;
         let channel = conn.create_channel().await.context("open AMQP channel")?;
