@@ -23,7 +23,6 @@ use doan_platform::auth::TokenVerifier;
 use doan_platform::config::Settings;
 use http::{HeaderName, HeaderValue, Method};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Endpoint};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -122,7 +121,7 @@ pub async fn serve(
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(doan_platform::service::incoming(listener), shutdown.cancelled_owned())
         .await?;
     tracing::info!("gateway stopped");
     Ok(())

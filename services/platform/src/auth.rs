@@ -123,7 +123,13 @@ pub struct TokenVerifier {
     /// Every accepted public key: during a key rotation, the new one and the old one.
     keys: Arc<Vec<DecodingKey>>,
     validation: Arc<Validation>,
+    /// Tokens already verified, until they expire: a signature check costs more than the
+    /// rest of a small RPC, and a client sends the same token with every call.
+    verified: Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
 }
+
+/// Verified tokens remembered at most (about 1.5 MiB).
+const VERIFIED_CACHE: usize = 4096;
 
 impl TokenVerifier {
     /// A verifier for tokens signed by the private half of any public key in
@@ -142,15 +148,29 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.leeway = 30;
-        Ok(Self { keys: Arc::new(keys), validation: Arc::new(validation) })
+        Ok(Self { keys: Arc::new(keys), validation: Arc::new(validation), verified: Arc::default() })
     }
 
     /// The claims of a valid token.
     pub fn verify(&self, token: &str) -> AppResult<Claims> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = self.verified.lock().expect("token cache").get(token).filter(|c| c.exp > now) {
+            return Ok(claims.clone());
+        }
         let mut last = None;
         for key in self.keys.iter() {
             match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
-                Ok(data) => return Ok(data.claims),
+                Ok(data) => {
+                    let mut cache = self.verified.lock().expect("token cache");
+                    if cache.len() >= VERIFIED_CACHE {
+                        cache.retain(|_, c| c.exp > now);
+                        if cache.len() >= VERIFIED_CACHE {
+                            cache.clear();
+                        }
+                    }
+                    cache.insert(token.to_string(), data.claims.clone());
+                    return Ok(data.claims);
+                }
                 Err(e) => last = Some(e),
             }
         }

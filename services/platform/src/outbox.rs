@@ -1,7 +1,8 @@
 //! The transactional outbox: an event is a row written in the same transaction as the state
 //! change that caused it, so both commit or neither does. The [`OutboxRelay`] publishes rows
-//! in order with publisher confirms and marks them sent; on failure it keeps the row, records
-//! the error and retries with backoff. Nothing is dropped.
+//! in order with publisher confirms (a batch at a time, confirms awaited together) and marks
+//! them sent; on failure it keeps the row, records the error and retries with backoff.
+//! Nothing is dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,28 +175,42 @@ impl OutboxRelay {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query.all(conn).await?;
-        let mut published = 0;
-        for row in rows {
-            let result = match EventEnvelope::decode(row.envelope.as_slice()) {
-                Ok(envelope) => self.bus.publish(&envelope, &row.envelope).await,
-                Err(e) => Err(anyhow::anyhow!("outbox row {} does not decode: {e}", row.seq)),
-            };
-            let mut active: entity::ActiveModel = row.clone().into();
-            match result {
-                Ok(()) => {
-                    active.published_at = Set(Some(chrono::Utc::now()));
-                    active.update(conn).await?;
-                    published += 1;
-                }
-                Err(err) => {
-                    active.attempts = Set(row.attempts + 1);
-                    active.last_error = Set(Some(format!("{err:#}")));
-                    active.update(conn).await?;
-                    return Err(err.context(format!("publish {} {}", row.event_type, row.event_id)));
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut batch = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match EventEnvelope::decode(row.envelope.as_slice()) {
+                Ok(envelope) => batch.push((envelope, row.envelope.clone())),
+                // A row this code cannot read is a bug; keep it and say so, never drop it.
+                Err(e) => {
+                    tracing::error!(seq = row.seq, error = %e, "outbox row does not decode; it stays pending");
+                    break;
                 }
             }
         }
-        Ok(published)
+        let results = self.bus.publish_many(&batch).await;
+        // Rows are marked up to the first failure, so a retry resumes in order.
+        let published: Vec<i64> =
+            rows.iter().zip(&results).take_while(|(_, r)| r.is_ok()).map(|(row, _)| row.seq).collect();
+        if !published.is_empty() {
+            entity::Entity::update_many()
+                .col_expr(entity::Column::PublishedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+                .filter(entity::Column::Seq.is_in(published.clone()))
+                .exec(conn)
+                .await?;
+        }
+        if let Some((row, Err(err))) = rows.iter().zip(results).nth(published.len()) {
+            let mut active: entity::ActiveModel = row.clone().into();
+            active.attempts = Set(row.attempts + 1);
+            active.last_error = Set(Some(format!("{err:#}")));
+            active.update(conn).await?;
+            return Err(err.context(format!("publish {} {}", row.event_type, row.event_id)));
+        }
+        if published.len() < rows.len() {
+            anyhow::bail!("outbox row {} does not decode", rows[published.len()].seq);
+        }
+        Ok(published.len())
     }
 }
 

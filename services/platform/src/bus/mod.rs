@@ -26,6 +26,16 @@ pub trait EventBus: Send + Sync + 'static {
     /// Publishes one encoded envelope; returns only once the bus has durably accepted it.
     async fn publish(&self, envelope: &EventEnvelope, encoded: &[u8]) -> anyhow::Result<()>;
 
+    /// Publishes several envelopes in order; one result each, in the same order. A bus may
+    /// pipeline them (RabbitMQ sends all, then awaits the confirms).
+    async fn publish_many(&self, batch: &[(EventEnvelope, Vec<u8>)]) -> Vec<anyhow::Result<()>> {
+        let mut results = Vec::with_capacity(batch.len());
+        for (envelope, encoded) in batch {
+            results.push(self.publish(envelope, encoded).await);
+        }
+        results
+    }
+
     /// Declares `consumer`'s queue and bindings, then consumes until `shutdown`, surviving
     /// broker restarts.
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()>;

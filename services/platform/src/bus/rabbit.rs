@@ -152,67 +152,125 @@ impl RabbitBus {
             .await
             .context("start consuming")?;
         tracing::info!(queue = %names.main, "consuming");
+        // Deliveries are handled concurrently, up to the prefetch count; each is acknowledged
+        // once its own handling committed (or it was moved to retry or the DLQ).
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(self.settings.prefetch.max(1))));
+        let mut in_flight = tokio::task::JoinSet::new();
         loop {
             let delivery = tokio::select! {
                 _ = shutdown.cancelled() => {
+                    while in_flight.join_next().await.is_some() {}
                     let _ = channel.close(200, "shutting down".into()).await;
                     let _ = conn.close(200, "shutting down".into()).await;
                     return Ok(());
+                }
+                Some(done) = in_flight.join_next() => {
+                    done.context("delivery task")??;
+                    continue;
                 }
                 d = deliveries.next() => match d {
                     Some(d) => d.context("receive delivery")?,
                     None => anyhow::bail!("consumer stream ended (connection lost)"),
                 },
             };
-            let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
-            let (outcome, _) = deliver(consumer, &delivery.data, attempt, self.policy).await;
-            match outcome {
-                Outcome::Done => {}
-                Outcome::RetryAfter(delay, reason) => {
-                    let props = with_headers(&delivery.properties, attempt + 1, &reason)
-                        .with_expiration(delay.as_millis().to_string().into());
-                    publish_confirmed(&channel, "", &names.retry, &delivery.data, props).await?;
+            let permit = limit.clone().acquire_owned().await.context("delivery limit")?;
+            let (consumer, channel, names, policy) = (consumer.clone(), channel.clone(), names.clone(), self.policy);
+            in_flight.spawn(async move {
+                let _permit = permit;
+                let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
+                let (outcome, _) = deliver(&consumer, &delivery.data, attempt, policy).await;
+                match outcome {
+                    Outcome::Done => {}
+                    Outcome::RetryAfter(delay, reason) => {
+                        let props = with_headers(&delivery.properties, attempt + 1, &reason)
+                            .with_expiration(delay.as_millis().to_string().into());
+                        publish_confirmed(&channel, "", &names.retry, &delivery.data, props).await?;
+                    }
+                    Outcome::DeadLetter(reason) => {
+                        let props = with_headers(&delivery.properties, attempt, &reason);
+                        publish_confirmed(&channel, "", &names.dead, &delivery.data, props).await?;
+                    }
                 }
-                Outcome::DeadLetter(reason) => {
-                    let props = with_headers(&delivery.properties, attempt, &reason);
-                    publish_confirmed(&channel, "", &names.dead, &delivery.data, props).await?;
-                }
-            }
-            delivery.ack(BasicAckOptions::default()).await.context("acknowledge")?;
+                delivery.ack(BasicAckOptions::default()).await.context("acknowledge")?;
+                anyhow::Ok(())
+            });
         }
     }
+}
+
+impl RabbitBus {
+    /// The publishing channel, reopened when the connection was lost.
+    async fn publisher(&self) -> anyhow::Result<Channel> {
+        let mut guard = self.publisher.lock().await;
+        match guard.as_ref() {
+            Some((conn, channel)) if conn.status().connected() && channel.status().connected() => Ok(channel.clone()),
+            _ => {
+                let opened = self.open_channel("doan-publisher").await?;
+                let channel = opened.1.clone();
+                *guard = Some(opened);
+                Ok(channel)
+            }
+        }
+    }
+}
+
+/// Properties of a published event: persistent, typed, with the trace context as headers.
+fn event_properties(envelope: &EventEnvelope) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    for (k, v) in &envelope.trace_context {
+        headers.insert(k.as_str().into(), long_string(v));
+    }
+    BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type("application/x-protobuf".into())
+        .with_message_id(envelope.event_id.as_str().into())
+        .with_type(envelope.event_type.as_str().into())
+        .with_headers(headers)
 }
 
 #[async_trait::async_trait]
 impl EventBus for RabbitBus {
     async fn publish(&self, envelope: &EventEnvelope, encoded: &[u8]) -> anyhow::Result<()> {
-        let channel = {
-            let mut guard = self.publisher.lock().await;
-            match guard.as_ref() {
-                Some((conn, channel)) if conn.status().connected() && channel.status().connected() => channel.clone(),
-                _ => {
-                    let opened = self.open_channel("doan-publisher").await?;
-                    let channel = opened.1.clone();
-                    *guard = Some(opened);
-                    channel
-                }
-            }
+        let batch = [(envelope.clone(), encoded.to_vec())];
+        self.publish_many(&batch).await.pop().unwrap_or_else(|| Err(anyhow::anyhow!("nothing published")))
+    }
+
+    async fn publish_many(&self, batch: &[(EventEnvelope, Vec<u8>)]) -> Vec<anyhow::Result<()>> {
+        let channel = match self.publisher().await {
+            Ok(c) => c,
+            Err(e) => return batch.iter().map(|_| Err(anyhow::anyhow!("{e:#}"))).collect(),
         };
-        let mut headers = FieldTable::default();
-        for (k, v) in &envelope.trace_context {
-            headers.insert(k.as_str().into(), long_string(v));
+        // Send everything, then collect the confirms: one round trip for the batch.
+        let mut pending = Vec::with_capacity(batch.len());
+        for (envelope, encoded) in batch {
+            let sent = channel
+                .basic_publish(
+                    self.settings.exchange.as_str().into(),
+                    envelope.event_type.as_str().into(),
+                    BasicPublishOptions::default(),
+                    encoded,
+                    event_properties(envelope),
+                )
+                .await
+                .context("publish to RabbitMQ");
+            pending.push(sent);
         }
-        let props = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/x-protobuf".into())
-            .with_message_id(envelope.event_id.as_str().into())
-            .with_type(envelope.event_type.as_str().into())
-            .with_headers(headers);
-        let result = publish_confirmed(&channel, &self.settings.exchange, &envelope.event_type, encoded, props).await;
-        if result.is_err() {
+        let mut results = Vec::with_capacity(batch.len());
+        for sent in pending {
+            let result = match sent {
+                Ok(confirm) => match confirm.await.context("wait for publisher confirm") {
+                    Ok(c) if c.is_ack() => Ok(()),
+                    Ok(_) => Err(anyhow::anyhow!("RabbitMQ refused the message (nack)")),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            results.push(result);
+        }
+        if results.iter().any(Result::is_err) {
             *self.publisher.lock().await = None;
         }
-        result
+        results
     }
 
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
