@@ -90,6 +90,10 @@ async fn main() -> anyhow::Result<()> {
         let run = run_id();
         let mut settings = TestPlatform::server_settings(&urls, &run).await?;
         settings.gateway.rate_limit_per_minute = 0;
+        // Production pool sizes (the tests use smaller ones).
+        for name in doan::ServiceName::ALL {
+            settings.service_mut(name.as_str()).expect("service").max_db_connections = 10;
+        }
         let world = setup::World::build(TestPlatform::servers_with(urls.clone(), run, settings).await?, 40).await?;
         let mut embedded_settings = base_settings();
         embedded_settings.gateway.rate_limit_per_minute = 0;
