@@ -76,6 +76,21 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {mem:.0} GiB RAM; {}", command_output("uname", &["-sr"]))
 }
 
+/// Waits until the previous scenario's events are published and consumed, so one scenario's
+/// backlog does not slow the next.
+async fn settle(world: &setup::World) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    for producer in ["membership", "activities", "awards"] {
+        let db = world.tp.database(producer).await?;
+        while doan_platform::outbox::pending(&db).await? > 0 && started.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Consumers finish what the relays just published.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -106,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
             sections.push(("1. Gateway overhead (GetMemberCard)".into(), t.markdown()));
         }
         if wants(Scenario::Events) {
+            settle(&world).await?;
             let rate = 50;
             let ours = events::pipeline(&world, 25, rate, 4).await?;
             let raw = events::raw_lapin(&urls.amqp, ours.events, rate, 4).await?;
@@ -113,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
                 .push(("2. Event pipeline (check-in to inbox)".into(), events::table(&ours, &raw, rate).markdown()));
         }
         if wants(Scenario::Admissions) {
+            settle(&world).await?;
             let scratch = format!("doan_bench_{}_scratch", run_id());
             let admin = Database::connect(format!("{}/postgres", urls.postgres)).await?;
             admin.execute_unprepared(&format!("CREATE DATABASE {scratch}")).await?;
