@@ -94,6 +94,7 @@ pub async fn serve(
         })
         .await?;
     let _ = relay.await;
+    ctx.bus.close().await;
     tracing::info!(service = ctx.name, "stopped");
     Ok(())
 }

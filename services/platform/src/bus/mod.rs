@@ -36,6 +36,9 @@ pub trait EventBus: Send + Sync + 'static {
         results
     }
 
+    /// Closes the bus's own connections (after the relay stopped).
+    async fn close(&self) {}
+
     /// Declares `consumer`'s queue and bindings, then consumes until `shutdown`, surviving
     /// broker restarts.
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()>;

@@ -160,7 +160,6 @@ impl RabbitBus {
             let delivery = tokio::select! {
                 _ = shutdown.cancelled() => {
                     while in_flight.join_next().await.is_some() {}
-                    let _ = channel.close(200, "shutting down".into()).await;
                     let _ = conn.close(200, "shutting down".into()).await;
                     return Ok(());
                 }
@@ -233,6 +232,12 @@ impl EventBus for RabbitBus {
     async fn publish(&self, envelope: &EventEnvelope, encoded: &[u8]) -> anyhow::Result<()> {
         let batch = [(envelope.clone(), encoded.to_vec())];
         self.publish_many(&batch).await.pop().unwrap_or_else(|| Err(anyhow::anyhow!("nothing published")))
+    }
+
+    async fn close(&self) {
+        if let Some((conn, _channel)) = self.publisher.lock().await.take() {
+            let _ = conn.close(200, "shutting down".into()).await;
+        }
     }
 
     async fn publish_many(&self, batch: &[(EventEnvelope, Vec<u8>)]) -> Vec<anyhow::Result<()>> {
