@@ -122,7 +122,8 @@ pub struct PiiSettings {
 /// Logging and tracing settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetrySettings {
-    /// `json` (default, for machines) or `text` (for people at a terminal).
+    /// `json` (for machines), `text` (for people), or `auto` (default: text on a terminal,
+    /// JSON otherwise).
     pub log_format: String,
     /// Filter in `RUST_LOG` syntax.
     pub log_level: String,
@@ -190,7 +191,7 @@ bootstrap_admin_username = "admin"
 [pii]
 
 [telemetry]
-log_format = "json"
+log_format = "auto"
 log_level = "info,sea_orm_migration=warn"
 
 [embedded]

@@ -36,10 +36,16 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log_level))
         .context("telemetry.log_level is not a valid filter")?;
-    let fmt = match settings.log_format.as_str() {
+    use std::io::IsTerminal;
+    let format = match settings.log_format.as_str() {
+        "auto" if std::io::stdout().is_terminal() => "text",
+        "auto" => "json",
+        other => other,
+    };
+    let fmt = match format {
         "text" => tracing_subscriber::fmt::layer().with_target(false).boxed(),
         "json" => tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).boxed(),
-        other => anyhow::bail!("telemetry.log_format must be `json` or `text`, got {other:?}"),
+        other => anyhow::bail!("telemetry.log_format must be `auto`, `json` or `text`, got {other:?}"),
     };
     let mut provider = None;
     let otel = match &settings.otlp_endpoint {
