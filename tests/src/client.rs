@@ -258,6 +258,54 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
         .expect("participation");
     assert_eq!(again, first, "a second check-in changes nothing");
 
+    // Outside the window: a precondition, not an argument error; nothing is recorded.
+    let later = gw
+        .activities
+        .clone()
+        .create_activity(authed(
+            &officer,
+            act::CreateActivityRequest {
+                unit_id: tree.province.clone(),
+                title: "Hiến máu tình nguyện".into(),
+                description: String::new(),
+                starts_at: ts(now + chrono::Duration::days(1)),
+                ends_at: ts(now + chrono::Duration::days(1) + chrono::Duration::hours(3)),
+                points: 3,
+            },
+        ))
+        .await
+        .expect("activity tomorrow")
+        .into_inner()
+        .activity
+        .expect("activity");
+    let early = gw
+        .activities
+        .clone()
+        .check_in(authed(&member_token, act::CheckInRequest { activity_id: later.activity_id.clone() }))
+        .await;
+    assert_eq!(early.unwrap_err().code(), Code::FailedPrecondition, "check-in before the window opens");
+    let registered = gw
+        .activities
+        .clone()
+        .register_for_activity(authed(
+            &member_token,
+            act::RegisterForActivityRequest { activity_id: later.activity_id },
+        ))
+        .await
+        .expect("registration before the window")
+        .into_inner()
+        .participation
+        .expect("participation");
+    assert_eq!(registered.state, act::ParticipationState::Registered as i32);
+    let open_to_member = gw
+        .activities
+        .clone()
+        .list_activities(authed(&member_token, act::ListActivitiesRequest::default()))
+        .await
+        .expect("a member lists the activities open to them")
+        .into_inner();
+    assert_eq!(open_to_member.activities.len(), 2);
+
     let standing = eventually("standing counts the check-in", SETTLE, || {
         let mut awards = gw.awards.clone();
         let token = member_token.clone();

@@ -151,3 +151,81 @@ mod tonic_reflection_client {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn watch_streams_over_grpc_web_http1() {
+    use doan_proto::{awards as aw, membership as mem, notifications as notif};
+    use doan_tests::client::{Gateway, admission, authed, create_tree, officer, until_known};
+
+    let tp = TestPlatform::embedded().await.expect("start");
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+    let tree = create_tree(&gw, &admin).await;
+    let officer = officer(&gw, &admin, &tree.province, "bt.web").await;
+    let member = gw
+        .membership
+        .clone()
+        .admit_member(authed(&officer, admission(&tree.branch, 9)))
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap();
+    let token = gw
+        .membership
+        .clone()
+        .activate_member_account(mem::ActivateMemberAccountRequest {
+            member_number: member.member_number.clone(),
+            citizen_id: member.citizen_id.clone(),
+            date_of_birth: member.date_of_birth.clone(),
+            password: "member-password-9".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+
+    // The mobile app's transport: gRPC-web over HTTP/1.1 only.
+    let http1 = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let web = tower::ServiceBuilder::new().layer(tonic_web::GrpcWebClientLayer::new()).service(http1);
+    let origin: http::Uri = format!("http://{}", tp.platform.gateway_addr).parse().unwrap();
+    let mut notices =
+        doan_proto::notifications::notifications_service_client::NotificationsServiceClient::with_origin(web, origin);
+    let mut watch = notices
+        .watch_notifications(authed(&token, notif::WatchNotificationsRequest {}))
+        .await
+        .expect("watch")
+        .into_inner();
+
+    until_known("awards learns the member", || {
+        let mut c = gw.awards.clone();
+        let r = authed(
+            &officer,
+            aw::RecordAwardDecisionRequest {
+                decision_number: "7-QĐ/TĐTN".into(),
+                decision_date: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+                form: aw::AwardForm::CertificateOfMerit as i32,
+                signer: "Bí thư".into(),
+                content: "Thanh niên tiêu biểu".into(),
+                recipients: vec![aw::Recipient {
+                    recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())),
+                }],
+                issuing_unit_id: String::new(),
+            },
+        );
+        async move { c.record_award_decision(r).await }
+    })
+    .await;
+    let notice = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let n = watch.message().await.expect("stream").expect("open").notification.unwrap();
+            if n.kind == notif::NotificationKind::AwardGranted as i32 {
+                return n;
+            }
+        }
+    })
+    .await
+    .expect("the award notice streams over gRPC-web");
+    assert!(notice.body.contains("7-QĐ/TĐTN"));
+    tp.stop().await.expect("stop");
+}
