@@ -137,6 +137,19 @@ pub fn admission(branch: &str, n: u32) -> mem::AdmitMemberRequest {
     }
 }
 
+/// A certificate of merit (Bằng khen) dated today, issued by the caller's unit to one member.
+pub fn individual_award(decision_number: &str, member_id: &str) -> aw::RecordAwardDecisionRequest {
+    aw::RecordAwardDecisionRequest {
+        decision_number: decision_number.into(),
+        decision_date: Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        form: aw::AwardForm::CertificateOfMerit as i32,
+        signer: "Bí thư Thành đoàn".into(),
+        content: "Có thành tích xuất sắc trong phong trào Thanh niên tình nguyện".into(),
+        recipients: vec![aw::Recipient { recipient: Some(aw::recipient::Recipient::MemberId(member_id.into())) }],
+        issuing_unit_id: String::new(),
+    }
+}
+
 /// Appoints an officer and logs them in.
 pub async fn officer(gw: &Gateway, admin: &str, unit: &str, username: &str) -> String {
     gw.membership
@@ -323,20 +336,7 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
 
     let decision = until_known("awards learns the member", || {
         let mut client = gw.awards.clone();
-        let request = authed(
-            &officer,
-            aw::RecordAwardDecisionRequest {
-                decision_number: "123-QĐ/TĐTN".into(),
-                decision_date: Utc::now().date_naive().format("%Y-%m-%d").to_string(),
-                form: aw::AwardForm::CertificateOfMerit as i32,
-                signer: "Bí thư Thành đoàn".into(),
-                content: "Có thành tích xuất sắc trong phong trào Thanh niên tình nguyện".into(),
-                recipients: vec![aw::Recipient {
-                    recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())),
-                }],
-                issuing_unit_id: String::new(),
-            },
-        );
+        let request = authed(&officer, individual_award("123-QĐ/TĐTN", &member.member_id));
         async move { client.record_award_decision(request).await }
     })
     .await

@@ -154,8 +154,8 @@ mod tonic_reflection_client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn watch_streams_over_grpc_web_http1() {
-    use doan_proto::{awards as aw, membership as mem, notifications as notif};
-    use doan_tests::client::{Gateway, admission, authed, create_tree, officer, until_known};
+    use doan_proto::{membership as mem, notifications as notif};
+    use doan_tests::client::{Gateway, admission, authed, create_tree, individual_award, officer, until_known};
 
     let tp = TestPlatform::embedded().await.expect("start");
     let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
@@ -199,20 +199,7 @@ async fn watch_streams_over_grpc_web_http1() {
 
     until_known("awards learns the member", || {
         let mut c = gw.awards.clone();
-        let r = authed(
-            &officer,
-            aw::RecordAwardDecisionRequest {
-                decision_number: "7-QĐ/TĐTN".into(),
-                decision_date: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
-                form: aw::AwardForm::CertificateOfMerit as i32,
-                signer: "Bí thư".into(),
-                content: "Thanh niên tiêu biểu".into(),
-                recipients: vec![aw::Recipient {
-                    recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())),
-                }],
-                issuing_unit_id: String::new(),
-            },
-        );
+        let r = authed(&officer, individual_award("7-QĐ/TĐTN", &member.member_id));
         async move { c.record_award_decision(r).await }
     })
     .await;
