@@ -159,6 +159,35 @@ async fn every_rpc_names_the_bad_field() {
         .into_inner();
     assert!(listed.members.is_empty(), "rejected admissions wrote nothing");
 
+    // Paging through a subtree: every member once, in member-number order, then no token.
+    for n in 0..3 {
+        m().admit_member(authed(&officer, admission(&tree.branch, 300 + n))).await.expect("valid admission");
+    }
+    let duplicate = m().admit_member(authed(&officer, admission(&tree.branch, 300))).await;
+    assert_eq!(duplicate.unwrap_err().code(), Code::AlreadyExists, "one member per citizen ID");
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = m()
+            .list_members(authed(
+                &officer,
+                mem::ListMembersRequest { unit_id: tree.province.clone(), page_size: 2, page_token: token.clone() },
+            ))
+            .await
+            .expect("page")
+            .into_inner();
+        assert!(page.members.len() <= 2);
+        seen.extend(page.members.into_iter().map(|m| m.member_number));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen, sorted, "member-number order");
+
     // Activities.
     let a = || gw.activities.clone();
     let now = chrono::Utc::now();

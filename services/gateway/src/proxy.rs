@@ -105,6 +105,18 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// True when a channel error is the call's own `grpc-timeout` expiring, not a dead upstream.
+fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 /// Names the service a [`Proxy`] is mounted for.
 pub trait Upstream: Send + Sync + 'static {
     /// Full gRPC service name.
@@ -187,6 +199,13 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
                     None => call.await,
                 };
                 Ok(result.unwrap_or_else(|err| {
+                    if is_timeout(&err) {
+                        return tonic::Status::deadline_exceeded(format!(
+                            "{} did not answer within the deadline",
+                            U::NAME
+                        ))
+                        .into_http();
+                    }
                     tracing::warn!(upstream = U::NAME, error = %err, "upstream unavailable");
                     tonic::Status::unavailable(format!("{} is unavailable; retry shortly", U::NAME)).into_http()
                 }))
