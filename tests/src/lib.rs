@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use doan::{Backbone, Platform};
-use doan_platform::bus::RetryPolicy;
 use doan_platform::bus::memory::MemoryBus;
 use doan_platform::config::Settings;
 use sea_orm::{ConnectionTrait, Database};
@@ -126,10 +125,7 @@ impl TestPlatform {
         let dir = std::env::temp_dir().join(format!("doan-test-{run_id}"));
         settings.embedded.data_dir = dir.clone();
         let settings = doan::embedded::prepare(settings)?.settings;
-        let bus = Arc::new(MemoryBus::new(RetryPolicy {
-            max_attempts: settings.broker.max_attempts,
-            base_delay: Duration::from_millis(settings.broker.retry_base_ms),
-        }));
+        let bus = Arc::new(doan::memory_bus(&settings));
         let platform = Platform::start(settings.clone(), Backbone::Embedded(bus.clone())).await?;
         Ok(Self { platform, settings, memory_bus: Some(bus), data_dir: Some(dir), servers: None, run_id })
     }
@@ -248,7 +244,7 @@ pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
 
     let bus: Arc<dyn EventBus> = match &tp.memory_bus {
         Some(bus) => bus.clone(),
-        None => Arc::new(doan_platform::bus::rabbit::RabbitBus::new(tp.settings.broker.clone())),
+        None => Arc::new(doan::rabbit_bus(&tp.settings)),
     };
     for producer in ["membership", "activities", "awards"] {
         let db = tp.database(producer).await?;

@@ -2,18 +2,19 @@
 //! while members are admitted loses nothing (the outbox holds the events until it is back).
 //! The in-process bus has the same tests in `doan-platform` (bus::memory).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use doan_platform::Shutdown;
 use doan_platform::bus::rabbit::{QueueNames, RabbitBus};
 use doan_platform::bus::testing::FlakyHandler as Flaky;
-use doan_platform::bus::{Consumer, EventBus};
+use doan_platform::bus::dead_letters::MemoryDeadLetters;
+use doan_platform::bus::{Consumer, EventBus, Topology};
 use doan_proto::events::EventEnvelope;
 use doan_tests::client::{Gateway, admission, authed, create_tree, officer};
 use doan_tests::proxy::TcpProxy;
 use doan_tests::{TestPlatform, eventually, real_servers, run_id};
-use lapin::options::{BasicGetOptions, BasicPublishOptions};
+use lapin::options::BasicPublishOptions;
 use prost::Message;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::SecretString;
@@ -28,11 +29,12 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     settings.queue_prefix = format!("doan.test.{id}");
     settings.max_attempts = 3;
     settings.retry_base_ms = 20;
-    let bus = RabbitBus::new(settings.clone());
+    let bus = RabbitBus::new(settings.clone(), Topology::new([("flaky", vec!["test.Event"])]));
     let handler = Arc::new(Flaky::default());
     let shutdown = Shutdown::new();
+    let dead_letters = Arc::new(MemoryDeadLetters::default());
     bus.subscribe(
-        Consumer { name: "flaky", event_types: vec!["test.Event"], handler: handler.clone() },
+        Consumer { name: "flaky", event_types: vec!["test.Event"], handler: handler.clone(), dead_letters },
         shutdown.clone(),
     )
     .await
@@ -76,26 +78,31 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     })
     .await;
     let names = QueueNames::new(&settings.queue_prefix, "flaky");
-    let dead = Arc::new(Mutex::new(Vec::new()));
-    eventually("both bad messages reach the dead-letter queue", Duration::from_secs(20), || {
-        let (ch, queue, dead) = (ch.clone(), names.dead.clone(), dead.clone());
-        async move {
-            if let Some(m) = ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true }).await.ok()? {
-                let headers = m.delivery.properties.headers().clone().unwrap_or_default();
-                let reason = match headers.inner().get("x-doan-error") {
-                    Some(lapin::types::AMQPValue::LongString(s)) => String::from_utf8_lossy(s.as_bytes()).to_string(),
-                    other => format!("{other:?}"),
-                };
-                dead.lock().unwrap().push(reason);
-            }
-            (dead.lock().unwrap().len() >= 2).then_some(())
-        }
+    // Operators list dead letters without taking them out of the queue.
+    let dead = eventually("both bad messages reach the dead-letter queue", Duration::from_secs(20), || {
+        let bus = &bus;
+        async move { bus.dead_letters("flaky", 10).await.ok().filter(|d| d.len() >= 2) }
     })
     .await;
-    let dead = dead.lock().unwrap().clone();
-    assert!(dead.iter().any(|r| r.contains("does not decode")), "{dead:?}");
-    assert!(dead.iter().any(|r| r.contains("failed 3 times")), "{dead:?}");
+    let reasons: Vec<&str> = dead.iter().map(|d| d.reason.as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("does not decode")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("failed 3 times")), "{reasons:?}");
+    let never = dead.iter().find(|d| d.event_id == "never").expect("the exhausted message is listed by event id");
+    assert_eq!((never.attempts, never.event_type.as_str()), (3, "test.Event"));
+    assert_eq!(bus.dead_letters("flaky", 10).await.unwrap().len(), 2, "listing leaves them in the queue");
     assert_eq!(handler.attempts_of("never"), 3, "bounded retries");
+    // A replay of one event id hands it back for a fresh round of attempts.
+    assert_eq!(bus.replay_dead_letters("flaky", Some("never")).await.unwrap(), 1);
+    eventually("the replayed message is attempted again", Duration::from_secs(20), || {
+        let attempts = handler.attempts_of("never");
+        async move { (attempts == 6).then_some(()) }
+    })
+    .await;
+    eventually("it is dead-lettered again, beside the poison message", Duration::from_secs(20), || {
+        let bus = &bus;
+        async move { bus.dead_letters("flaky", 10).await.ok().filter(|d| d.len() == 2) }
+    })
+    .await;
     shutdown.cancel();
     for q in [names.main, names.retry, names.dead] {
         let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;

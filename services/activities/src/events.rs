@@ -1,7 +1,5 @@
 //! Consumed events: the directory of units and members.
 
-use std::sync::Arc;
-
 use doan_platform::bus::{Consumer, EventHandler, HandlerError};
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
@@ -24,11 +22,12 @@ impl EventHandler for DirectoryHandler {
     }
 }
 
+/// The event types activities consumes.
+pub fn subscriptions() -> Vec<&'static str> {
+    directory::EVENT_TYPES.to_vec()
+}
+
 /// The activities consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    Consumer {
-        name: crate::NAME,
-        event_types: directory::EVENT_TYPES.to_vec(),
-        handler: Arc::new(DirectoryHandler { db: ctx.db.clone() }),
-    }
+    ctx.consumer(subscriptions(), DirectoryHandler { db: ctx.db.clone() })
 }

@@ -20,6 +20,8 @@ use doan_proto::activities::activities_service_server::ActivitiesServiceServer;
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "activities";
 
+pub use events::subscriptions;
+
 /// The service's database migrator.
 pub use storage::migrations::Migrator;
 
@@ -29,5 +31,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         grpc_name: "doan.activities.v1.ActivitiesService",
         routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(ctx.clone()))),
         consumer: Some(events::consumer(ctx)),
+        retention: Vec::new(),
     })
 }

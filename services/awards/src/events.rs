@@ -1,7 +1,5 @@
 //! Consumed events: the directory, and check-ins into standings.
 
-use std::sync::Arc;
-
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
@@ -54,9 +52,14 @@ impl EventHandler for AwardsHandler {
     }
 }
 
-/// The awards consumer.
-pub fn consumer(ctx: &ServiceContext) -> Consumer {
+/// The event types awards consumes.
+pub fn subscriptions() -> Vec<&'static str> {
     let mut event_types = directory::EVENT_TYPES.to_vec();
     event_types.push(ParticipationRecorded::EVENT_TYPE);
-    Consumer { name: crate::NAME, event_types, handler: Arc::new(AwardsHandler { db: ctx.db.clone() }) }
+    event_types
+}
+
+/// The awards consumer.
+pub fn consumer(ctx: &ServiceContext) -> Consumer {
+    ctx.consumer(subscriptions(), AwardsHandler { db: ctx.db.clone() })
 }

@@ -21,6 +21,8 @@ use doan_proto::awards::awards_service_server::AwardsServiceServer;
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "awards";
 
+pub use events::subscriptions;
+
 /// The service's database migrator.
 pub use storage::migrations::Migrator;
 
@@ -30,5 +32,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         grpc_name: "doan.awards.v1.AwardsService",
         routes: tonic::service::Routes::new(AwardsServiceServer::new(api::AwardsApi::new(ctx.clone()))),
         consumer: Some(events::consumer(ctx)),
+        retention: Vec::new(),
     })
 }

@@ -6,8 +6,11 @@
 //! # Layout
 //! - [`ServiceName`]: the four domain services and how to start each.
 //! - [`embedded`]: the settings of `doan all` (SQLite files, generated keys).
+//! - [`dead_letters`]: `doan dead-letters list|show|replay` in both modes.
+//! - [`topology`]: which service consumes which events, declared by every process.
 //! - [`Platform`]: a running set of services and a gateway.
 
+pub mod dead_letters;
 pub mod embedded;
 
 use std::collections::BTreeMap;
@@ -18,7 +21,7 @@ use anyhow::Context;
 use doan_gateway::ratelimit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use doan_platform::Shutdown;
 use doan_platform::auth::TokenVerifier;
-use doan_platform::bus::EventBus;
+use doan_platform::bus::{EventBus, RetryPolicy, Topology};
 use doan_platform::bus::memory::MemoryBus;
 use doan_platform::bus::rabbit::RabbitBus;
 use doan_platform::config::Settings;
@@ -80,6 +83,16 @@ impl ServiceName {
         ctx.with_context(|| format!("start {name}"))
     }
 
+    /// The event types the service consumes.
+    pub fn subscriptions(self) -> Vec<&'static str> {
+        match self {
+            Self::Membership => doan_membership::subscriptions(),
+            Self::Activities => doan_activities::subscriptions(),
+            Self::Awards => doan_awards::subscriptions(),
+            Self::Notifications => doan_notifications::subscriptions(),
+        }
+    }
+
     /// Builds the service's API and consumer.
     pub async fn build(self, ctx: &ServiceContext) -> anyhow::Result<service::Service> {
         match self {
@@ -90,6 +103,22 @@ impl ServiceName {
         }
     }
 
+    /// Connects, builds and subscribes the service's consumer; [`Subscribed::serve`] then
+    /// starts its relay and API. Splitting the two lets every consumer of a process listen
+    /// before any relay publishes.
+    pub async fn subscribe(
+        self,
+        settings: Arc<Settings>,
+        bus: Arc<dyn EventBus>,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<Subscribed> {
+        let verifier = verifier(&settings)?;
+        let ctx = self.connect(settings, bus, verifier, shutdown.clone()).await?;
+        let mut built = self.build(&ctx).await?;
+        service::subscribe(&ctx, &mut built, shutdown.clone()).await?;
+        Ok(Subscribed { ctx, built, shutdown })
+    }
+
     /// Starts the service on `listener`; the task ends after `shutdown`.
     pub async fn start(
         self,
@@ -98,11 +127,39 @@ impl ServiceName {
         listener: TcpListener,
         shutdown: Shutdown,
     ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
-        let verifier = verifier(&settings)?;
-        let ctx = self.connect(settings, bus, verifier, shutdown.clone()).await?;
-        let built = self.build(&ctx).await?;
-        Ok(tokio::spawn(async move { service::serve(&ctx, built, listener, shutdown).await }))
+        Ok(self.subscribe(settings, bus, shutdown).await?.serve(listener))
     }
+}
+
+/// A service whose consumer is listening, ready to serve.
+pub struct Subscribed {
+    ctx: ServiceContext,
+    built: service::Service,
+    shutdown: Shutdown,
+}
+
+impl Subscribed {
+    /// Starts the relay and the API on `listener`; the task ends after shutdown.
+    pub fn serve(self, listener: TcpListener) -> JoinHandle<anyhow::Result<()>> {
+        let Self { ctx, built, shutdown } = self;
+        tokio::spawn(async move { service::serve(&ctx, built, listener, shutdown).await })
+    }
+}
+
+/// The whole event topology: which service consumes which events. Every process declares
+/// it before publishing or consuming.
+pub fn topology() -> Topology {
+    Topology::new(ServiceName::ALL.map(|name| (name.as_str(), name.subscriptions())))
+}
+
+/// The RabbitMQ bus of a process, declaring the whole [`topology`].
+pub fn rabbit_bus(settings: &Settings) -> RabbitBus {
+    RabbitBus::new(settings.broker.clone(), topology())
+}
+
+/// The in-process bus of the embedded mode.
+pub fn memory_bus(settings: &Settings) -> MemoryBus {
+    MemoryBus::new(RetryPolicy::from_settings(&settings.broker), topology())
 }
 
 impl std::str::FromStr for ServiceName {
@@ -140,11 +197,24 @@ pub fn start_gateway(
 }
 
 /// Which event bus and rate limiter a [`Platform`] uses.
+#[derive(Clone)]
 pub enum Backbone {
     /// One in-process bus shared by all services; rate limits in memory.
     Embedded(Arc<MemoryBus>),
     /// RabbitMQ (one connection set per service, as separate processes would) and Redis.
     Servers,
+}
+
+/// One service of a running platform.
+struct RunningService {
+    /// Where it listens (kept across a stop and start).
+    addr: SocketAddr,
+    /// A listener bound but not yet served (a deferred service).
+    listener: Option<TcpListener>,
+    /// Stops this service alone.
+    shutdown: Shutdown,
+    /// Its task, while it runs.
+    task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 /// A running platform: every service and the gateway.
@@ -155,15 +225,25 @@ pub struct Platform {
     pub service_addrs: BTreeMap<&'static str, SocketAddr>,
     /// Stops everything.
     pub shutdown: Shutdown,
+    settings: Arc<Settings>,
+    backbone: Backbone,
+    services: BTreeMap<ServiceName, RunningService>,
     tasks: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
 }
 
 impl Platform {
     /// Binds every listener, starts every service and then the gateway.
     pub async fn start(settings: Settings, backbone: Backbone) -> anyhow::Result<Self> {
+        Self::start_with(settings, backbone, &[]).await
+    }
+
+    /// Like [`Platform::start`], but the `deferred` services only get their address: they
+    /// start with [`Platform::start_service`] (a first install where some consumers have
+    /// never run, a service crash-looping).
+    pub async fn start_with(settings: Settings, backbone: Backbone, deferred: &[ServiceName]) -> anyhow::Result<Self> {
         let mut settings = settings;
         let shutdown = Shutdown::new();
-        let mut listeners = Vec::new();
+        let mut services = BTreeMap::new();
         let mut service_addrs = BTreeMap::new();
         for name in ServiceName::ALL {
             let own = settings.service_mut(name.as_str()).expect("every service has settings");
@@ -173,28 +253,81 @@ impl Platform {
             let addr = listener.local_addr()?;
             own.upstream = format!("http://{addr}");
             service_addrs.insert(name.as_str(), addr);
-            listeners.push((name, listener));
+            let running =
+                RunningService { addr, listener: Some(listener), shutdown: shutdown.child_token(), task: None };
+            services.insert(name, running);
         }
         let gateway_listener = TcpListener::bind(&settings.gateway.listen)
             .await
             .with_context(|| format!("bind the gateway on {}", settings.gateway.listen))?;
         let gateway_addr = gateway_listener.local_addr()?;
         let settings = Arc::new(settings);
-        let mut tasks = Vec::new();
-        for (name, listener) in listeners {
-            let bus: Arc<dyn EventBus> = match &backbone {
-                Backbone::Embedded(bus) => bus.clone(),
-                Backbone::Servers => Arc::new(RabbitBus::new(settings.broker.clone())),
-            };
-            let task = name.start(settings.clone(), bus, listener, shutdown.clone()).await?;
-            tasks.push((name.as_str().to_string(), task));
-        }
+        let mut platform = Self {
+            gateway_addr,
+            service_addrs,
+            shutdown: shutdown.clone(),
+            settings: settings.clone(),
+            backbone: backbone.clone(),
+            services,
+            tasks: Vec::new(),
+        };
+        let starting: Vec<ServiceName> = ServiceName::ALL.into_iter().filter(|n| !deferred.contains(n)).collect();
+        platform.start_services(&starting).await?;
         let limiter: Arc<dyn RateLimiter> = match &backbone {
             Backbone::Embedded(_) => Arc::new(MemoryRateLimiter::default()),
             Backbone::Servers => redis_limiter(&settings).await?,
         };
-        tasks.push(("gateway".into(), start_gateway(settings, limiter, gateway_listener, shutdown.clone())?));
-        Ok(Self { gateway_addr, service_addrs, shutdown, tasks })
+        platform.tasks.push(("gateway".into(), start_gateway(settings, limiter, gateway_listener, shutdown)?));
+        Ok(platform)
+    }
+
+    fn bus(&self) -> Arc<dyn EventBus> {
+        match &self.backbone {
+            Backbone::Embedded(bus) => bus.clone(),
+            Backbone::Servers => Arc::new(rabbit_bus(&self.settings)),
+        }
+    }
+
+    /// Starts `names` (deferred or stopped before): every consumer subscribes first, then
+    /// the relays and APIs start, so no relay publishes while a consumer is still missing.
+    async fn start_services(&mut self, names: &[ServiceName]) -> anyhow::Result<()> {
+        let mut subscribed = Vec::new();
+        for &name in names {
+            let bus = self.bus();
+            let running = self.services.get_mut(&name).expect("every service is known");
+            anyhow::ensure!(running.task.is_none(), "{} is already running", name.as_str());
+            if running.shutdown.is_cancelled() {
+                running.shutdown = self.shutdown.child_token();
+            }
+            let ready = name.subscribe(self.settings.clone(), bus, running.shutdown.clone()).await?;
+            subscribed.push((name, ready));
+        }
+        for (name, ready) in subscribed {
+            let running = self.services.get_mut(&name).expect("every service is known");
+            let listener = match running.listener.take() {
+                Some(listener) => listener,
+                None => TcpListener::bind(running.addr)
+                    .await
+                    .with_context(|| format!("bind {} on {} again", name.as_str(), running.addr))?,
+            };
+            running.task = Some(ready.serve(listener));
+        }
+        Ok(())
+    }
+
+    /// Starts one service that was deferred or stopped.
+    pub async fn start_service(&mut self, name: ServiceName) -> anyhow::Result<()> {
+        self.start_services(&[name]).await
+    }
+
+    /// Stops one service (gracefully) and waits for it; the others go on.
+    pub async fn stop_service(&mut self, name: ServiceName) -> anyhow::Result<()> {
+        let running = self.services.get_mut(&name).expect("every service is known");
+        running.shutdown.cancel();
+        match running.task.take() {
+            Some(task) => task.await?,
+            None => Ok(()),
+        }
     }
 
     /// Stops everything and waits for it; reports the first failure.
@@ -206,7 +339,8 @@ impl Platform {
     /// Waits until every task ended (after shutdown, or a failure).
     pub async fn wait(self) -> anyhow::Result<()> {
         let mut first_error = None;
-        for (name, task) in self.tasks {
+        let services = self.services.into_iter().filter_map(|(n, r)| Some((n.as_str().to_string(), r.task?)));
+        for (name, task) in services.chain(self.tasks) {
             let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
             if let Err(err) = result {
                 tracing::error!(task = %name, error = format!("{err:#}"), "stopped with an error");

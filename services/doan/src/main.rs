@@ -8,9 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use doan::{Backbone, Platform, ServiceName};
 use doan_platform::Shutdown;
-use doan_platform::bus::memory::MemoryBus;
-use doan_platform::bus::rabbit::RabbitBus;
-use doan_platform::bus::{EventBus, RetryPolicy};
+use doan_platform::bus::EventBus;
 use doan_platform::config::Settings;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -50,6 +48,15 @@ enum Command {
         #[arg(long)]
         service: Option<String>,
     },
+    /// List, inspect and replay messages a consumer gave up on: the service's `.dlq` queue
+    /// on RabbitMQ, or with `--embedded` its `dead_letters` table under `embedded.data_dir`.
+    DeadLetters {
+        /// Read the embedded mode's SQLite files instead of RabbitMQ.
+        #[arg(long)]
+        embedded: bool,
+        #[command(subcommand)]
+        action: DeadLetterAction,
+    },
     /// Print a new token-signing key pair and personal-data key as environment variables.
     Keygen,
     /// List every configuration key (`section.key`, set as `DOAN__SECTION__KEY`).
@@ -63,6 +70,33 @@ enum Command {
         /// Service to ask about; empty means the server as a whole.
         #[arg(long, default_value = "")]
         service: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLetterAction {
+    /// Dead letters of SERVICE, oldest first (left where they are).
+    List {
+        /// activities, awards or notifications.
+        service: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// One dead letter in full: reason, attempts, envelope, payload (base64).
+    Show {
+        /// activities, awards or notifications.
+        service: String,
+        /// Its event id (from `list`).
+        event_id: String,
+    },
+    /// Hands dead letters back to SERVICE's consumer for a fresh round of attempts: the one
+    /// with EVENT_ID, or all. Consumers are idempotent, so a replay never doubles an effect.
+    Replay {
+        /// activities, awards or notifications.
+        service: String,
+        /// Only this event id.
+        event_id: Option<String>,
     },
 }
 
@@ -95,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         Command::All => "all",
         Command::Gateway => "gateway",
         Command::Migrate { .. } => "migrate",
+        Command::DeadLetters { .. } => "dead-letters",
         other => service_of(other).map(ServiceName::as_str).unwrap_or("doan"),
     };
     let _telemetry = doan_platform::telemetry::init(&settings.telemetry, process)?;
@@ -127,14 +162,29 @@ async fn main() -> anyhow::Result<()> {
                 migrate(name, &db).await?;
                 tracing::info!(service = name.as_str(), "migrations applied");
             }
+            // Queues exist before any service publishes, even on a first install.
+            doan::rabbit_bus(&settings).declare().await.context("declare the broker topology")?;
+            tracing::info!("broker topology declared");
             Ok(())
+        }
+        Command::DeadLetters { embedded, action } => {
+            use doan::dead_letters::Action;
+            let settings = if embedded { doan::embedded::prepare(settings)?.settings } else { settings };
+            let action = match action {
+                DeadLetterAction::List { service, limit } => Action::List { service: service.parse()?, limit },
+                DeadLetterAction::Show { service, event_id } => Action::Show { service: service.parse()?, event_id },
+                DeadLetterAction::Replay { service, event_id } => {
+                    Action::Replay { service: service.parse()?, event_id }
+                }
+            };
+            doan::dead_letters::run(settings, embedded, action).await
         }
         other => {
             let name = service_of(&other).expect("every other command is a service");
             let own = settings.service(name.as_str()).expect("every service has settings");
             let listener = TcpListener::bind(&own.listen).await.with_context(|| format!("bind {}", own.listen))?;
             let settings = Arc::new(settings);
-            let bus: Arc<dyn EventBus> = Arc::new(RabbitBus::new(settings.broker.clone()));
+            let bus: Arc<dyn EventBus> = Arc::new(doan::rabbit_bus(&settings));
             let task = name.start(settings, bus, listener, shutdown).await?;
             tracing::info!(service = name.as_str(), startup_ms = started.elapsed().as_millis() as u64, "service ready");
             task.await?
@@ -159,10 +209,7 @@ async fn run_all(settings: Settings, shutdown: Shutdown, started: Instant) -> an
         Some(path) => format!("the password in {}", path.display()),
         None => "the password in auth.bootstrap_admin_password".to_string(),
     };
-    let bus = Arc::new(MemoryBus::new(RetryPolicy {
-        max_attempts: settings.broker.max_attempts.max(1),
-        base_delay: std::time::Duration::from_millis(settings.broker.retry_base_ms),
-    }));
+    let bus = Arc::new(doan::memory_bus(&settings));
     let platform = Platform::start(settings, Backbone::Embedded(bus)).await?;
     let relay = platform.shutdown.clone();
     tokio::spawn(async move {

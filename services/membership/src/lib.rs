@@ -22,6 +22,11 @@ use secrecy::ExposeSecret;
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "membership";
 
+/// The event types membership consumes: none.
+pub fn subscriptions() -> Vec<&'static str> {
+    Vec::new()
+}
+
 /// The service's database migrator.
 pub use storage::migrations::Migrator;
 
@@ -46,5 +51,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),
         consumer: None,
+        retention: Vec::new(),
     })
 }

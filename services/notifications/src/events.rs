@@ -1,8 +1,6 @@
 //! Consumed events become notices; committed notices wake live watchers on this replica
 //! (watchers on other replicas find them by polling).
 
-use std::sync::Arc;
-
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
@@ -52,11 +50,12 @@ impl EventHandler for InboxWriter {
     }
 }
 
+/// The event types notifications consumes.
+pub fn subscriptions() -> Vec<&'static str> {
+    vec![MemberAdmitted::EVENT_TYPE, ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]
+}
+
 /// The notifications consumer; `new_notices` carries the member id of each committed notice.
 pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<String>) -> Consumer {
-    Consumer {
-        name: crate::NAME,
-        event_types: vec![MemberAdmitted::EVENT_TYPE, ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE],
-        handler: Arc::new(InboxWriter { db: ctx.db.clone(), new_notices }),
-    }
+    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), new_notices })
 }

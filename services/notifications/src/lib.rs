@@ -15,11 +15,14 @@ pub mod domain;
 pub mod events;
 pub mod storage;
 
+use doan_platform::retention::{self, RetentionRule};
 use doan_platform::service::{Service, ServiceContext};
 use doan_proto::notifications::notifications_service_server::NotificationsServiceServer;
 
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "notifications";
+
+pub use events::subscriptions;
 
 /// The service's database migrator.
 pub use storage::migrations::Migrator;
@@ -34,5 +37,10 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
             new_notices.clone(),
         ))),
         consumer: Some(events::consumer(ctx, new_notices)),
+        retention: vec![RetentionRule {
+            table: "notifications",
+            column: "read_at",
+            keep: retention::hours(ctx.settings.retention.read_notices_hours),
+        }],
     })
 }

@@ -33,6 +33,34 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// The embedded mode (`doan all`).
     pub embedded: EmbeddedSettings,
+    /// Database connection behaviour shared by every service.
+    pub database: DatabaseSettings,
+    /// How long bookkeeping rows are kept.
+    pub retention: RetentionSettings,
+}
+
+/// Database connection behaviour.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Longest wait for a pooled connection, milliseconds. Short, so that a call fails fast
+    /// with UNAVAILABLE while the database is down instead of hanging until its deadline.
+    pub acquire_timeout_ms: u64,
+    /// Longest wait to open a new connection, milliseconds.
+    pub connect_timeout_ms: u64,
+}
+
+/// Retention of bookkeeping rows; each age in hours, 0 keeps forever.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Published outbox rows (pending rows are never deleted).
+    pub outbox_published_hours: u64,
+    /// Inbox rows (deduplication records). Must outlast any redelivery: the broker's
+    /// retry window and a replay of dead letters.
+    pub inbox_hours: u64,
+    /// Notices a member has read.
+    pub read_notices_hours: u64,
+    /// How often the retention job runs, seconds.
+    pub interval_secs: u64,
 }
 
 /// One domain service's process settings.
@@ -71,10 +99,18 @@ pub struct BrokerSettings {
     pub exchange: String,
     /// Prefix of the per-service queue names (`<prefix>.<service>`, `.retry`, `.dlq`).
     pub queue_prefix: String,
-    /// Delivery attempts before a message is dead-lettered.
+    /// Delivery attempts before a message is dead-lettered, whatever the retry window.
     pub max_attempts: u32,
-    /// First retry delay in milliseconds; doubles with each attempt.
+    /// First retry delay in milliseconds; doubles with each attempt (with jitter).
     pub retry_base_ms: u64,
+    /// Longest delay between two attempts, milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// A failing message is dead-lettered once its first failure is this old, seconds: long
+    /// enough to outlast a database failover or a restart. A database that is down does not
+    /// count: consumers pause until it answers.
+    pub retry_window_secs: u64,
+    /// Longest wait for any one answer of the broker (connect, publish confirm), milliseconds.
+    pub publish_timeout_ms: u64,
     /// Messages a consumer holds unacknowledged at once.
     pub prefetch: u16,
     /// `classic` or `quorum` (recommended in production clusters).
@@ -173,8 +209,11 @@ upstream = "http://127.0.0.1:50054"
 url = "amqp://guest:guest@127.0.0.1:5672/%2f"
 exchange = "doan.events"
 queue_prefix = "doan"
-max_attempts = 5
+max_attempts = 100
 retry_base_ms = 200
+retry_max_delay_ms = 60000
+retry_window_secs = 900
+publish_timeout_ms = 10000
 prefetch = 64
 queue_type = "classic"
 frame_max = 16384
@@ -196,6 +235,16 @@ log_level = "info,sea_orm_migration=warn"
 
 [embedded]
 data_dir = "./data"
+
+[database]
+acquire_timeout_ms = 2000
+connect_timeout_ms = 5000
+
+[retention]
+outbox_published_hours = 168
+inbox_hours = 720
+read_notices_hours = 4320
+interval_secs = 3600
 "#;
 
 impl Settings {

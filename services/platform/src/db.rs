@@ -9,8 +9,20 @@ use anyhow::Context;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use sea_orm_migration::MigratorTrait;
 
-/// Connects to `url`, creating the SQLite file (and its directory) when needed.
+/// Connects to `url` with the default timeouts (see [`connect_with`]).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let defaults = crate::config::DatabaseSettings { acquire_timeout_ms: 2000, connect_timeout_ms: 5000 };
+    connect_with(url, max_connections, &defaults).await
+}
+
+/// Connects to `url`, creating the SQLite file (and its directory) when needed. A pooled
+/// connection is waited for at most `timeouts.acquire_timeout_ms`: while the database is
+/// down, calls fail fast with UNAVAILABLE instead of hanging until their deadline.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    timeouts: &crate::config::DatabaseSettings,
+) -> anyhow::Result<DatabaseConnection> {
     let mut url = url.to_string();
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or_default();
@@ -25,8 +37,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     options
         .max_connections(if url.starts_with("sqlite:") { 1.max(max_connections.min(4)) } else { max_connections })
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_millis(timeouts.connect_timeout_ms.max(100)))
+        .acquire_timeout(Duration::from_millis(timeouts.acquire_timeout_ms.max(100)))
         .sqlx_logging(false);
     let db = Database::connect(options).await.with_context(|| format!("connect to {}", redact(&url)))?;
     if db.get_database_backend() == DbBackend::Sqlite {
@@ -59,6 +71,29 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+/// True when a database error means the database cannot be reached or is not accepting
+/// work right now (connection refused or lost, pool exhausted, server shutting down or
+/// starting), as opposed to an error in the statement or the data.
+pub fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_) => true,
+        Sqlx::Protocol(_) => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), operator intervention (57P01 admin
+            // shutdown, 57P02 crash shutdown, 57P03 cannot connect now), too many connections.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

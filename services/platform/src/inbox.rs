@@ -97,5 +97,10 @@ impl MigrationTrait for CreateInbox {
 
 /// The platform's migrations, which every service's migrator lists first.
 pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(crate::outbox::CreateOutbox), Box::new(CreateInbox)]
+    vec![
+        Box::new(crate::outbox::CreateOutbox),
+        Box::new(CreateInbox),
+        Box::new(crate::bus::dead_letters::CreateDeadLetters),
+        Box::new(crate::outbox::ParkOutboxRows),
+    ]
 }

@@ -4,7 +4,8 @@
 //! - [`config`]: settings from defaults, a TOML file and `DOAN__SECTION__KEY` variables.
 //! - [`telemetry`]: structured logs, OTLP traces, W3C trace context across gRPC and AMQP.
 //! - [`db`]: sea-orm connections for `postgres://` and `sqlite://`, migrations.
-//! - [`bus`]: the [`bus::EventBus`] trait with RabbitMQ and in-process implementations.
+//! - [`bus`]: the [`bus::EventBus`] trait with RabbitMQ and in-process implementations, the
+//!   [`bus::Topology`] every process declares, and dead letters.
 //! - [`outbox`]: events written in the state change's transaction, and the relay that
 //!   publishes them with confirms, retrying and never dropping.
 //! - [`inbox`]: exactly-once effects for at-least-once delivery, keyed by (event id, handler).
@@ -14,6 +15,9 @@
 //! - [`error`]: the one mapping from domain errors to gRPC status.
 //! - [`service`]: running a service: migrations, relay, consumers, gRPC with health and
 //!   reflection, graceful shutdown.
+//! - [`deadline`]: calls run to completion in their own task; passed deadlines answer
+//!   DEADLINE_EXCEEDED.
+//! - [`retention`]: old bookkeeping rows (published outbox rows, inbox records) deleted.
 //! - [`convert`]: small proto ↔ domain conversions shared by every API room.
 
 pub mod auth;
@@ -22,10 +26,12 @@ pub mod config;
 pub mod convert;
 pub mod crypto;
 pub mod db;
+pub mod deadline;
 pub mod directory;
 pub mod error;
 pub mod inbox;
 pub mod outbox;
+pub mod retention;
 pub mod service;
 pub mod telemetry;
 

@@ -48,6 +48,9 @@ pub mod entity {
         pub attempts: i32,
         /// Last publish error, for operators.
         pub last_error: Option<String>,
+        /// Set when the row cannot be published by this code (it does not decode): it is set
+        /// aside with its reason in `last_error` instead of stalling the rows behind it.
+        pub parked_at: Option<DateTimeUtc>,
     }
 
     /// No relations.
@@ -91,6 +94,7 @@ impl Outbox {
             published_at: Set(None),
             attempts: Set(0),
             last_error: Set(None),
+            parked_at: Set(None),
             ..Default::default()
         }
         .insert(txn)
@@ -105,7 +109,7 @@ impl Outbox {
 
     /// The relay that publishes this outbox's rows.
     pub fn relay(&self, db: DatabaseConnection, bus: Arc<dyn EventBus>) -> OutboxRelay {
-        OutboxRelay { db, bus, wake: self.wake.clone(), batch: 100 }
+        OutboxRelay { db, bus, wake: self.wake.clone(), batch: 100, batch_timeout: BATCH_TIMEOUT }
     }
 }
 
@@ -115,12 +119,18 @@ pub struct OutboxRelay {
     bus: Arc<dyn EventBus>,
     wake: Arc<Notify>,
     batch: u64,
+    batch_timeout: Duration,
 }
 
 /// How often the relay looks for rows even when nobody woke it (other replicas' rows,
 /// rows left by a crash).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between two attempts after failures: publishing resumes within this long
+/// after the broker is back, even when no new row wakes the relay.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// Longest a batch may wait on the bus (which bounds each of its own waits too): the rows'
+/// locks are then released and the batch retried.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl OutboxRelay {
     /// Runs until `shutdown`, publishing rows as they commit.
@@ -138,10 +148,17 @@ impl OutboxRelay {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay: publish failed; will retry");
+                    tracing::warn!(error = format!("{err:#}"), retry_in_ms = backoff.as_millis() as u64, "outbox relay: publish failed; will retry");
+                    // New rows wake the relay early (after a short pause, so a burst of
+                    // writes during an outage does not turn into a burst of reconnects).
+                    let woken = async {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        self.wake.notified().await;
+                    };
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(backoff) => {}
+                        _ = woken => {}
                     }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -169,6 +186,7 @@ impl OutboxRelay {
     async fn publish_rows(&self, conn: &impl ConnectionTrait, lock: bool) -> anyhow::Result<usize> {
         let mut query = entity::Entity::find()
             .filter(entity::Column::PublishedAt.is_null())
+            .filter(entity::Column::ParkedAt.is_null())
             .order_by_asc(entity::Column::Seq)
             .limit(self.batch);
         if lock {
@@ -179,17 +197,40 @@ impl OutboxRelay {
             return Ok(0);
         }
         let mut batch = Vec::with_capacity(rows.len());
-        for row in &rows {
+        let mut readable = Vec::with_capacity(rows.len());
+        for row in rows {
             match EventEnvelope::decode(row.envelope.as_slice()) {
-                Ok(envelope) => batch.push((envelope, row.envelope.clone())),
-                // A row this code cannot read is a bug; keep it and say so, never drop it.
+                Ok(envelope) => {
+                    batch.push((envelope, row.envelope.clone()));
+                    readable.push(row);
+                }
+                // A row this code cannot read is a bug: set it aside with the reason (never
+                // dropped; operators see it in `parked`), and go on with the others.
                 Err(e) => {
-                    tracing::error!(seq = row.seq, error = %e, "outbox row does not decode; it stays pending");
-                    break;
+                    tracing::error!(seq = row.seq, error = %e, "outbox row does not decode; parked");
+                    entity::Entity::update_many()
+                        .col_expr(entity::Column::ParkedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+                        .col_expr(
+                            entity::Column::LastError,
+                            sea_orm::sea_query::Expr::value(format!("envelope does not decode: {e}")),
+                        )
+                        .filter(entity::Column::Seq.eq(row.seq))
+                        .exec(conn)
+                        .await?;
                 }
             }
         }
-        let results = self.bus.publish_many(&batch).await;
+        let rows = readable;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let results = match tokio::time::timeout(self.batch_timeout, self.bus.publish_many(&batch)).await {
+            Ok(results) => results,
+            Err(_) => batch
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("the bus did not confirm within {:?}", self.batch_timeout)))
+                .collect(),
+        };
         // Rows are marked up to the first failure, so a retry resumes in order.
         let published: Vec<i64> =
             rows.iter().zip(&results).take_while(|(_, r)| r.is_ok()).map(|(row, _)| row.seq).collect();
@@ -207,17 +248,35 @@ impl OutboxRelay {
             active.update(conn).await?;
             return Err(err.context(format!("publish {} {}", row.event_type, row.event_id)));
         }
-        if published.len() < rows.len() {
-            anyhow::bail!("outbox row {} does not decode", rows[published.len()].seq);
-        }
         Ok(published.len())
     }
 }
 
-/// Rows not yet published (for health reports and tests).
+/// Rows waiting to be published (for health reports and tests); parked rows not included.
 pub async fn pending(db: &impl ConnectionTrait) -> AppResult<u64> {
     use sea_orm::PaginatorTrait;
-    Ok(entity::Entity::find().filter(entity::Column::PublishedAt.is_null()).count(db).await?)
+    Ok(entity::Entity::find()
+        .filter(entity::Column::PublishedAt.is_null())
+        .filter(entity::Column::ParkedAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// Rows set aside because they cannot be published (see `parked_at`).
+pub async fn parked(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(entity::Entity::find().filter(entity::Column::ParkedAt.is_not_null()).count(db).await?)
+}
+
+/// How long the oldest pending row has waited (the outbox lag); zero when none waits.
+pub async fn lag(db: &impl ConnectionTrait) -> AppResult<Duration> {
+    let oldest = entity::Entity::find()
+        .filter(entity::Column::PublishedAt.is_null())
+        .filter(entity::Column::ParkedAt.is_null())
+        .order_by_asc(entity::Column::Seq)
+        .one(db)
+        .await?;
+    Ok(oldest.map(|row| (chrono::Utc::now() - row.created_at).to_std().unwrap_or_default()).unwrap_or_default())
 }
 
 /// Creates the `outbox` table.
@@ -263,5 +322,29 @@ impl MigrationTrait for CreateOutbox {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table("outbox").to_owned()).await
+    }
+}
+
+/// Adds `outbox.parked_at`.
+pub struct ParkOutboxRows;
+
+impl MigrationName for ParkOutboxRows {
+    fn name(&self) -> &str {
+        "m0002_platform_outbox_parked"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ParkOutboxRows {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter().table("outbox").add_column(timestamp_with_time_zone_null("parked_at")).to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.alter_table(Table::alter().table("outbox").drop_column("parked_at").to_owned()).await
     }
 }

@@ -1,7 +1,8 @@
 //! Running one domain service: the same steps for all four, so knowing one means knowing
-//! all. [`ServiceContext::connect`] opens and migrates the database; [`serve`] subscribes the
-//! consumer, starts the outbox relay and serves gRPC (with health and reflection) on a
-//! listener until shutdown.
+//! all. [`ServiceContext::connect`] opens and migrates the database; [`subscribe`] starts the
+//! consumer; [`serve`] starts the outbox relay and the retention job and serves gRPC (with
+//! health and reflection) on a listener until shutdown. Every consumer of a process is
+//! subscribed before any relay publishes, so no event is published to a bus nobody listens on.
 
 use std::sync::Arc;
 
@@ -14,9 +15,11 @@ use tonic_health::ServingStatus;
 
 use crate::Shutdown;
 use crate::auth::TokenVerifier;
-use crate::bus::{Consumer, EventBus};
+use crate::bus::dead_letters::DbDeadLetters;
+use crate::bus::{Consumer, EventBus, EventHandler, HandlerError};
 use crate::config::Settings;
 use crate::outbox::Outbox;
+use crate::retention::RetentionRule;
 
 /// What a service's API and handlers need from the platform.
 #[derive(Clone)]
@@ -47,9 +50,41 @@ impl ServiceContext {
         shutdown: Shutdown,
     ) -> anyhow::Result<Self> {
         let own = settings.service(name).ok_or_else(|| anyhow::anyhow!("unknown service {name}"))?;
-        let db = crate::db::connect(own.database_url.expose_secret(), own.max_db_connections).await?;
+        let db =
+            crate::db::connect_with(own.database_url.expose_secret(), own.max_db_connections, &settings.database)
+                .await?;
         crate::db::migrate::<M>(&db).await?;
         Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings, shutdown })
+    }
+}
+
+impl ServiceContext {
+    /// This service's consumer of `event_types`: dead letters of the in-process bus go to its
+    /// own database, and after a database outage it resumes once the database answers.
+    pub fn consumer(&self, event_types: Vec<&'static str>, handler: impl EventHandler) -> Consumer {
+        Consumer {
+            name: self.name,
+            event_types,
+            handler: Arc::new(ReadyWhenDatabaseAnswers { db: self.db.clone(), inner: handler }),
+            dead_letters: Arc::new(DbDeadLetters::new(self.db.clone())),
+        }
+    }
+}
+
+/// A handler whose readiness is its database's.
+struct ReadyWhenDatabaseAnswers<H> {
+    db: DatabaseConnection,
+    inner: H,
+}
+
+#[async_trait::async_trait]
+impl<H: EventHandler> EventHandler for ReadyWhenDatabaseAnswers<H> {
+    async fn handle(&self, envelope: &doan_proto::events::EventEnvelope) -> Result<(), HandlerError> {
+        self.inner.handle(envelope).await
+    }
+
+    async fn ready(&self) -> bool {
+        self.db.ping().await.is_ok()
     }
 }
 
@@ -61,20 +96,32 @@ pub struct Service {
     pub routes: Routes,
     /// What it consumes, if anything.
     pub consumer: Option<Consumer>,
+    /// Its own retention rules (the platform's outbox and inbox rules are added).
+    pub retention: Vec<RetentionRule>,
 }
 
-/// Serves `service` on `listener` until `shutdown`: consumer, outbox relay, gRPC with health
-/// and reflection. Returns after in-flight requests finished.
+/// Starts `service`'s consumer (taking it out of `service`), until `shutdown`.
+pub async fn subscribe(ctx: &ServiceContext, service: &mut Service, shutdown: Shutdown) -> anyhow::Result<()> {
+    if let Some(consumer) = service.consumer.take() {
+        ctx.bus.subscribe(consumer, shutdown).await?;
+    }
+    Ok(())
+}
+
+/// Serves `service` on `listener` until `shutdown`: outbox relay, retention, gRPC with health
+/// and reflection. Call [`subscribe`] first. Returns after in-flight requests finished.
 pub async fn serve(
     ctx: &ServiceContext,
     service: Service,
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    if let Some(consumer) = service.consumer {
-        ctx.bus.subscribe(consumer, shutdown.clone()).await?;
-    }
+    anyhow::ensure!(service.consumer.is_none(), "subscribe {}'s consumer before serving", ctx.name);
     let relay = tokio::spawn(ctx.outbox.relay(ctx.db.clone(), ctx.bus.clone()).run(shutdown.clone()));
+    let mut rules = crate::retention::platform_rules(&ctx.settings.retention);
+    rules.extend(service.retention);
+    let interval = std::time::Duration::from_secs(ctx.settings.retention.interval_secs);
+    tokio::spawn(crate::retention::run(ctx.db.clone(), rules, interval, shutdown.clone()));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status(service.grpc_name, ServingStatus::Serving).await;
     reporter.set_service_status("", ServingStatus::Serving).await;
@@ -82,6 +129,7 @@ pub async fn serve(
     tracing::info!(service = ctx.name, addr = %listener.local_addr()?, "serving gRPC");
     let server = tonic::transport::Server::builder()
         .trace_fn(crate::telemetry::grpc_request_span)
+        .layer(crate::deadline::DeadlineLayer)
         .add_routes(service.routes)
         .add_service(health)
         .add_service(reflection_v1)

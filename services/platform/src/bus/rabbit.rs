@@ -1,15 +1,20 @@
 //! RabbitMQ through lapin.
 //!
-//! Topology, per consuming service `S` with prefix `P`:
+//! Topology, per consuming service `S` with prefix `P`, declared whole from one [`Topology`]
+//! by every process before it publishes or consumes (and by `doan migrate`), so an event
+//! published before its consumer ever ran waits in the consumer's queue:
 //! - exchange `doan.events` (topic, durable): every event, routing key = event type;
 //! - queue `P.S` (durable) bound to each event type `S` handles;
 //! - queue `P.S.retry` (durable, no consumer): a failed message waits here for its per-message
-//!   expiration, then dead-letters back to `P.S`; the delay doubles with each attempt;
+//!   expiration, then dead-letters back to `P.S` (at-least-once on quorum queues); the delay
+//!   grows with each attempt;
 //! - queue `P.S.dlq` (durable): messages given up on, with the reason in `x-doan-error`.
 //!
-//! Publishing waits for the broker's confirm. Consumers acknowledge only after the handler's
-//! transaction committed (or after the message was safely moved to retry or DLQ). Broken
-//! connections are reopened with backoff, for publishers and consumers alike.
+//! Events are published `mandatory` and confirmed: an event no queue would take comes back,
+//! and its outbox row stays pending. Every wait on the broker is bounded. Consumers
+//! acknowledge only after the handler's transaction committed (or after the message was
+//! safely moved to retry or DLQ). Broken connections are reopened with backoff, which starts
+//! small again after each successful connection.
 
 use std::time::Duration;
 
@@ -17,20 +22,26 @@ use anyhow::Context;
 use doan_proto::events::EventEnvelope;
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
+use lapin::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
-use super::{Consumer, EventBus, Outcome, RetryPolicy, deliver};
+use super::dead_letters::DeadLetter;
+use super::{Consumer, EventBus, Outcome, RetryPolicy, Topology, deliver, wait_until_ready};
 use crate::Shutdown;
 use crate::config::BrokerSettings;
 
 const ATTEMPT_HEADER: &str = "x-doan-attempt";
 const ERROR_HEADER: &str = "x-doan-error";
+/// Unix milliseconds of a message's first failed attempt (the retry window counts from it).
+const FIRST_FAILURE_HEADER: &str = "x-doan-first-failure-ms";
+/// Unix milliseconds when a message was dead-lettered.
+const DEAD_AT_HEADER: &str = "x-doan-dead-at-ms";
 
 /// The three queue names of one consuming service.
 #[derive(Debug, Clone)]
@@ -61,23 +72,32 @@ struct ConsumerSession {
 /// RabbitMQ event bus.
 pub struct RabbitBus {
     settings: BrokerSettings,
+    topology: Topology,
     /// The publishing channel (confirm mode); reopened after a failure.
     publisher: Mutex<Option<(Connection, Channel)>>,
     policy: RetryPolicy,
 }
 
 impl RabbitBus {
-    /// A bus for `settings`; connects lazily and reconnects as needed.
-    pub fn new(settings: BrokerSettings) -> Self {
-        let policy = RetryPolicy {
-            max_attempts: settings.max_attempts.max(1),
-            base_delay: Duration::from_millis(settings.retry_base_ms),
-        };
-        Self { settings, publisher: Mutex::new(None), policy }
+    /// A bus for `settings` declaring `topology`; connects lazily and reconnects as needed.
+    pub fn new(settings: BrokerSettings, topology: Topology) -> Self {
+        let policy = RetryPolicy::from_settings(&settings);
+        Self { settings, topology, publisher: Mutex::new(None), policy }
     }
 
-    /// Opens a connection and a confirm-mode channel, declaring the exchange.
+    /// The longest any single wait on the broker may take.
+    fn broker_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.publish_timeout_ms.max(100))
+    }
+
+    /// Opens a connection and a confirm-mode channel, and declares the whole topology.
     pub async fn open_channel(&self, name: &str) -> anyhow::Result<(Connection, Channel)> {
+        tokio::time::timeout(self.broker_timeout(), self.open_channel_unbounded(name))
+            .await
+            .map_err(|_| anyhow::anyhow!("RabbitMQ did not answer within {:?}", self.broker_timeout()))?
+    }
+
+    async fn open_channel_unbounded(&self, name: &str) -> anyhow::Result<(Connection, Channel)> {
         let url = self.settings.url.expose_secret();
         let mut uri: lapin::uri::AMQPUri =
             url.parse().map_err(|e| anyhow::anyhow!("broker.url is not an AMQP URL: {e}"))?;
@@ -91,6 +111,12 @@ impl RabbitBus {
             .with_context(|| format!("connect to RabbitMQ at {}", crate::db::redact(url)))?;
         let channel = conn.create_channel().await.context("open AMQP channel")?;
         channel.confirm_select(ConfirmSelectOptions::default()).await.context("enable publisher confirms")?;
+        self.declare_topology(&channel).await?;
+        Ok((conn, channel))
+    }
+
+    /// Declares the exchange and every consuming service's queues and bindings (idempotent).
+    async fn declare_topology(&self, channel: &Channel) -> anyhow::Result<()> {
         channel
             .exchange_declare(
                 self.settings.exchange.as_str().into(),
@@ -100,11 +126,26 @@ impl RabbitBus {
             )
             .await
             .context("declare exchange")?;
-        Ok((conn, channel))
+        for sub in &self.topology.subscriptions {
+            self.declare_queues(channel, sub.service, &sub.event_types).await?;
+        }
+        Ok(())
     }
 
-    async fn declare_queues(&self, channel: &Channel, consumer: &Consumer) -> anyhow::Result<QueueNames> {
-        let names = QueueNames::new(&self.settings.queue_prefix, consumer.name);
+    /// Declares the whole topology once (for `doan migrate` and start-up).
+    pub async fn declare(&self) -> anyhow::Result<()> {
+        let (conn, _channel) = self.open_channel("doan-declare").await?;
+        let _ = conn.close(200, "topology declared".into()).await;
+        Ok(())
+    }
+
+    async fn declare_queues(
+        &self,
+        channel: &Channel,
+        service: &str,
+        event_types: &[&'static str],
+    ) -> anyhow::Result<QueueNames> {
+        let names = QueueNames::new(&self.settings.queue_prefix, service);
         let durable = QueueDeclareOptions { durable: true, ..Default::default() };
         let mut main_args = FieldTable::default();
         main_args.insert("x-queue-type".into(), long_string(&self.settings.queue_type));
@@ -112,12 +153,18 @@ impl RabbitBus {
         let mut retry_args = main_args.clone();
         retry_args.insert("x-dead-letter-exchange".into(), long_string(""));
         retry_args.insert("x-dead-letter-routing-key".into(), long_string(&names.main));
+        if self.settings.queue_type == "quorum" {
+            // Quorum queues dead-letter at most once by default: a message expiring from the
+            // retry queue while the main queue is unavailable would be lost.
+            retry_args.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
+            retry_args.insert("x-overflow".into(), long_string("reject-publish"));
+        }
         channel.queue_declare(names.retry.as_str().into(), durable, retry_args).await.context("declare retry queue")?;
         channel
             .queue_declare(names.dead.as_str().into(), durable, main_args)
             .await
             .context("declare dead-letter queue")?;
-        for event_type in &consumer.event_types {
+        for event_type in event_types {
             channel
                 .queue_bind(
                     names.main.as_str().into(),
@@ -132,10 +179,11 @@ impl RabbitBus {
         Ok(names)
     }
 
-    /// Opens the consumer's connection and declares its queues.
+    /// Opens the consumer's connection (declaring the topology) and sets its prefetch.
     async fn open_consumer(&self, consumer: &Consumer) -> anyhow::Result<ConsumerSession> {
         let (conn, channel) = self.open_channel(&format!("doan-{}-consumer", consumer.name)).await?;
-        let names = self.declare_queues(&channel, consumer).await?;
+        // The consumer's own bindings, also when the topology given to this bus omits it.
+        let names = self.declare_queues(&channel, consumer.name, &consumer.event_types).await?;
         channel.basic_qos(self.settings.prefetch, BasicQosOptions::default()).await?;
         Ok(ConsumerSession { _conn: conn, channel, names })
     }
@@ -155,45 +203,83 @@ impl RabbitBus {
         // Deliveries are handled concurrently, up to the prefetch count; each is acknowledged
         // once its own handling committed (or it was moved to retry or the DLQ).
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(self.settings.prefetch.max(1))));
+        // Set while the handler's database is unavailable: no new delivery is taken.
+        let paused = std::sync::Arc::new(tokio::sync::RwLock::new(()));
         let mut in_flight = tokio::task::JoinSet::new();
-        loop {
+        let result = loop {
             let delivery = tokio::select! {
-                _ = shutdown.cancelled() => {
-                    while in_flight.join_next().await.is_some() {}
-                    let _ = conn.close(200, "shutting down".into()).await;
-                    return Ok(());
-                }
+                _ = shutdown.cancelled() => break Ok(()),
                 Some(done) = in_flight.join_next() => {
-                    done.context("delivery task")??;
-                    continue;
+                    match done.context("delivery task").and_then(|r| r) {
+                        Ok(()) => continue,
+                        Err(err) => break Err(err),
+                    }
                 }
                 d = deliveries.next() => match d {
-                    Some(d) => d.context("receive delivery")?,
-                    None => anyhow::bail!("consumer stream ended (connection lost)"),
+                    Some(Ok(d)) => d,
+                    Some(Err(e)) => break Err(anyhow::Error::new(e).context("receive delivery")),
+                    None => break Err(anyhow::anyhow!("consumer stream ended (connection lost)")),
                 },
             };
+            // Wait here while a handler found the database down.
+            drop(paused.read().await);
             let permit = limit.clone().acquire_owned().await.context("delivery limit")?;
             let (consumer, channel, names, policy) = (consumer.clone(), channel.clone(), names.clone(), self.policy);
+            let (paused, shutdown, timeout) = (paused.clone(), shutdown.clone(), self.broker_timeout());
             in_flight.spawn(async move {
                 let _permit = permit;
                 let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
-                let (outcome, _) = deliver(&consumer, &delivery.data, attempt, policy).await;
+                let first_failure = header_u64(&delivery.properties, FIRST_FAILURE_HEADER);
+                let since = first_failure.map(|ms| now_ms().saturating_sub(ms)).unwrap_or_default();
+                let outcome = loop {
+                    let (outcome, _) =
+                        deliver(&consumer, &delivery.data, attempt, Duration::from_millis(since), policy).await;
+                    if let Outcome::Unavailable(_) = outcome {
+                        // Pause the whole consumer until the database answers, then try the
+                        // same delivery again: an outage costs no attempts.
+                        let _pause = paused.write().await;
+                        if !wait_until_ready(&consumer, &shutdown).await {
+                            return Ok(()); // unacknowledged: redelivered after restart
+                        }
+                        continue;
+                    }
+                    break outcome;
+                };
+                let bounded = |what: &'static str| move |_| anyhow::anyhow!("{what}: RabbitMQ did not answer in time");
                 match outcome {
-                    Outcome::Done => {}
+                    Outcome::Done | Outcome::Unavailable(_) => {}
                     Outcome::RetryAfter(delay, reason) => {
+                        let first = first_failure.unwrap_or_else(now_ms);
                         let props = with_headers(&delivery.properties, attempt + 1, &reason)
+                            .with_headers(retry_headers(&delivery.properties, attempt + 1, &reason, first))
                             .with_expiration(delay.as_millis().to_string().into());
-                        publish_confirmed(&channel, "", &names.retry, &delivery.data, props).await?;
+                        tokio::time::timeout(timeout, publish_confirmed(&channel, "", &names.retry, &delivery.data, props))
+                            .await
+                            .map_err(bounded("move to the retry queue"))??;
                     }
                     Outcome::DeadLetter(reason) => {
-                        let props = with_headers(&delivery.properties, attempt, &reason);
-                        publish_confirmed(&channel, "", &names.dead, &delivery.data, props).await?;
+                        let mut headers = with_headers(&delivery.properties, attempt, &reason).headers().clone().unwrap_or_default();
+                        headers.insert(DEAD_AT_HEADER.into(), AMQPValue::LongLongInt(now_ms() as i64));
+                        let props = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
+                        tokio::time::timeout(timeout, publish_confirmed(&channel, "", &names.dead, &delivery.data, props))
+                            .await
+                            .map_err(bounded("move to the dead-letter queue"))??;
                     }
                 }
-                delivery.ack(BasicAckOptions::default()).await.context("acknowledge")?;
+                tokio::time::timeout(timeout, delivery.ack(BasicAckOptions::default()))
+                    .await
+                    .map_err(bounded("acknowledge"))?
+                    .context("acknowledge")?;
                 anyhow::Ok(())
             });
+        };
+        // Handlers run to the end of their transactions even when the connection is gone (an
+        // unacknowledged delivery is redelivered and the inbox skips it).
+        while in_flight.join_next().await.is_some() {}
+        if result.is_ok() {
+            let _ = conn.close(200, "shutting down".into()).await;
         }
+        result
     }
 }
 
@@ -210,6 +296,43 @@ impl RabbitBus {
                 Ok(channel)
             }
         }
+    }
+
+    async fn publish_batch(&self, batch: &[(EventEnvelope, Vec<u8>)]) -> anyhow::Result<Vec<anyhow::Result<()>>> {
+        let channel = self.publisher().await?;
+        // Send everything, then collect the confirms: one round trip for the batch.
+        let mut pending = Vec::with_capacity(batch.len());
+        for (envelope, encoded) in batch {
+            let sent = channel
+                .basic_publish(
+                    self.settings.exchange.as_str().into(),
+                    envelope.event_type.as_str().into(),
+                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    encoded,
+                    event_properties(envelope),
+                )
+                .await
+                .context("publish to RabbitMQ");
+            pending.push((envelope, sent));
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for (envelope, sent) in pending {
+            let result = match sent {
+                Ok(confirm) => match confirm.await.context("wait for publisher confirm") {
+                    Ok(Confirmation::Ack(None)) => Ok(()),
+                    Ok(Confirmation::Ack(Some(_))) => Err(anyhow::anyhow!(
+                        "no queue is bound to {} yet (returned as unroutable)",
+                        envelope.event_type
+                    )),
+                    Ok(Confirmation::Nack(_)) => Err(anyhow::anyhow!("RabbitMQ refused the message (nack)")),
+                    Ok(Confirmation::NotRequested) => Err(anyhow::anyhow!("publisher confirms are off")),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            results.push(result);
+        }
+        Ok(results)
     }
 }
 
@@ -241,38 +364,17 @@ impl EventBus for RabbitBus {
     }
 
     async fn publish_many(&self, batch: &[(EventEnvelope, Vec<u8>)]) -> Vec<anyhow::Result<()>> {
-        let channel = match self.publisher().await {
-            Ok(c) => c,
-            Err(e) => return batch.iter().map(|_| Err(anyhow::anyhow!("{e:#}"))).collect(),
+        // A blocked or silent broker must not hold the relay (and its row locks) forever.
+        let timeout = self.broker_timeout();
+        let results = match tokio::time::timeout(timeout, self.publish_batch(batch)).await {
+            Ok(Ok(results)) => results,
+            Ok(Err(e)) => batch.iter().map(|_| Err(anyhow::anyhow!("{e:#}"))).collect(),
+            Err(_) => batch
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("RabbitMQ did not confirm within {timeout:?}")))
+                .collect(),
         };
-        // Send everything, then collect the confirms: one round trip for the batch.
-        let mut pending = Vec::with_capacity(batch.len());
-        for (envelope, encoded) in batch {
-            let sent = channel
-                .basic_publish(
-                    self.settings.exchange.as_str().into(),
-                    envelope.event_type.as_str().into(),
-                    BasicPublishOptions::default(),
-                    encoded,
-                    event_properties(envelope),
-                )
-                .await
-                .context("publish to RabbitMQ");
-            pending.push(sent);
-        }
-        let mut results = Vec::with_capacity(batch.len());
-        for sent in pending {
-            let result = match sent {
-                Ok(confirm) => match confirm.await.context("wait for publisher confirm") {
-                    Ok(c) if c.is_ack() => Ok(()),
-                    Ok(_) => Err(anyhow::anyhow!("RabbitMQ refused the message (nack)")),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            results.push(result);
-        }
-        if results.iter().any(Result::is_err) {
+        if results.iter().any(|r| r.as_ref().is_err_and(|e| !e.to_string().contains("unroutable"))) {
             *self.publisher.lock().await = None;
         }
         results
@@ -281,16 +383,21 @@ impl EventBus for RabbitBus {
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
         // Declare now, so events published after subscribe returns reach the queue.
         let mut ready = Some(self.open_consumer(&consumer).await?);
-        let bus = RabbitBus::new(self.settings.clone());
+        let bus = RabbitBus::new(self.settings.clone(), self.topology.clone());
         tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(200);
+            const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+            let mut backoff = FIRST_BACKOFF;
             while !shutdown.is_cancelled() {
                 let session = match ready.take() {
                     Some(session) => Ok(session),
                     None => bus.open_consumer(&consumer).await,
                 };
                 let result = match session {
-                    Ok(session) => bus.consume(session, &consumer, &shutdown).await,
+                    Ok(session) => {
+                        // Connected: the next outage starts from a short wait again.
+                        backoff = FIRST_BACKOFF;
+                        bus.consume(session, &consumer, &shutdown).await
+                    }
                     Err(err) => Err(err),
                 };
                 match result {
@@ -306,11 +413,109 @@ impl EventBus for RabbitBus {
                     _ = shutdown.cancelled() => return,
                     _ = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         });
         Ok(())
     }
+}
+
+/// Operators' access to one service's dead-letter queue (`doan dead-letters`).
+impl RabbitBus {
+    /// Up to `limit` dead letters of `service`, oldest first, left in the queue.
+    pub async fn dead_letters(&self, service: &str, limit: usize) -> anyhow::Result<Vec<DeadLetter>> {
+        let names = QueueNames::new(&self.settings.queue_prefix, service);
+        let (conn, channel) = self.open_channel("doan-dead-letters").await?;
+        // Taken without acknowledging, then returned to the queue when the channel closes.
+        let mut letters = Vec::new();
+        while letters.len() < limit {
+            let Some(message) = channel
+                .basic_get(names.dead.as_str().into(), BasicGetOptions { no_ack: false })
+                .await
+                .context("read the dead-letter queue")?
+            else {
+                break;
+            };
+            letters.push(dead_letter(letters.len() as i64 + 1, service, &message.delivery));
+        }
+        let _ = channel.close(200, "listed".into()).await;
+        let _ = conn.close(200, "listed".into()).await;
+        Ok(letters)
+    }
+
+    /// Moves dead letters of `service` back to its queue for another round of attempts:
+    /// the one whose event id is `event_id`, or all of them. Returns how many moved.
+    pub async fn replay_dead_letters(&self, service: &str, event_id: Option<&str>) -> anyhow::Result<usize> {
+        let names = QueueNames::new(&self.settings.queue_prefix, service);
+        let (conn, channel) = self.open_channel("doan-dead-letters").await?;
+        let depth = channel
+            .queue_declare(
+                names.dead.as_str().into(),
+                QueueDeclareOptions { passive: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .context("inspect the dead-letter queue")?
+            .message_count();
+        let mut moved = 0;
+        for _ in 0..depth {
+            let Some(message) = channel
+                .basic_get(names.dead.as_str().into(), BasicGetOptions { no_ack: false })
+                .await
+                .context("read the dead-letter queue")?
+            else {
+                break;
+            };
+            let delivery = message.delivery;
+            let id = delivery.properties.message_id().as_ref().map(|s| s.as_str().to_string()).unwrap_or_default();
+            if event_id.is_some_and(|wanted| wanted != id) {
+                continue; // left unacknowledged: back in the queue when the channel closes
+            }
+            // A fresh round of attempts: the attempt count and retry window start again.
+            let mut headers = FieldTable::default();
+            for (k, v) in delivery.properties.headers().clone().unwrap_or_default().inner() {
+                if ![ATTEMPT_HEADER, FIRST_FAILURE_HEADER, DEAD_AT_HEADER].contains(&k.as_str()) {
+                    headers.insert(k.clone(), v.clone());
+                }
+            }
+            let props = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
+            publish_confirmed(&channel, "", &names.main, &delivery.data, props).await?;
+            delivery.ack(BasicAckOptions::default()).await.context("acknowledge the dead letter")?;
+            moved += 1;
+        }
+        let _ = channel.close(200, "replayed".into()).await;
+        let _ = conn.close(200, "replayed".into()).await;
+        Ok(moved)
+    }
+}
+
+fn dead_letter(id: i64, service: &str, delivery: &lapin::message::Delivery) -> DeadLetter {
+    let props = &delivery.properties;
+    let text = |s: &Option<ShortString>| s.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default();
+    let reason = props
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(&ShortString::from(ERROR_HEADER)).cloned())
+        .map(|v| match v {
+            AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).to_string(),
+            other => format!("{other:?}"),
+        })
+        .unwrap_or_default();
+    let dead_ms = header_u64(props, DEAD_AT_HEADER).unwrap_or_default();
+    DeadLetter {
+        id,
+        event_id: text(props.message_id()),
+        event_type: text(props.kind()),
+        consumer: service.to_string(),
+        reason,
+        attempts: header_u32(props, ATTEMPT_HEADER).unwrap_or(1),
+        dead_at: chrono::DateTime::from_timestamp_millis(dead_ms as i64).unwrap_or_default(),
+        body: delivery.data.clone(),
+    }
+}
+
+fn now_ms() -> u64 {
+    chrono::Utc::now().timestamp_millis().max(0) as u64
 }
 
 async fn publish_confirmed(
@@ -334,14 +539,25 @@ fn long_string(value: &str) -> AMQPValue {
     AMQPValue::LongString(value.into())
 }
 
-fn header_u32(props: &BasicProperties, name: &str) -> Option<u32> {
+fn header_u64(props: &BasicProperties, name: &str) -> Option<u64> {
     let value = props.headers().as_ref()?.inner().get(&ShortString::from(name))?.clone();
     match value {
-        AMQPValue::LongUInt(v) => Some(v),
-        AMQPValue::LongInt(v) => u32::try_from(v).ok(),
-        AMQPValue::LongLongInt(v) => u32::try_from(v).ok(),
+        AMQPValue::LongUInt(v) => Some(u64::from(v)),
+        AMQPValue::LongInt(v) => u64::try_from(v).ok(),
+        AMQPValue::LongLongInt(v) => u64::try_from(v).ok(),
         _ => None,
     }
+}
+
+fn header_u32(props: &BasicProperties, name: &str) -> Option<u32> {
+    header_u64(props, name).and_then(|v| u32::try_from(v).ok())
+}
+
+/// The headers of a message going to the retry queue: attempt, reason, first failure.
+fn retry_headers(props: &BasicProperties, attempt: u32, reason: &str, first_failure_ms: u64) -> FieldTable {
+    let mut headers = with_headers(props, attempt, reason).headers().clone().unwrap_or_default();
+    headers.insert(FIRST_FAILURE_HEADER.into(), AMQPValue::LongLongInt(first_failure_ms as i64));
+    headers
 }
 
 fn with_headers(props: &BasicProperties, attempt: u32, reason: &str) -> BasicProperties {

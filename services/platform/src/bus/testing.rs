@@ -7,7 +7,8 @@ use doan_proto::events::EventEnvelope;
 
 use super::{EventHandler, HandlerError};
 
-/// Fails an event as many times as its payload says (`fail:N`), then records it as handled.
+/// Fails an event as many times as its payload says (`fail:N` as a transient failure,
+/// `down:N` as its database being unavailable), then records it as handled.
 #[derive(Default)]
 pub struct FlakyHandler {
     /// Attempts per event id.
@@ -38,6 +39,11 @@ impl EventHandler for FlakyHandler {
             *n
         };
         let text = String::from_utf8_lossy(&envelope.payload);
+        if let Some(n) = text.strip_prefix("down:")
+            && attempt <= n.parse::<u32>().unwrap_or(u32::MAX)
+        {
+            return Err(HandlerError::Unavailable(format!("database down ({attempt})")));
+        }
         if let Some(n) = text.strip_prefix("fail:")
             && attempt <= n.parse::<u32>().unwrap_or(u32::MAX)
         {
