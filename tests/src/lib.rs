@@ -8,13 +8,14 @@
 //! unless `DOAN_REQUIRE_SERVERS=1` (CI sets it), where it fails.
 
 pub mod client;
+pub mod effects;
 pub mod proxy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use doan::{Backbone, Platform};
+use doan::{Backbone, Platform, ServiceName};
 use doan_platform::bus::memory::MemoryBus;
 use doan_platform::config::Settings;
 use sea_orm::{ConnectionTrait, Database};
@@ -120,14 +121,37 @@ impl TestPlatform {
     }
 
     /// The embedded mode with adjusted [`base_settings`].
-    pub async fn embedded_with(mut settings: Settings) -> anyhow::Result<Self> {
+    pub async fn embedded_with(settings: Settings) -> anyhow::Result<Self> {
+        Self::embedded_deferred(settings, &[]).await
+    }
+
+    /// The embedded mode where the `deferred` services start only when the test says
+    /// (`tp.platform.start_service(…)`).
+    pub async fn embedded_deferred(mut settings: Settings, deferred: &[ServiceName]) -> anyhow::Result<Self> {
         let run_id = run_id();
         let dir = std::env::temp_dir().join(format!("doan-test-{run_id}"));
         settings.embedded.data_dir = dir.clone();
         let settings = doan::embedded::prepare(settings)?.settings;
         let bus = Arc::new(doan::memory_bus(&settings));
-        let platform = Platform::start(settings.clone(), Backbone::Embedded(bus.clone())).await?;
+        let platform = Platform::start_with(settings.clone(), Backbone::Embedded(bus.clone()), deferred).await?;
         Ok(Self { platform, settings, memory_bus: Some(bus), data_dir: Some(dir), servers: None, run_id })
+    }
+
+    /// Stops every process of the platform and starts them again on the same data (as after a
+    /// crash: nothing but the databases and the broker's queues survives). The gateway's
+    /// address changes.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        let (backbone, bus) = match self.memory_bus {
+            Some(_) => {
+                let bus = Arc::new(doan::memory_bus(&self.settings));
+                (Backbone::Embedded(bus.clone()), Some(bus))
+            }
+            None => (Backbone::Servers, None),
+        };
+        let fresh = Platform::start(self.settings.clone(), backbone).await?;
+        let old = std::mem::replace(&mut self.platform, fresh);
+        self.memory_bus = bus;
+        old.stop().await
     }
 
     /// Settings for the real servers with fresh, unique databases, exchange, queues and keys.
@@ -160,7 +184,17 @@ impl TestPlatform {
 
     /// Like [`TestPlatform::servers`] with prepared settings (see [`TestPlatform::server_settings`]).
     pub async fn servers_with(urls: ServerUrls, run_id: String, settings: Settings) -> anyhow::Result<Self> {
-        let platform = Platform::start(settings.clone(), Backbone::Servers).await?;
+        Self::servers_deferred(urls, run_id, settings, &[]).await
+    }
+
+    /// Like [`TestPlatform::servers_with`], the `deferred` services not started yet.
+    pub async fn servers_deferred(
+        urls: ServerUrls,
+        run_id: String,
+        settings: Settings,
+        deferred: &[ServiceName],
+    ) -> anyhow::Result<Self> {
+        let platform = Platform::start_with(settings.clone(), Backbone::Servers, deferred).await?;
         Ok(Self { platform, settings, memory_bus: None, data_dir: None, servers: Some(urls), run_id })
     }
 

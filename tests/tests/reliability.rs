@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use doan_platform::Shutdown;
+use doan_platform::bus::dead_letters::MemoryDeadLetters;
 use doan_platform::bus::rabbit::{QueueNames, RabbitBus};
 use doan_platform::bus::testing::FlakyHandler as Flaky;
-use doan_platform::bus::dead_letters::MemoryDeadLetters;
 use doan_platform::bus::{Consumer, EventBus, Topology};
 use doan_proto::events::EventEnvelope;
 use doan_tests::client::{Gateway, admission, authed, create_tree, officer};

@@ -136,11 +136,8 @@ pub async fn replay(
     let shutdown = Shutdown::new();
     let bus: Arc<dyn doan_platform::bus::EventBus> = Arc::new(crate::memory_bus(&settings));
     let ctx = service.connect(settings.clone(), bus, crate::verifier(&settings)?, shutdown.clone()).await?;
-    let consumer = service
-        .build(&ctx)
-        .await?
-        .consumer
-        .with_context(|| format!("{} consumes nothing", service.as_str()))?;
+    let consumer =
+        service.build(&ctx).await?.consumer.with_context(|| format!("{} consumes nothing", service.as_str()))?;
     let policy = RetryPolicy { max_attempts: 1, ..RetryPolicy::from_settings(&settings.broker) };
     let mut handled = 0;
     for letter in store.list(u64::MAX >> 1).await? {

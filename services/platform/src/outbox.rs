@@ -148,7 +148,11 @@ impl OutboxRelay {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = format!("{err:#}"), retry_in_ms = backoff.as_millis() as u64, "outbox relay: publish failed; will retry");
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "outbox relay: publish failed; will retry"
+                    );
                     // New rows wake the relay early (after a short pause, so a burst of
                     // writes during an outage does not turn into a burst of reconnects).
                     let woken = async {

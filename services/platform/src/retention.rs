@@ -50,10 +50,8 @@ pub async fn sweep(db: &DatabaseConnection, rules: &[RetentionRule]) -> AppResul
         };
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
         // Table and column names come from code, never from input.
-        let sql = format!(
-            "DELETE FROM {} WHERE {} IS NOT NULL AND {} < {placeholder}",
-            rule.table, rule.column, rule.column
-        );
+        let sql =
+            format!("DELETE FROM {} WHERE {} IS NOT NULL AND {} < {placeholder}", rule.table, rule.column, rule.column);
         let result = db.execute_raw(Statement::from_sql_and_values(backend, sql, [cutoff.into()])).await?;
         deleted.push(result.rows_affected());
     }

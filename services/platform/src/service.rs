@@ -50,9 +50,8 @@ impl ServiceContext {
         shutdown: Shutdown,
     ) -> anyhow::Result<Self> {
         let own = settings.service(name).ok_or_else(|| anyhow::anyhow!("unknown service {name}"))?;
-        let db =
-            crate::db::connect_with(own.database_url.expose_secret(), own.max_db_connections, &settings.database)
-                .await?;
+        let db = crate::db::connect_with(own.database_url.expose_secret(), own.max_db_connections, &settings.database)
+            .await?;
         crate::db::migrate::<M>(&db).await?;
         Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings, shutdown })
     }

@@ -124,7 +124,9 @@ async fn handle(consumer: &Consumer, body: &[u8], policy: RetryPolicy, shutdown:
                 loop {
                     match consumer.dead_letters.park(letter.clone()).await {
                         Ok(()) => return true,
-                        Err(err) => tracing::warn!(consumer = consumer.name, error = %err, "cannot store a dead letter; will retry"),
+                        Err(err) => {
+                            tracing::warn!(consumer = consumer.name, error = %err, "cannot store a dead letter; will retry")
+                        }
                     }
                     tokio::select! {
                         _ = shutdown.cancelled() => return false,

@@ -295,7 +295,8 @@ mod tests {
             window: Duration::from_secs(900),
         };
         for _ in 0..50 {
-            let within = |d: Duration, full: u64| d <= Duration::from_millis(full) && d >= Duration::from_millis(full / 2);
+            let within =
+                |d: Duration, full: u64| d <= Duration::from_millis(full) && d >= Duration::from_millis(full / 2);
             assert!(within(p.delay_after(1), 100));
             assert!(within(p.delay_after(2), 200));
             assert!(within(p.delay_after(4), 800));

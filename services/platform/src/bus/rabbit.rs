@@ -21,11 +21,11 @@ use std::time::Duration;
 use anyhow::Context;
 use doan_proto::events::EventEnvelope;
 use futures_util::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
-};
 use lapin::Confirmation;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use secrecy::ExposeSecret;
@@ -253,17 +253,24 @@ impl RabbitBus {
                         let props = with_headers(&delivery.properties, attempt + 1, &reason)
                             .with_headers(retry_headers(&delivery.properties, attempt + 1, &reason, first))
                             .with_expiration(delay.as_millis().to_string().into());
-                        tokio::time::timeout(timeout, publish_confirmed(&channel, "", &names.retry, &delivery.data, props))
-                            .await
-                            .map_err(bounded("move to the retry queue"))??;
+                        tokio::time::timeout(
+                            timeout,
+                            publish_confirmed(&channel, "", &names.retry, &delivery.data, props),
+                        )
+                        .await
+                        .map_err(bounded("move to the retry queue"))??;
                     }
                     Outcome::DeadLetter(reason) => {
-                        let mut headers = with_headers(&delivery.properties, attempt, &reason).headers().clone().unwrap_or_default();
+                        let mut headers =
+                            with_headers(&delivery.properties, attempt, &reason).headers().clone().unwrap_or_default();
                         headers.insert(DEAD_AT_HEADER.into(), AMQPValue::LongLongInt(now_ms() as i64));
                         let props = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
-                        tokio::time::timeout(timeout, publish_confirmed(&channel, "", &names.dead, &delivery.data, props))
-                            .await
-                            .map_err(bounded("move to the dead-letter queue"))??;
+                        tokio::time::timeout(
+                            timeout,
+                            publish_confirmed(&channel, "", &names.dead, &delivery.data, props),
+                        )
+                        .await
+                        .map_err(bounded("move to the dead-letter queue"))??;
                     }
                 }
                 tokio::time::timeout(timeout, delivery.ack(BasicAckOptions::default()))
@@ -369,10 +376,9 @@ impl EventBus for RabbitBus {
         let results = match tokio::time::timeout(timeout, self.publish_batch(batch)).await {
             Ok(Ok(results)) => results,
             Ok(Err(e)) => batch.iter().map(|_| Err(anyhow::anyhow!("{e:#}"))).collect(),
-            Err(_) => batch
-                .iter()
-                .map(|_| Err(anyhow::anyhow!("RabbitMQ did not confirm within {timeout:?}")))
-                .collect(),
+            Err(_) => {
+                batch.iter().map(|_| Err(anyhow::anyhow!("RabbitMQ did not confirm within {timeout:?}"))).collect()
+            }
         };
         if results.iter().any(|r| r.as_ref().is_err_and(|e| !e.to_string().contains("unroutable"))) {
             *self.publisher.lock().await = None;

@@ -1,0 +1,133 @@
+//! Counting effects behind the API: for operations the platform acknowledged, how many of
+//! their effects each service holds. A fault test passes only with 0 lost and 0 duplicated
+//! in every service that has an effect.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use crate::TestPlatform;
+
+/// Rows per key returned by `sql` (`SELECT key, COUNT(*) AS n … GROUP BY key`).
+pub async fn counts(db: &DatabaseConnection, sql: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        out.insert(row.try_get::<String>("", "k")?, row.try_get::<i64>("", "n")?);
+    }
+    Ok(out)
+}
+
+/// One effect of an operation: where it is and how to count it per operation key.
+#[derive(Debug, Clone, Copy)]
+pub struct Effect {
+    /// A short name for reports (`notifications.welcome`).
+    pub name: &'static str,
+    /// The service whose database holds it.
+    pub service: &'static str,
+    /// `SELECT <key> AS k, <count> AS n FROM … GROUP BY …`.
+    pub sql: &'static str,
+}
+
+/// Effects of an admission, keyed by member id.
+pub const ADMISSION_EFFECTS: [Effect; 4] = [
+    Effect {
+        name: "membership.members",
+        service: "membership",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM members GROUP BY member_id",
+    },
+    Effect {
+        name: "activities.directory",
+        service: "activities",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM directory_members GROUP BY member_id",
+    },
+    Effect {
+        name: "awards.directory",
+        service: "awards",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM directory_members GROUP BY member_id",
+    },
+    Effect {
+        name: "notifications.welcome",
+        service: "notifications",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM notifications WHERE kind = 1 GROUP BY member_id",
+    },
+];
+
+/// Effects of a check-in, keyed by member id (one activity per test).
+pub const CHECK_IN_EFFECTS: [Effect; 3] = [
+    Effect {
+        name: "activities.participations",
+        service: "activities",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM participations WHERE checked_in_at IS NOT NULL GROUP BY member_id",
+    },
+    Effect {
+        name: "awards.standings",
+        service: "awards",
+        sql: "SELECT member_id AS k, CAST(SUM(participations) AS BIGINT) AS n FROM standings GROUP BY member_id",
+    },
+    Effect {
+        name: "notifications.check_in",
+        service: "notifications",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM notifications WHERE kind = 2 GROUP BY member_id",
+    },
+];
+
+/// Lost and duplicated effects of acknowledged operations, per effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Effect name → (acknowledged, present once, lost, duplicated).
+    pub per_effect: BTreeMap<&'static str, (usize, usize, usize, usize)>,
+}
+
+impl Tally {
+    /// True when nothing is lost or duplicated anywhere.
+    pub fn is_exact(&self) -> bool {
+        self.per_effect.values().all(|&(acked, once, lost, dup)| acked == once && lost == 0 && dup == 0)
+    }
+
+    /// One line per effect, for assertions and closing notes.
+    pub fn report(&self) -> String {
+        self.per_effect
+            .iter()
+            .map(|(name, (acked, once, lost, dup))| {
+                format!("{name}: {acked} acknowledged, {once} present once, {lost} lost, {dup} duplicated")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Counts each of `effects` for the acknowledged operation keys `acked`.
+pub async fn tally(tp: &TestPlatform, effects: &[Effect], acked: &[String]) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    for effect in effects {
+        let db = tp.database(effect.service).await?;
+        let present = counts(&db, effect.sql).await?;
+        db.close().await?;
+        let (mut once, mut lost, mut dup) = (0, 0, 0);
+        for key in acked {
+            match present.get(key).copied().unwrap_or(0) {
+                0 => lost += 1,
+                1 => once += 1,
+                _ => dup += 1,
+            }
+        }
+        tally.per_effect.insert(effect.name, (acked.len(), once, lost, dup));
+    }
+    Ok(tally)
+}
+
+/// Waits until every effect of every acknowledged operation arrived (or `timeout`), then
+/// returns the tally (which the caller asserts exact, and prints).
+pub async fn settle(tp: &TestPlatform, effects: &[Effect], acked: &[String], timeout: Duration) -> Tally {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let tally = tally(tp, effects, acked).await.expect("count effects");
+        let complete = tally.per_effect.values().all(|&(acked, _, lost, _)| lost == 0 || acked == 0);
+        if complete || tokio::time::Instant::now() > deadline {
+            return tally;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
