@@ -473,3 +473,31 @@ pub async fn check_access_rules(j: &Journey) {
         .await;
     assert_eq!(root_listing.unwrap_err().code(), Code::PermissionDenied, "an officer cannot list above their unit");
 }
+
+/// Admits member `n` to `branch` as `officer`, activates the account and logs in; returns
+/// the member id and token.
+pub async fn member_login(gw: &Gateway, officer: &str, branch: &str, n: u32) -> (String, String) {
+    let request = admission(branch, n);
+    let (citizen_id, dob) = (request.citizen_id.clone(), request.date_of_birth.clone());
+    let member = gw
+        .membership
+        .clone()
+        .admit_member(authed(officer, request))
+        .await
+        .expect("officer admits a member")
+        .into_inner()
+        .member
+        .expect("member");
+    gw.membership
+        .clone()
+        .activate_member_account(mem::ActivateMemberAccountRequest {
+            member_number: member.member_number.clone(),
+            citizen_id,
+            date_of_birth: dob,
+            password: "member-password-1".into(),
+        })
+        .await
+        .expect("member activates the account");
+    let token = gw.login(&member.member_number, "member-password-1").await.expect("member logs in");
+    (member.member_id, token)
+}

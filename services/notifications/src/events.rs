@@ -1,6 +1,8 @@
 //! Consumed events become notices; committed notices wake live watchers on this replica
 //! (watchers on other replicas find them by polling).
 
+use std::sync::Arc;
+
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
@@ -13,7 +15,7 @@ use crate::storage::notification;
 
 struct InboxWriter {
     db: DatabaseConnection,
-    new_notices: broadcast::Sender<String>,
+    new_notices: broadcast::Sender<Arc<notification::Model>>,
 }
 
 #[async_trait::async_trait]
@@ -32,7 +34,8 @@ impl EventHandler for InboxWriter {
             txn.commit().await?;
             return Ok(());
         };
-        notification::ActiveModel {
+        let seq = crate::storage::next_inbox_seq(&txn, &notice.member_id).await?;
+        let created = notification::ActiveModel {
             notification_id: Set(doan_platform::convert::new_id()),
             member_id: Set(notice.member_id.clone()),
             kind: Set(notice.kind),
@@ -41,11 +44,13 @@ impl EventHandler for InboxWriter {
             created_at: Set(chrono::Utc::now()),
             read_at: Set(None),
             source_event_id: Set(envelope.event_id.clone()),
+            seq: Set(seq),
         }
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        let _ = self.new_notices.send(notice.member_id);
+        // Watchers on this replica get the notice itself, without a query.
+        let _ = self.new_notices.send(Arc::new(created));
         Ok(())
     }
 }
@@ -55,7 +60,7 @@ pub fn subscriptions() -> Vec<&'static str> {
     vec![MemberAdmitted::EVENT_TYPE, ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]
 }
 
-/// The notifications consumer; `new_notices` carries the member id of each committed notice.
-pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<String>) -> Consumer {
+/// The notifications consumer; `new_notices` carries each notice once it committed.
+pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
     ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), new_notices })
 }

@@ -29,7 +29,7 @@ pub use storage::migrations::Migrator;
 
 /// Builds the service from its context.
 pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
-    let (new_notices, _) = tokio::sync::broadcast::channel(1024);
+    let (new_notices, _) = tokio::sync::broadcast::channel(4096);
     Ok(Service {
         grpc_name: "doan.notifications.v1.NotificationsService",
         routes: tonic::service::Routes::new(NotificationsServiceServer::new(api::NotificationsApi::new(

@@ -61,6 +61,8 @@ pub struct Caller {
     pub member_id: Option<String>,
     /// Display name.
     pub name: String,
+    /// When the caller's token expires (seconds since the epoch); long-lived streams end then.
+    pub expires_at: u64,
 }
 
 impl Caller {
@@ -189,6 +191,7 @@ impl TokenVerifier {
             unit_id: claims.unit,
             member_id: claims.mid,
             name: claims.name,
+            expires_at: claims.exp,
         })
     }
 }
@@ -329,6 +332,7 @@ mod tests {
             unit_id: Some("prov".into()),
             member_id: None,
             name: "x".into(),
+            expires_at: u64::MAX,
         };
         assert!(officer.manages("/root/prov/dist/branch/"));
         assert!(officer.manages("/root/prov/"));

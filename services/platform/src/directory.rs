@@ -31,6 +31,8 @@ pub mod unit {
         pub level: i32,
         /// Materialised path `/root/…/self/`.
         pub path: String,
+        /// The producer's version of the unit this row reflects.
+        pub version: i64,
     }
 
     /// No relations.
@@ -59,6 +61,8 @@ pub mod member {
         pub unit_id: String,
         /// Path of the branch.
         pub unit_path: String,
+        /// The producer's version of the member this row reflects.
+        pub version: i64,
     }
 
     /// No relations.
@@ -71,8 +75,19 @@ pub mod member {
 /// The event types the directory consumes.
 pub const EVENT_TYPES: [&str; 2] = [UnitCreated::EVENT_TYPE, MemberAdmitted::EVENT_TYPE];
 
+/// An event's entity version (0 from older producers counts as 1).
+fn version(v: u64) -> i64 {
+    Ord::min(Ord::max(v, 1), i64::MAX as u64) as i64
+}
+
+/// Only rows older than the incoming event are overwritten.
+fn newer_than_stored(table: &str) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(format!("{table}.version < excluded.version"))
+}
+
 /// Applies a directory event inside the handler's transaction. Returns false when the
-/// event is not a directory event. Upserts, so replays converge.
+/// event is not a directory event. Versioned upserts: an event older than (or as old as)
+/// the row does nothing, so late, repeated and reordered events converge on the newest.
 pub async fn apply(txn: &impl ConnectionTrait, envelope: &EventEnvelope) -> Result<bool, HandlerError> {
     match envelope.event_type.as_str() {
         UnitCreated::EVENT_TYPE => {
@@ -83,6 +98,7 @@ pub async fn apply(txn: &impl ConnectionTrait, envelope: &EventEnvelope) -> Resu
                 name: Set(e.name),
                 level: Set(e.level),
                 path: Set(e.path),
+                version: Set(version(e.version)),
             };
             unit::Entity::insert(row)
                 .on_conflict(
@@ -92,7 +108,9 @@ pub async fn apply(txn: &impl ConnectionTrait, envelope: &EventEnvelope) -> Resu
                             unit::Column::Name,
                             unit::Column::Level,
                             unit::Column::Path,
+                            unit::Column::Version,
                         ])
+                        .action_and_where(newer_than_stored("directory_units"))
                         .to_owned(),
                 )
                 .exec_without_returning(txn)
@@ -107,11 +125,19 @@ pub async fn apply(txn: &impl ConnectionTrait, envelope: &EventEnvelope) -> Resu
                 full_name: Set(e.full_name),
                 unit_id: Set(e.unit_id),
                 unit_path: Set(e.unit_path),
+                version: Set(version(e.version)),
             };
             member::Entity::insert(row)
                 .on_conflict(
                     OnConflict::column(member::Column::MemberId)
-                        .update_columns([member::Column::FullName, member::Column::UnitId, member::Column::UnitPath])
+                        .update_columns([
+                            member::Column::MemberNumber,
+                            member::Column::FullName,
+                            member::Column::UnitId,
+                            member::Column::UnitPath,
+                            member::Column::Version,
+                        ])
+                        .action_and_where(newer_than_stored("directory_members"))
                         .to_owned(),
                 )
                 .exec_without_returning(txn)
@@ -140,6 +166,40 @@ pub async fn member(db: &impl ConnectionTrait, field: &'static str, member_id: &
             "member {member_id} ({field}) not found; a member admitted moments ago may take a second to appear"
         ))
     })
+}
+
+/// The directory's migrations, which a consuming service's migrator lists after the
+/// platform's.
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(CreateDirectory), Box::new(VersionDirectory)]
+}
+
+/// Adds the entity versions.
+pub struct VersionDirectory;
+
+impl MigrationName for VersionDirectory {
+    fn name(&self) -> &str {
+        "m0001_platform_directory_versions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for VersionDirectory {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["directory_units", "directory_members"] {
+            manager
+                .alter_table(Table::alter().table(table).add_column(big_integer("version").default(1)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["directory_units", "directory_members"] {
+            manager.alter_table(Table::alter().table(table).drop_column("version").to_owned()).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Creates the directory tables.
@@ -185,5 +245,68 @@ impl MigrationTrait for CreateDirectory {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table("directory_members").to_owned()).await?;
         manager.drop_table(Table::drop().table("directory_units").to_owned()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberAdmitted, UnitCreated};
+    use sea_orm::EntityTrait;
+    use sea_orm_migration::prelude::*;
+
+    use super::*;
+
+    struct TestMigrator;
+
+    impl MigratorTrait for TestMigrator {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            let mut all = crate::inbox::platform_migrations();
+            all.extend(migrations());
+            all
+        }
+    }
+
+    fn envelope<E: IntegrationEvent>(event: &E) -> EventEnvelope {
+        EventEnvelope {
+            event_id: crate::convert::new_id(),
+            event_type: E::EVENT_TYPE.into(),
+            payload: event.encode_to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn only_newer_versions_are_applied() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        crate::db::migrate::<TestMigrator>(&db).await.unwrap();
+        let unit = |name: &str, version| UnitCreated {
+            unit_id: "u".into(),
+            name: name.into(),
+            level: 5,
+            path: "/u/".into(),
+            version,
+            ..Default::default()
+        };
+        apply(&db, &envelope(&unit("renamed", 2))).await.unwrap();
+        apply(&db, &envelope(&unit("original", 1))).await.unwrap(); // late
+        apply(&db, &envelope(&unit("original", 0))).await.unwrap(); // old producer: 1
+        let row = unit::Entity::find_by_id("u").one(&db).await.unwrap().unwrap();
+        assert_eq!((row.name.as_str(), row.version), ("renamed", 2));
+        apply(&db, &envelope(&unit("renamed again", 3))).await.unwrap();
+        let row = unit::Entity::find_by_id("u").one(&db).await.unwrap().unwrap();
+        assert_eq!((row.name.as_str(), row.version), ("renamed again", 3));
+
+        let member = |unit_id: &str, version| MemberAdmitted {
+            member_id: "m".into(),
+            unit_id: unit_id.into(),
+            unit_path: format!("/{unit_id}/"),
+            version,
+            ..Default::default()
+        };
+        apply(&db, &envelope(&member("b2", 2))).await.unwrap();
+        apply(&db, &envelope(&member("b1", 1))).await.unwrap();
+        apply(&db, &envelope(&member("b2", 2))).await.unwrap(); // repeated
+        let row = member::Entity::find_by_id("m").one(&db).await.unwrap().unwrap();
+        assert_eq!((row.unit_id.as_str(), row.version), ("b2", 2));
     }
 }

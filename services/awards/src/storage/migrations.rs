@@ -9,7 +9,7 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = doan_platform::inbox::platform_migrations();
-        all.push(Box::new(doan_platform::directory::CreateDirectory));
+        all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateAwards));
         all
     }

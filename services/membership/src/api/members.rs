@@ -119,6 +119,7 @@ impl MembershipApi {
             guardian_consent: Set(r.guardian_consent),
             admitted_by: Set(caller.account_id.clone()),
             created_at: Set(chrono::Utc::now()),
+            version: Set(1),
             ..Default::default()
         }
         .insert(&txn)
@@ -137,6 +138,7 @@ impl MembershipApi {
             unit_id: created.unit_id.clone(),
             unit_path: created.unit_path.clone(),
             admitted_on: format_date(created.admitted_on),
+            version: created.version as u64,
         };
         self.ctx.outbox.enqueue(&txn, &event).await?;
         txn.commit().await?;

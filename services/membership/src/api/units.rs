@@ -60,6 +60,7 @@ impl MembershipApi {
             level: Set(level as i32),
             path: Set(path.clone()),
             created_at: Set(chrono::Utc::now()),
+            version: Set(1),
         }
         .insert(&txn)
         .await?;
@@ -69,6 +70,7 @@ impl MembershipApi {
             name,
             level: level as i32,
             path,
+            version: created.version as u64,
         };
         self.ctx.outbox.enqueue(&txn, &event).await?;
         txn.commit().await?;

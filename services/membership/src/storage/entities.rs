@@ -21,6 +21,9 @@ pub mod unit {
         pub path: String,
         /// Creation time.
         pub created_at: DateTimeUtc,
+        /// 1 when created, one more with every change; carried by the unit's events so that
+        /// read models apply only newer states.
+        pub version: i64,
     }
 
     /// No relations are navigated.
@@ -115,6 +118,8 @@ pub mod member {
         pub admitted_by: String,
         /// Creation time.
         pub created_at: DateTimeUtc,
+        /// 1 on admission, one more with every change; carried by the member's events.
+        pub version: i64,
     }
 
     /// No relations are navigated.

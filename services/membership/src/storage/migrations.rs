@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = doan_platform::inbox::platform_migrations();
         all.push(Box::new(CreateMembership));
+        all.push(Box::new(EntityVersions));
         all
     }
 }
@@ -118,6 +119,32 @@ impl MigrationTrait for CreateMembership {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["pii_access_log", "members", "accounts", "units"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Entity versions of units and members, carried by their events.
+struct EntityVersions;
+
+impl MigrationName for EntityVersions {
+    fn name(&self) -> &str {
+        "m0002_membership_entity_versions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EntityVersions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["units", "members"] {
+            m.alter_table(Table::alter().table(t).add_column(big_integer("version").default(1)).to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["units", "members"] {
+            m.alter_table(Table::alter().table(t).drop_column("version").to_owned()).await?;
         }
         Ok(())
     }

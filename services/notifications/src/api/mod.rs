@@ -1,6 +1,8 @@
 //! `doan.notifications.v1.NotificationsService`: proto in, domain call, proto out.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use doan_platform::AppError;
@@ -19,13 +21,52 @@ use tonic::{Request, Response, Status};
 
 use crate::storage::notification;
 
-/// How often a watcher looks for notices committed on another replica.
-const WATCH_POLL: Duration = Duration::from_secs(2);
+/// How often a watcher looks for notices it was not woken for (committed on another
+/// replica, or missed when its wake-ups lagged). Notices committed on this replica arrive
+/// through the consumer's wake-up at once; this is only the fallback, and it is long so that
+/// 100,000 open apps cost about 3,000 queries a second, not 50,000.
+const WATCH_FALLBACK_POLL: Duration = Duration::from_secs(30);
+
+/// Open live watches one member may hold on one replica (phone, tablet, browser tabs).
+pub const MAX_WATCHES_PER_MEMBER: usize = 5;
 
 /// The notifications API.
 pub struct NotificationsApi {
     ctx: ServiceContext,
-    new_notices: broadcast::Sender<String>,
+    new_notices: broadcast::Sender<Arc<notification::Model>>,
+    watches: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open watch of a member; its slot is given back when the watch ends.
+struct WatchSlot {
+    watches: Arc<Mutex<HashMap<String, usize>>>,
+    member_id: String,
+}
+
+impl WatchSlot {
+    fn take(watches: &Arc<Mutex<HashMap<String, usize>>>, member_id: &str) -> AppResult<Self> {
+        let mut open = watches.lock().expect("watch slots");
+        let n = open.entry(member_id.to_string()).or_default();
+        if *n >= MAX_WATCHES_PER_MEMBER {
+            return Err(AppError::ResourceExhausted(format!(
+                "at most {MAX_WATCHES_PER_MEMBER} live watches per member are open at once; close one first"
+            )));
+        }
+        *n += 1;
+        Ok(Self { watches: watches.clone(), member_id: member_id.to_string() })
+    }
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        let mut open = self.watches.lock().expect("watch slots");
+        if let Some(n) = open.get_mut(&self.member_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.member_id);
+            }
+        }
+    }
 }
 
 fn to_pb(n: notification::Model) -> pb::Notification {
@@ -47,21 +88,52 @@ fn inbox_owner(caller: &Caller) -> AppResult<String> {
         .map_err(|_| AppError::PermissionDenied("only members have an inbox; log in with a member account".into()))
 }
 
-/// Notices of `member_id` newer than `after`, oldest first.
-async fn newer_than(db: &DatabaseConnection, member_id: &str, after: &str) -> AppResult<Vec<notification::Model>> {
+/// Notices of `member_id` after inbox position `after`, in inbox order.
+async fn newer_than(db: &DatabaseConnection, member_id: &str, after: i64) -> AppResult<Vec<notification::Model>> {
     Ok(notification::Entity::find()
         .filter(notification::Column::MemberId.eq(member_id))
-        .filter(notification::Column::NotificationId.gt(after))
-        .order_by_asc(notification::Column::NotificationId)
+        .filter(notification::Column::Seq.gt(after))
+        .order_by_asc(notification::Column::Seq)
         .limit(100)
         .all(db)
         .await?)
 }
 
+/// Sends every notice of `member_id` after `*last`, advancing `*last`; false when the
+/// client is gone.
+async fn catch_up(db: &DatabaseConnection, member_id: &str, last: &mut i64, tx: &WatchSender) -> bool {
+    loop {
+        match newer_than(db, member_id, *last).await {
+            Ok(rows) => {
+                let complete = rows.len() < 100;
+                for n in rows {
+                    *last = n.seq;
+                    if tx.send(Ok(watch_message(n))).await.is_err() {
+                        return false;
+                    }
+                }
+                if complete {
+                    return true;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "watch: reading new notices failed; will retry");
+                return true;
+            }
+        }
+    }
+}
+
+fn watch_message(n: notification::Model) -> pb::WatchNotificationsResponse {
+    pb::WatchNotificationsResponse { notification: Some(to_pb(n)) }
+}
+
+type WatchSender = mpsc::Sender<Result<pb::WatchNotificationsResponse, Status>>;
+
 impl NotificationsApi {
-    /// An API over `ctx`; `new_notices` announces the member id of each committed notice.
-    pub fn new(ctx: ServiceContext, new_notices: broadcast::Sender<String>) -> Self {
-        Self { ctx, new_notices }
+    /// An API over `ctx`; `new_notices` carries each notice once it committed.
+    pub fn new(ctx: ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Self {
+        Self { ctx, new_notices, watches: Arc::default() }
     }
 
     async fn list(&self, caller: &Caller, r: pb::ListNotificationsRequest) -> AppResult<pb::ListNotificationsResponse> {
@@ -118,47 +190,69 @@ impl NotificationsApi {
 
     async fn watch(&self, caller: &Caller) -> AppResult<WatchStream> {
         let member_id = inbox_owner(caller)?;
+        let slot = WatchSlot::take(&self.watches, &member_id)?;
         let db = self.ctx.db.clone();
         let mut woken = self.new_notices.subscribe();
         let shutdown = self.ctx.shutdown.clone();
-        // Only notices newer than what the inbox holds now are streamed.
+        // Only notices after what the inbox holds now are streamed.
         let mut last = notification::Entity::find()
             .filter(notification::Column::MemberId.eq(&member_id))
-            .order_by_desc(notification::Column::NotificationId)
+            .order_by_desc(notification::Column::Seq)
             .one(&db)
             .await?
-            .map(|n| n.notification_id)
+            .map(|n| n.seq)
             .unwrap_or_default();
+        // The stream ends when the caller's token does: a revoked or expired login must not
+        // keep receiving notices.
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let expires_in = Duration::from_secs(caller.expires_at.saturating_sub(now));
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {
-            let mut poll = tokio::time::interval(WATCH_POLL);
+            let _slot = slot;
+            let expired = tokio::time::sleep(expires_in);
+            tokio::pin!(expired);
+            let jitter = Duration::from_millis(rand_millis(5_000));
+            let mut poll = tokio::time::interval_at(
+                tokio::time::Instant::now() + WATCH_FALLBACK_POLL + jitter,
+                WATCH_FALLBACK_POLL,
+            );
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = tx.closed() => return,
+                    _ = &mut expired => {
+                        let _ = tx.send(Err(Status::unauthenticated("the token expired; log in again and reopen the watch"))).await;
+                        return;
+                    }
                     woke = woken.recv() => match woke {
-                        Ok(m) if m != member_id => continue,
+                        Ok(n) if n.member_id != member_id || n.seq <= last => continue,
+                        // The next notice in order: sent as it is, no query.
+                        Ok(n) if n.seq == last + 1 => {
+                            last = n.seq;
+                            if tx.send(Ok(watch_message((*n).clone()))).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        // A gap (committed on another replica) or missed wake-ups: read.
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => return,
                     },
                     _ = poll.tick() => {}
                 }
-                match newer_than(&db, &member_id, &last).await {
-                    Ok(rows) => {
-                        for n in rows {
-                            last = n.notification_id.clone();
-                            let msg = pb::WatchNotificationsResponse { notification: Some(to_pb(n)) };
-                            if tx.send(Ok(msg)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(err) => tracing::warn!(error = %err, "watch: reading new notices failed; will retry"),
+                if !catch_up(&db, &member_id, &mut last, &tx).await {
+                    return;
                 }
             }
         });
         Ok(Box::pin(ReceiverStream::new(rx)))
     }
+}
+
+/// A random number of milliseconds below `max` (spreads the fallback polls of watches that
+/// opened together).
+fn rand_millis(max: u64) -> u64 {
+    rand::random::<u64>() % max.max(1)
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchNotificationsResponse, Status>> + Send>>;
