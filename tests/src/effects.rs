@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
+use doan_platform::config::Settings;
+
 use crate::TestPlatform;
 
 /// Rows per key returned by `sql` (`SELECT key, COUNT(*) AS n … GROUP BY key`).
@@ -98,11 +100,12 @@ impl Tally {
     }
 }
 
-/// Counts each of `effects` for the acknowledged operation keys `acked`.
-pub async fn tally(tp: &TestPlatform, effects: &[Effect], acked: &[String]) -> anyhow::Result<Tally> {
+/// Counts each of `effects` for the acknowledged operation keys `acked`, in the databases of
+/// `settings`.
+pub async fn tally(settings: &Settings, effects: &[Effect], acked: &[String]) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
     for effect in effects {
-        let db = tp.database(effect.service).await?;
+        let db = crate::database(settings, effect.service).await?;
         let present = counts(&db, effect.sql).await?;
         db.close().await?;
         let (mut once, mut lost, mut dup) = (0, 0, 0);
@@ -121,9 +124,14 @@ pub async fn tally(tp: &TestPlatform, effects: &[Effect], acked: &[String]) -> a
 /// Waits until every effect of every acknowledged operation arrived (or `timeout`), then
 /// returns the tally (which the caller asserts exact, and prints).
 pub async fn settle(tp: &TestPlatform, effects: &[Effect], acked: &[String], timeout: Duration) -> Tally {
+    settle_in(&tp.settings, effects, acked, timeout).await
+}
+
+/// [`settle`] for the databases of `settings`.
+pub async fn settle_in(settings: &Settings, effects: &[Effect], acked: &[String], timeout: Duration) -> Tally {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let tally = tally(tp, effects, acked).await.expect("count effects");
+        let tally = tally(settings, effects, acked).await.expect("count effects");
         let complete = tally.per_effect.values().all(|&(acked, _, lost, _)| lost == 0 || acked == 0);
         if complete || tokio::time::Instant::now() > deadline {
             return tally;

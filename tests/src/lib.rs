@@ -9,6 +9,8 @@
 
 pub mod client;
 pub mod effects;
+pub mod load;
+pub mod processes;
 pub mod proxy;
 
 use std::path::PathBuf;
@@ -200,9 +202,7 @@ impl TestPlatform {
 
     /// A connection to a service's own database (to look behind the API).
     pub async fn database(&self, service: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
-        use secrecy::ExposeSecret;
-        let url = self.settings.service(service).expect("service").database_url.expose_secret().to_string();
-        doan_platform::db::connect(&url, 2).await
+        database(&self.settings, service).await
     }
 
     /// Stops the platform and removes what the run created.
@@ -218,12 +218,20 @@ impl TestPlatform {
     }
 }
 
+/// A connection to a service's own database under `settings`.
+pub async fn database(settings: &Settings, service: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    use secrecy::ExposeSecret;
+    let url = settings.service(service).expect("service").database_url.expose_secret().to_string();
+    doan_platform::db::connect(&url, 2).await
+}
+
 /// A short unique id for names of databases, queues and keys.
 pub fn run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
 }
 
-async fn cleanup_servers(urls: &ServerUrls, run_id: &str, settings: &Settings) {
+/// Drops the databases, queues and exchange of run `run_id`.
+pub async fn cleanup_servers(urls: &ServerUrls, run_id: &str, settings: &Settings) {
     if let Ok(admin) = Database::connect(format!("{}/postgres", urls.postgres)).await {
         for name in doan::ServiceName::ALL {
             let _ = admin
