@@ -34,6 +34,9 @@ async fn assert_exact(test: &str, settings: &Settings, load: &LoadResult) {
     for service in ["activities", "awards", "notifications"] {
         let dead = bus.dead_letters(service, 10).await.expect("list dead letters");
         assert!(dead.is_empty(), "{test}: nothing is dead-lettered by an outage; {service} has {dead:?}");
+        let db = doan_tests::database(settings, service).await.expect("database");
+        let backlog = doan_platform::metrics::measure(&db, &bus, service, true).await.expect("backlog");
+        assert_eq!((backlog.dead_letters, backlog.consumer_lag), (Some(0), Some(0)), "{test}: {service}");
     }
     assert!(admissions.is_exact(), "{test}: admissions\n{}", admissions.report());
     assert!(check_ins.is_exact(), "{test}: check-ins\n{}", check_ins.report());

@@ -64,6 +64,12 @@ async fn embedded_restart_with_pending_rows_delivers_each_event_once() {
     let membership = tp.database("membership").await.unwrap();
     let pending = doan_platform::outbox::pending(&membership).await.unwrap();
     assert!(pending >= 5, "admissions wait in the outbox while no consumer listens ({pending} pending)");
+    // Operators see it: the outbox lag grows while events wait.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let bus = tp.memory_bus.clone().expect("embedded");
+    let backlog = doan_platform::metrics::measure(&membership, bus.as_ref(), "membership", false).await.unwrap();
+    assert_eq!(backlog.outbox_pending, pending);
+    assert!(backlog.outbox_lag >= Duration::from_secs(1), "{backlog:?}");
     tp.restart().await.expect("restart");
     let tally = settle(&tp, &ADMISSION_EFFECTS, &admitted, Duration::from_secs(30)).await;
     assert!(tally.is_exact(), "{}", tally.report());
@@ -93,6 +99,10 @@ async fn embedded_dead_letters_survive_a_restart_and_replay() {
     for service in [ServiceName::Activities, ServiceName::Awards] {
         assert_eq!(doan::dead_letters::list(&tp.settings, true, service, 10).await.unwrap().len(), 1);
     }
+    let bus = tp.memory_bus.clone().expect("embedded");
+    let db = tp.database("notifications").await.unwrap();
+    let backlog = doan_platform::metrics::measure(&db, bus.as_ref(), "notifications", true).await.unwrap();
+    assert_eq!((backlog.dead_letters, backlog.consumer_lag), (Some(1), Some(0)), "{backlog:?}");
 
     // A valid event given up on earlier (say, after its retry window) replays into a notice.
     let member_id = doan_platform::convert::new_id();

@@ -32,5 +32,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(ctx.clone()))),
         consumer: Some(events::consumer(ctx)),
         retention: Vec::new(),
+        consumes: false,
     })
 }

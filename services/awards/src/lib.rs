@@ -33,5 +33,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         routes: tonic::service::Routes::new(AwardsServiceServer::new(api::AwardsApi::new(ctx.clone()))),
         consumer: Some(events::consumer(ctx)),
         retention: Vec::new(),
+        consumes: false,
     })
 }

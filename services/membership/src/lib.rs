@@ -52,5 +52,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),
         consumer: None,
         retention: Vec::new(),
+        consumes: false,
     })
 }

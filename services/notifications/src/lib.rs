@@ -42,5 +42,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
             column: "read_at",
             keep: retention::hours(ctx.settings.retention.read_notices_hours),
         }],
+        consumes: false,
     })
 }

@@ -97,11 +97,14 @@ pub struct Service {
     pub consumer: Option<Consumer>,
     /// Its own retention rules (the platform's outbox and inbox rules are added).
     pub retention: Vec<RetentionRule>,
+    /// Set by [`subscribe`]: the service has a consumer (its backlog includes queues).
+    pub consumes: bool,
 }
 
 /// Starts `service`'s consumer (taking it out of `service`), until `shutdown`.
 pub async fn subscribe(ctx: &ServiceContext, service: &mut Service, shutdown: Shutdown) -> anyhow::Result<()> {
     if let Some(consumer) = service.consumer.take() {
+        service.consumes = true;
         ctx.bus.subscribe(consumer, shutdown).await?;
     }
     Ok(())
@@ -121,6 +124,7 @@ pub async fn serve(
     rules.extend(service.retention);
     let interval = std::time::Duration::from_secs(ctx.settings.retention.interval_secs);
     tokio::spawn(crate::retention::run(ctx.db.clone(), rules, interval, shutdown.clone()));
+    crate::metrics::spawn_sampler(ctx.db.clone(), ctx.bus.clone(), ctx.name, service.consumes, shutdown.clone());
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status(service.grpc_name, ServingStatus::Serving).await;
     reporter.set_service_status("", ServingStatus::Serving).await;

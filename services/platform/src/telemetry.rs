@@ -16,15 +16,19 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::TelemetrySettings;
 
-/// Flushes traces when dropped at shutdown.
+/// Flushes traces and metrics when dropped at shutdown.
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         if let Some(provider) = self.provider.take() {
             let _ = provider.shutdown();
+        }
+        if let Some(meters) = self.meters.take() {
+            let _ = meters.shutdown();
         }
     }
 }
@@ -48,9 +52,24 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
         other => anyhow::bail!("telemetry.log_format must be `auto`, `json` or `text`, got {other:?}"),
     };
     let mut provider = None;
+    let mut meters = None;
     let otel = match &settings.otlp_endpoint {
         Some(endpoint) if !endpoint.is_empty() => {
             use opentelemetry_otlp::WithExportConfig;
+            let resource = || {
+                opentelemetry_sdk::Resource::builder_empty().with_service_name(format!("doan-{service_name}")).build()
+            };
+            let metric_exporter = opentelemetry_otlp::MetricExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .build()
+                .context("build OTLP metric exporter")?;
+            let m = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                .with_periodic_exporter(metric_exporter)
+                .with_resource(resource())
+                .build();
+            opentelemetry::global::set_meter_provider(m.clone());
+            meters = Some(m);
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(endpoint)
@@ -58,11 +77,7 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
                 .context("build OTLP exporter")?;
             let p = SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
-                .with_resource(
-                    opentelemetry_sdk::Resource::builder_empty()
-                        .with_service_name(format!("doan-{service_name}"))
-                        .build(),
-                )
+                .with_resource(resource())
                 .build();
             let tracer = p.tracer("doan");
             provider = Some(p);
@@ -72,7 +87,7 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
     };
     // A second init in one process (tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider, meters })
 }
 
 /// The current span's trace context as W3C headers (empty when tracing is off).

@@ -10,13 +10,15 @@ use doan_proto::events::EventEnvelope;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dead_letters::DeadLetter;
-use super::{Consumer, EventBus, Outcome, RetryPolicy, Topology, deliver, wait_until_ready};
+use super::{Consumer, EventBus, Outcome, QueueDepths, RetryPolicy, Topology, deliver, wait_until_ready};
 use crate::Shutdown;
 
 struct Subscription {
     name: &'static str,
     event_types: HashSet<&'static str>,
     queue: mpsc::UnboundedSender<Delivery>,
+    /// Deliveries queued or being handled.
+    waiting: Arc<std::sync::atomic::AtomicU64>,
 }
 
 struct Delivery {
@@ -54,6 +56,7 @@ impl EventBus for MemoryBus {
                     .find(|s| s.name == consumer && s.event_types.contains(event_type))
                     .ok_or_else(|| anyhow::anyhow!("{consumer} is not consuming {event_type} yet"))?;
                 let (handled, wait) = oneshot::channel();
+                sub.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 sub.queue
                     .send(Delivery { body: body.clone(), handled })
                     .map_err(|_| anyhow::anyhow!("{consumer} stopped consuming"))?;
@@ -68,9 +71,19 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 
+    async fn queue_depths(&self, service: &str) -> anyhow::Result<Option<QueueDepths>> {
+        let subs = self.subscriptions.lock().expect("subscription lock");
+        Ok(subs
+            .iter()
+            .find(|s| s.name == service)
+            .map(|s| QueueDepths { waiting: s.waiting.load(std::sync::atomic::Ordering::SeqCst), dead: None }))
+    }
+
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
         let (queue, mut deliveries) = mpsc::unbounded_channel::<Delivery>();
         let policy = self.policy;
+        let waiting = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = waiting.clone();
         {
             let mut subs = self.subscriptions.lock().expect("subscription lock");
             // A restarted consumer replaces its predecessor.
@@ -79,6 +92,7 @@ impl EventBus for MemoryBus {
                 name: consumer.name,
                 event_types: consumer.event_types.iter().copied().collect(),
                 queue,
+                waiting,
             });
         }
         tokio::spawn(async move {
@@ -90,6 +104,7 @@ impl EventBus for MemoryBus {
                 if !handle(&consumer, &delivery.body, policy, &shutdown).await {
                     return;
                 }
+                counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 let _ = delivery.handled.send(());
             }
         });

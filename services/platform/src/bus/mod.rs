@@ -42,9 +42,26 @@ pub trait EventBus: Send + Sync + 'static {
     /// Closes the bus's own connections (after the relay stopped).
     async fn close(&self) {}
 
+    /// Messages waiting for `service`'s consumer and, where the bus keeps them, its dead
+    /// letters; `None` when the bus cannot tell.
+    async fn queue_depths(&self, service: &str) -> anyhow::Result<Option<QueueDepths>> {
+        let _ = service;
+        Ok(None)
+    }
+
     /// Declares the whole topology, then consumes `consumer`'s queue until `shutdown`,
     /// surviving broker restarts.
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()>;
+}
+
+/// Depths of one consumer's queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Waiting to be handled, retries included.
+    pub waiting: u64,
+    /// Dead letters, when the bus keeps them (RabbitMQ's `.dlq`); the in-process bus keeps
+    /// them in the service's database.
+    pub dead: Option<u64>,
 }
 
 /// Which service consumes which event types: the one description every process declares

@@ -32,7 +32,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
 use super::dead_letters::DeadLetter;
-use super::{Consumer, EventBus, Outcome, RetryPolicy, Topology, deliver, wait_until_ready};
+use super::{Consumer, EventBus, Outcome, QueueDepths, RetryPolicy, Topology, deliver, wait_until_ready};
 use crate::Shutdown;
 use crate::config::BrokerSettings;
 
@@ -384,6 +384,28 @@ impl EventBus for RabbitBus {
             *self.publisher.lock().await = None;
         }
         results
+    }
+
+    async fn queue_depths(&self, service: &str) -> anyhow::Result<Option<QueueDepths>> {
+        let names = QueueNames::new(&self.settings.queue_prefix, service);
+        let channel = self.publisher().await?;
+        let depth = |queue: String| {
+            let channel = channel.clone();
+            async move {
+                let declared = channel
+                    .queue_declare(
+                        queue.as_str().into(),
+                        QueueDeclareOptions { passive: true, ..Default::default() },
+                        FieldTable::default(),
+                    )
+                    .await
+                    .with_context(|| format!("inspect queue {queue}"))?;
+                anyhow::Ok(u64::from(declared.message_count()))
+            }
+        };
+        let waiting = depth(names.main).await? + depth(names.retry).await?;
+        let dead = depth(names.dead).await?;
+        Ok(Some(QueueDepths { waiting, dead: Some(dead) }))
     }
 
     async fn subscribe(&self, consumer: Consumer, shutdown: Shutdown) -> anyhow::Result<()> {
