@@ -275,12 +275,14 @@ where
     }
 }
 
-/// Publishes every event the producers' outboxes hold a second time, then a sentinel
-/// `MemberAdmitted`, and waits until notifications handled the sentinel: every duplicate
-/// queued before it has then been delivered again.
+/// Publishes every event the producers' outboxes hold a second time, then sentinels (a
+/// `MemberAdmitted` and a `ParticipationRecorded`), and waits until every consumer of each
+/// sentinel applied it (activities' and awards' directories, awards' standings, both
+/// notices) and, on RabbitMQ, every consumer's queue is drained: every duplicate queued
+/// before the sentinels has then been delivered again to every consumer it routes to.
 pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
     use doan_platform::bus::EventBus;
-    use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberAdmitted};
+    use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberAdmitted, ParticipationRecorded};
     use prost::Message;
     use sea_orm::EntityTrait;
 
@@ -295,28 +297,73 @@ pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
             bus.publish(&envelope, &row.envelope).await?;
         }
     }
-    let sentinel_member = doan_platform::convert::new_id();
-    let payload =
-        MemberAdmitted { member_id: sentinel_member.clone(), full_name: "Sentinel".into(), ..Default::default() };
-    let envelope = EventEnvelope {
+    let envelope = |event_type: &str, payload: Vec<u8>| EventEnvelope {
         event_id: doan_platform::convert::new_id(),
-        event_type: MemberAdmitted::EVENT_TYPE.into(),
+        event_type: event_type.into(),
         producer: "tests".into(),
-        payload: payload.encode_to_vec(),
+        payload,
         ..Default::default()
     };
-    bus.publish(&envelope, &envelope.encode_to_vec()).await?;
+    let admitted = doan_platform::convert::new_id();
+    let checked_in = doan_platform::convert::new_id();
+    let sentinels = [
+        envelope(
+            MemberAdmitted::EVENT_TYPE,
+            MemberAdmitted { member_id: admitted.clone(), full_name: "Sentinel".into(), ..Default::default() }
+                .encode_to_vec(),
+        ),
+        envelope(
+            ParticipationRecorded::EVENT_TYPE,
+            ParticipationRecorded {
+                member_id: checked_in.clone(),
+                participation_id: doan_platform::convert::new_id(),
+                activity_title: "Sentinel".into(),
+                points: 1,
+                checked_in_at: Some(doan_platform::convert::timestamp(chrono::Utc::now())),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        ),
+    ];
+    for sentinel in &sentinels {
+        bus.publish(sentinel, &sentinel.encode_to_vec()).await?;
+    }
+    let effects: [(&str, &str, &String); 5] = [
+        ("activities", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
+        ("awards", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
+        ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &admitted),
+        ("awards", "SELECT COUNT(*) AS n FROM standings WHERE member_id = ", &checked_in),
+        ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &checked_in),
+    ];
+    for (service, sql, key) in effects {
+        let db = tp.database(service).await?;
+        eventually(&format!("{service} applies the sentinel"), Duration::from_secs(20), || {
+            let db = db.clone();
+            async move { (count_where(&db, sql, key).await.ok()? > 0).then_some(()) }
+        })
+        .await;
+    }
     if tp.memory_bus.is_none() {
+        for service in ["activities", "awards", "notifications"] {
+            eventually(&format!("{service}'s queue is drained"), Duration::from_secs(20), || {
+                let bus = bus.clone();
+                async move { (bus.queue_depths(service).await.ok()??.waiting == 0).then_some(()) }
+            })
+            .await;
+        }
         bus.close().await;
     }
-    let notifications = tp.database("notifications").await?;
-    eventually("the sentinel event is handled", Duration::from_secs(20), || {
-        let db = notifications.clone();
-        let member = sentinel_member.clone();
-        async move { (notices_of(&db, &member).await.ok()? > 0).then_some(()) }
-    })
-    .await;
     Ok(())
+}
+
+async fn count_where(db: &sea_orm::DatabaseConnection, sql: &str, key: &str) -> anyhow::Result<i64> {
+    let backend = db.get_database_backend();
+    let placeholder = if backend == sea_orm::DbBackend::Sqlite { "?" } else { "$1" };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(backend, format!("{sql}{placeholder}"), [key.into()]))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no count row"))?;
+    Ok(row.try_get::<i64>("", "n")?)
 }
 
 /// Notices in `member_id`'s inbox, read from the notifications database.

@@ -95,19 +95,20 @@ pub fn spawn_sampler(
 fn register_gauges(service: &'static str, latest: Arc<Mutex<Backlog>>) {
     let meter = opentelemetry::global::meter("doan");
     let attrs = [KeyValue::new("service", service)];
-    let gauge = |name: &'static str, unit: &'static str, description: &'static str, read: fn(&Backlog) -> Option<f64>| {
-        let (latest, attrs) = (latest.clone(), attrs.clone());
-        meter
-            .f64_observable_gauge(name)
-            .with_unit(unit)
-            .with_description(description)
-            .with_callback(move |observer| {
-                if let Some(value) = read(&latest.lock().expect("backlog")) {
-                    observer.observe(value, &attrs);
-                }
-            })
-            .build();
-    };
+    let gauge =
+        |name: &'static str, unit: &'static str, description: &'static str, read: fn(&Backlog) -> Option<f64>| {
+            let (latest, attrs) = (latest.clone(), attrs.clone());
+            meter
+                .f64_observable_gauge(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |observer| {
+                    if let Some(value) = read(&latest.lock().expect("backlog")) {
+                        observer.observe(value, &attrs);
+                    }
+                })
+                .build();
+        };
     gauge("doan.outbox.pending", "{event}", "Outbox rows waiting to be published", |b| Some(b.outbox_pending as f64));
     gauge("doan.outbox.lag", "s", "Age of the oldest unpublished outbox row", |b| Some(b.outbox_lag.as_secs_f64()));
     gauge("doan.outbox.parked", "{event}", "Outbox rows set aside as unpublishable", |b| Some(b.outbox_parked as f64));

@@ -75,10 +75,7 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
                 .with_endpoint(endpoint)
                 .build()
                 .context("build OTLP exporter")?;
-            let p = SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .with_resource(resource())
-                .build();
+            let p = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource()).build();
             let tracer = p.tracer("doan");
             provider = Some(p);
             Some(tracing_opentelemetry::layer().with_tracer(tracer))
