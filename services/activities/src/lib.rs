@@ -33,5 +33,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         consumer: Some(events::consumer(ctx)),
         retention: Vec::new(),
         consumes: false,
+        policies: api::POLICIES,
     })
 }

@@ -53,5 +53,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         consumer: None,
         retention: Vec::new(),
         consumes: false,
+        policies: api::POLICIES,
     })
 }

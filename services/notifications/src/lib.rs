@@ -43,5 +43,6 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
             keep: retention::hours(ctx.settings.retention.read_notices_hours),
         }],
         consumes: false,
+        policies: api::POLICIES,
     })
 }

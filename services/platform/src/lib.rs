@@ -17,6 +17,7 @@
 //!   reflection, graceful shutdown.
 //! - [`deadline`]: calls run to completion in their own task; passed deadlines answer
 //!   DEADLINE_EXCEEDED.
+//! - [`policy`]: one declared policy per RPC, the audience applied before any handler.
 //! - [`metrics`]: outbox lag, parked rows, dead letters and consumer lag, as gauges.
 //! - [`retention`]: old bookkeeping rows (published outbox rows, inbox records) deleted.
 //! - [`convert`]: small proto ↔ domain conversions shared by every API room.
@@ -33,6 +34,7 @@ pub mod error;
 pub mod inbox;
 pub mod metrics;
 pub mod outbox;
+pub mod policy;
 pub mod retention;
 pub mod service;
 pub mod telemetry;

@@ -19,6 +19,7 @@ use crate::bus::dead_letters::DbDeadLetters;
 use crate::bus::{Consumer, EventBus, EventHandler, HandlerError};
 use crate::config::Settings;
 use crate::outbox::Outbox;
+use crate::policy::{PolicyLayer, PolicyTable};
 use crate::retention::RetentionRule;
 
 /// What a service's API and handlers need from the platform.
@@ -99,6 +100,8 @@ pub struct Service {
     pub retention: Vec<RetentionRule>,
     /// Set by [`subscribe`]: the service has a consumer (its backlog includes queues).
     pub consumes: bool,
+    /// Who may call each of its RPCs; every RPC of the contract must have one.
+    pub policies: PolicyTable,
 }
 
 /// Starts `service`'s consumer (taking it out of `service`), until `shutdown`.
@@ -119,6 +122,7 @@ pub async fn serve(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(service.consumer.is_none(), "subscribe {}'s consumer before serving", ctx.name);
+    service.policies.check_complete(&crate::policy::contract_methods(service.policies.service))?;
     let relay = tokio::spawn(ctx.outbox.relay(ctx.db.clone(), ctx.bus.clone()).run(shutdown.clone()));
     let mut rules = crate::retention::platform_rules(&ctx.settings.retention);
     rules.extend(service.retention);
@@ -133,6 +137,7 @@ pub async fn serve(
     let server = tonic::transport::Server::builder()
         .trace_fn(crate::telemetry::grpc_request_span)
         .layer(crate::deadline::DeadlineLayer)
+        .layer(PolicyLayer::new(vec![service.policies], ctx.verifier.clone()))
         .add_routes(service.routes)
         .add_service(health)
         .add_service(reflection_v1)

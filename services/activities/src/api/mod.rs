@@ -1,5 +1,8 @@
 //! `doan.activities.v1.ActivitiesService`: proto in, domain call, proto out.
 
+mod policy;
+pub use policy::POLICIES;
+
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{

@@ -1,5 +1,8 @@
 //! `doan.awards.v1.AwardsService`: proto in, domain call, proto out.
 
+mod policy;
+pub use policy::POLICIES;
+
 use std::collections::HashSet;
 
 use doan_platform::AppError;

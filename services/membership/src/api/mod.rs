@@ -1,5 +1,8 @@
 //! `doan.membership.v1.MembershipService`: proto in, domain call, proto out.
 
+mod policy;
+pub use policy::POLICIES;
+
 mod accounts;
 mod members;
 mod units;

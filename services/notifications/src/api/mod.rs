@@ -1,5 +1,8 @@
 //! `doan.notifications.v1.NotificationsService`: proto in, domain call, proto out.
 
+mod policy;
+pub use policy::POLICIES;
+
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
