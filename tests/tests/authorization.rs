@@ -1,64 +1,208 @@
-//! Every RPC of every public service decides who may call it: walked from the published
-//! descriptor set, so an RPC added without a check fails here. Without a token, each
-//! RPC answers UNAUTHENTICATED (the two public ones validate their fields instead), both at
-//! the service itself and through the gateway.
+//! Every RPC of every public service has one declared policy, and answers by it: walked from
+//! the published descriptor set with an anonymous caller, a member, a member of another
+//! branch, an officer inside the scope, one outside it and an administrator. Requests name
+//! the first branch's resources (by field name: `unit_id`, `member_id`, `activity_id`, …);
+//! a caller the policy admits gets past authorization (any answer but UNAUTHENTICATED,
+//! PERMISSION_DENIED or NOT_FOUND), one it does not is refused. Through the gateway and at
+//! the service itself, so a service reached directly is no weaker.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use doan::ServiceName;
+use doan_platform::policy::{Audience, RpcPolicy, Scope};
+use doan_proto::activities as act;
+use doan_proto::notifications as notif;
 use doan_tests::TestPlatform;
-use prost::Message;
+use doan_tests::client::{Gateway, authed, create_unit, individual_award, member_login, officer, until_known};
+use doan_tests::effects::{ADMISSION_EFFECTS, settle};
+use prost_reflect::{DescriptorPool, DynamicMessage, Value};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_prost::ProstCodec;
 
-/// Methods anyone may call; they answer INVALID_ARGUMENT to an empty request.
-const PUBLIC: &[&str] = &["Login", "ActivateMemberAccount"];
-
-fn public_methods() -> Vec<(String, String, bool)> {
-    let set = prost_types::FileDescriptorSet::decode(doan_proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
-    let mut methods = Vec::new();
-    for file in set.file {
-        let package = file.package().to_string();
-        for service in &file.service {
-            let full = format!("{package}.{}", service.name());
-            if !doan_proto::PUBLIC_SERVICES.contains(&full.as_str()) {
-                continue;
-            }
-            for m in &service.method {
-                methods.push((full.clone(), m.name().to_string(), m.server_streaming()));
-            }
-        }
-    }
-    methods
+/// Who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Member,
+    OtherMember,
+    OfficerInside,
+    OfficerOutside,
+    Admin,
 }
 
-async fn call_empty(channel: Channel, service: &str, method: &str, streaming: bool) -> tonic::Status {
+/// Whether `who` is admitted by `policy` for the first branch's resources.
+fn admitted(policy: &RpcPolicy, who: Who) -> bool {
+    use Audience::*;
+    match (who, policy.audience) {
+        (_, Public) => true,
+        (Who::Anonymous, _) => false,
+        (Who::Member | Who::OtherMember, Officers | Admins) => false,
+        (Who::OfficerInside | Who::OfficerOutside | Who::Admin, Members) => false,
+        (Who::OfficerInside | Who::OfficerOutside, Admins) => false,
+        (Who::Member | Who::OfficerInside | Who::Admin, _) => true,
+        // Outsiders reach their own data only.
+        (Who::OtherMember | Who::OfficerOutside, _) => policy.scope == Scope::Own,
+    }
+}
+
+fn outcome_admits(code: Code) -> bool {
+    !matches!(code, Code::Unauthenticated | Code::PermissionDenied | Code::NotFound)
+}
+
+async fn call(channel: Channel, path: &str, token: Option<&str>, message: DynamicMessage, streaming: bool) -> Code {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.expect("ready");
-    let path: http::uri::PathAndQuery = format!("/{service}/{method}").parse().unwrap();
-    let codec = ProstCodec::<(), ()>::default();
-    let result = if streaming {
-        grpc.server_streaming(tonic::Request::new(()), path, codec).await.map(|_| ())
-    } else {
-        grpc.unary(tonic::Request::new(()), path, codec).await.map(|_| ())
+    let mut request = match token {
+        Some(t) => authed(t, message),
+        None => tonic::Request::new(message),
     };
-    result.expect_err(&format!("{service}/{method} must refuse an anonymous empty call"))
+    request.set_timeout(Duration::from_secs(10));
+    let codec = ProstCodec::<DynamicMessage, ()>::default();
+    let path: http::uri::PathAndQuery = path.parse().unwrap();
+    let result = if streaming {
+        grpc.server_streaming(request, path, codec).await.map(|_| ())
+    } else {
+        grpc.unary(request, path, codec).await.map(|_| ())
+    };
+    match result {
+        Ok(()) => Code::Ok,
+        Err(status) => status.code(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rpc_checks_the_caller() {
+async fn every_rpc_answers_by_its_declared_policy() {
     let tp = TestPlatform::embedded().await.expect("start");
-    let methods = public_methods();
-    assert!(methods.len() >= 20, "found {} RPCs", methods.len());
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+
+    // Two lines of units: A (province → district → grassroots → branch) and B.
+    use doan_proto::membership::UnitLevel::*;
+    let root = create_unit(&gw, &admin, "", "Trung ương Đoàn", Central).await;
+    let province_a = create_unit(&gw, &admin, &root, "Thành đoàn Hà Nội", Provincial).await;
+    let district_a = create_unit(&gw, &admin, &province_a, "Quận đoàn Ba Đình", District).await;
+    let grassroots_a = create_unit(&gw, &admin, &district_a, "Đoàn trường THPT Phan Đình Phùng", Grassroots).await;
+    let branch_a = create_unit(&gw, &admin, &grassroots_a, "Chi đoàn 12A1", Branch).await;
+    let province_b = create_unit(&gw, &admin, &root, "Tỉnh đoàn Nghệ An", Provincial).await;
+    let branch_b = create_unit(&gw, &admin, &province_b, "Chi đoàn cơ sở Vinh", Branch).await;
+    let officer_a = officer(&gw, &admin, &province_a, "policy.a").await;
+    let officer_b = officer(&gw, &admin, &province_b, "policy.b").await;
+    let (member_a, member_a_token) = member_login(&gw, &officer_a, &branch_a, 1).await;
+    let (member_b, member_b_token) = member_login(&gw, &officer_b, &branch_b, 2).await;
+    let tally = settle(&tp, &ADMISSION_EFFECTS, &[member_a.clone(), member_b.clone()], Duration::from_secs(20)).await;
+    assert!(tally.is_exact(), "{}", tally.report());
+
+    let now = chrono::Utc::now();
+    let ts = |t: chrono::DateTime<chrono::Utc>| Some(doan_platform::convert::timestamp(t));
+    let activity = until_known("activities learns the branch", || {
+        let mut client = gw.activities.clone();
+        let request = authed(
+            &officer_a,
+            act::CreateActivityRequest {
+                unit_id: province_a.clone(),
+                title: "Ngày Chủ nhật xanh".into(),
+                description: String::new(),
+                starts_at: ts(now - chrono::Duration::minutes(5)),
+                ends_at: ts(now + chrono::Duration::hours(2)),
+                points: 1,
+            },
+        );
+        async move { client.create_activity(request).await }
+    })
+    .await
+    .activity
+    .expect("activity")
+    .activity_id;
+    let decision = gw
+        .awards
+        .clone()
+        .record_award_decision(authed(&officer_a, individual_award("7-QĐ/TĐTN", &member_a)))
+        .await
+        .expect("award recorded")
+        .into_inner()
+        .decision
+        .expect("decision")
+        .decision_id;
+    let notice = until_known("the welcome notice", || {
+        let mut client = gw.notifications.clone();
+        let request = authed(&member_a_token, notif::ListNotificationsRequest::default());
+        async move {
+            let r = client.list_notifications(request).await?;
+            if r.get_ref().notifications.is_empty() {
+                return Err(tonic::Status::not_found("not yet"));
+            }
+            Ok(r)
+        }
+    })
+    .await
+    .notifications[0]
+        .notification_id
+        .clone();
+
+    // Request fields, by name, naming the first line's resources.
+    let fields: BTreeMap<&str, String> = [
+        ("unit_id", branch_a.clone()),
+        ("parent_id", grassroots_a.clone()),
+        ("member_id", member_a.clone()),
+        ("activity_id", activity),
+        ("decision_id", decision),
+        ("notification_id", notice),
+        ("issuing_unit_id", province_a.clone()),
+    ]
+    .into();
+    let callers = [
+        (Who::Anonymous, None),
+        (Who::Member, Some(member_a_token.as_str())),
+        (Who::OtherMember, Some(member_b_token.as_str())),
+        (Who::OfficerInside, Some(officer_a.as_str())),
+        (Who::OfficerOutside, Some(officer_b.as_str())),
+        (Who::Admin, Some(admin.as_str())),
+    ];
+
+    let pool = DescriptorPool::decode(doan_proto::FILE_DESCRIPTOR_SET).expect("descriptor pool");
     let gateway =
         Channel::from_shared(format!("http://{}", tp.platform.gateway_addr)).unwrap().connect().await.unwrap();
-    for (service, method, streaming) in methods {
-        let owner = service.split('.').nth(1).expect("doan.<service>.v1");
-        let addr = tp.platform.service_addrs[owner];
-        let direct = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
-        let expected = if PUBLIC.contains(&method.as_str()) { Code::InvalidArgument } else { Code::Unauthenticated };
-        for (via, channel) in [("service", direct), ("gateway", gateway.clone())] {
-            let status = call_empty(channel, &service, &method, streaming).await;
-            assert_eq!(status.code(), expected, "{service}/{method} via the {via}: {status:?}");
+    let mut walked = 0;
+    for name in ServiceName::ALL {
+        let table = name.policies();
+        let service = pool.get_service_by_name(table.service).expect("the table names a service of the contract");
+        let methods: Vec<String> = service.methods().map(|m| m.name().to_string()).collect();
+        table.check_complete(&methods).expect("one policy per RPC");
+        let direct = Channel::from_shared(format!("http://{}", tp.platform.service_addrs[name.as_str()]))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        for method in service.methods() {
+            let policy = table.get(method.name()).expect("checked above");
+            let mut message = DynamicMessage::new(method.input());
+            for field in method.input().fields() {
+                if let Some(value) = fields.get(field.name()) {
+                    message.set_field(&field, Value::String(value.clone()));
+                }
+            }
+            let path = format!("/{}/{}", table.service, method.name());
+            for (who, token) in callers {
+                // A member's streams are bounded; each walk opens one and drops it.
+                for (via, channel) in [("gateway", gateway.clone()), ("service", direct.clone())] {
+                    let code = call(channel, &path, token, message.clone(), method.is_server_streaming()).await;
+                    let expected = admitted(policy, who);
+                    assert_eq!(
+                        outcome_admits(code),
+                        expected,
+                        "{path} by {who:?} via the {via}: answered {code:?}, policy {policy:?} {}",
+                        if expected { "admits" } else { "refuses" }
+                    );
+                    if who == Who::Anonymous && policy.audience != Audience::Public {
+                        assert_eq!(code, Code::Unauthenticated, "{path} anonymous via the {via}");
+                    }
+                }
+            }
+            walked += 1;
         }
     }
+    assert!(walked >= 21, "walked {walked} RPCs");
     tp.stop().await.expect("stop");
 }

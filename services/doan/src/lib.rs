@@ -93,6 +93,16 @@ impl ServiceName {
         }
     }
 
+    /// Who may call each of the service's RPCs.
+    pub fn policies(self) -> doan_platform::policy::PolicyTable {
+        match self {
+            Self::Membership => doan_membership::api::POLICIES,
+            Self::Activities => doan_activities::api::POLICIES,
+            Self::Awards => doan_awards::api::POLICIES,
+            Self::Notifications => doan_notifications::api::POLICIES,
+        }
+    }
+
     /// Builds the service's API and consumer.
     pub async fn build(self, ctx: &ServiceContext) -> anyhow::Result<service::Service> {
         match self {

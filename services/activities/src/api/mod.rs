@@ -136,19 +136,27 @@ impl ActivitiesApi {
         caller: &Caller,
         r: pb::ListActivitiesRequest,
     ) -> AppResult<pb::ListActivitiesResponse> {
-        let limit = page_size(r.page_size, 50, 200)?;
-        let offset: u64 = match decode_page_token(&r.page_token)? {
-            Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
-            None => 0,
-        };
+        // Scope first: members see their branch's line of units (unit_id, when set, must be
+        // on it); officers a unit of their subtree.
         let query = if caller.role == Role::Member {
             let member = directory::member(&self.ctx.db, "member_id", caller.require_member()?).await?;
             let line: Vec<String> = member.unit_path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+            if !r.unit_id.is_empty() && !line.contains(&r.unit_id) {
+                return Err(AppError::PermissionDenied(format!(
+                    "unit {} is not on your branch's line of units",
+                    doan_platform::convert::parse_id("unit_id", &r.unit_id)?
+                )));
+            }
             activity::Entity::find().filter(activity::Column::UnitId.is_in(line))
         } else {
             let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
             caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
             activity::Entity::find().filter(activity::Column::UnitPath.starts_with(&unit.path))
+        };
+        let limit = page_size(r.page_size, 50, 200)?;
+        let offset: u64 = match decode_page_token(&r.page_token)? {
+            Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
+            None => 0,
         };
         let mut rows = query
             .order_by_desc(activity::Column::StartsAt)

@@ -32,24 +32,28 @@ impl MembershipApi {
         r: pb::CreateUnitRequest,
     ) -> AppResult<pb::CreateUnitResponse> {
         caller.require_officer()?;
-        let name = required_text("name", &r.name, 200)?;
-        let level = UnitLevel::parse(r.level)?;
+        // Scope before anything else: the parent must be the caller's to manage.
         let parent = if r.parent_id.is_empty() {
             if caller.role != Role::Admin {
                 return Err(AppError::PermissionDenied(
                     "only administrators create the root unit; set parent_id".into(),
                 ));
             }
-            level.check_placement(None)?;
-            if unit::Entity::find().filter(unit::Column::ParentId.is_null()).count(&self.ctx.db).await? > 0 {
-                return Err(AppError::FailedPrecondition("the root unit already exists; set parent_id".into()));
-            }
             None
         } else {
-            let parent = self.managed_unit(caller, "parent_id", &r.parent_id).await?;
-            level.check_placement(Some(UnitLevel::parse(parent.level)?))?;
-            Some(parent)
+            Some(self.managed_unit(caller, "parent_id", &r.parent_id).await?)
         };
+        let name = required_text("name", &r.name, 200)?;
+        let level = UnitLevel::parse(r.level)?;
+        match &parent {
+            None => {
+                level.check_placement(None)?;
+                if unit::Entity::find().filter(unit::Column::ParentId.is_null()).count(&self.ctx.db).await? > 0 {
+                    return Err(AppError::FailedPrecondition("the root unit already exists; set parent_id".into()));
+                }
+            }
+            Some(parent) => level.check_placement(Some(UnitLevel::parse(parent.level)?))?,
+        }
         let unit_id = new_id();
         let path = child_path(parent.as_ref().map(|p| p.path.as_str()), &unit_id);
         let txn = self.ctx.db.begin().await?;
