@@ -9,11 +9,24 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
 }
 
-/// A UTC time from a required proto timestamp field.
+/// Earliest date or time any request may carry (1900-01-01).
+pub const EARLIEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
+/// Day after the latest date or time any request may carry (2200-01-01).
+pub const END_OF_DATES: NaiveDate = NaiveDate::from_ymd_opt(2200, 1, 1).expect("valid date");
+
+/// A UTC time from a required proto timestamp field: nanos in 0..1e9 and the instant in
+/// [1900-01-01, 2200-01-01) UTC, so every stored time is one every protobuf runtime reads.
 pub fn parse_timestamp(field: &'static str, value: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, AppError> {
     let ts = value.ok_or_else(|| AppError::invalid(field, "is required"))?;
-    DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32)
-        .ok_or_else(|| AppError::invalid(field, "is out of range"))
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return Err(AppError::invalid(field, "nanos must be between 0 and 999,999,999"));
+    }
+    let earliest = EARLIEST_DATE.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
+    let end = END_OF_DATES.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
+    if !(earliest..end).contains(&ts.seconds) {
+        return Err(AppError::invalid(field, "must be between 1900-01-01 and 2199-12-31"));
+    }
+    DateTime::from_timestamp(ts.seconds, ts.nanos as u32).ok_or_else(|| AppError::invalid(field, "is out of range"))
 }
 
 /// A date from an ISO 8601 `YYYY-MM-DD` field.
@@ -21,8 +34,13 @@ pub fn parse_date(field: &'static str, value: &str) -> Result<NaiveDate, AppErro
     if value.trim().is_empty() {
         return Err(AppError::invalid(field, "is required (YYYY-MM-DD)"));
     }
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, format!("expected a date as YYYY-MM-DD, got {value:?}")))
+    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::invalid(field, format!("expected a date as YYYY-MM-DD, got {}", crate::text::quote(value)))
+    })?;
+    if !(EARLIEST_DATE..END_OF_DATES).contains(&date) {
+        return Err(AppError::invalid(field, "must be between 1900-01-01 and 2199-12-31"));
+    }
+    Ok(date)
 }
 
 /// An ISO 8601 date string.
@@ -37,7 +55,7 @@ pub fn parse_id(field: &'static str, value: &str) -> Result<String, AppError> {
     }
     uuid::Uuid::parse_str(value)
         .map(|u| u.to_string())
-        .map_err(|_| AppError::invalid(field, format!("expected a UUID, got {value:?}")))
+        .map_err(|_| AppError::invalid(field, format!("expected a UUID, got {}", crate::text::quote(value))))
 }
 
 /// A new time-ordered identifier.
@@ -74,21 +92,35 @@ pub fn decode_page_token(token: &str) -> Result<Option<String>, AppError> {
         .ok_or_else(|| AppError::invalid("page_token", "is not a token this API returned"))
 }
 
-/// A required text field, trimmed, between 1 and `max` characters.
+/// A required single-line text field of at most `max` characters (see [`crate::text`]).
 pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(AppError::invalid(field, "is required"));
-    }
-    if value.chars().count() > max {
-        return Err(AppError::invalid(field, format!("must be at most {max} characters")));
-    }
-    Ok(value.to_string())
+    crate::text::TextRule::line(max).parse(field, value)
+}
+
+/// An optional single-line text field of at most `max` characters.
+pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
+    crate::text::TextRule::optional_line(max).parse(field, value)
+}
+
+/// Optional paragraphs of at most `max` characters.
+pub fn paragraphs(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
+    crate::text::TextRule::paragraphs(max).parse(field, value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_every_runtime_reads() {
+        let ts = |seconds, nanos| Some(prost_types::Timestamp { seconds, nanos });
+        assert!(parse_timestamp("starts_at", ts(1_800_000_000, 0)).is_ok());
+        assert!(parse_timestamp("starts_at", ts(1_800_000_000, -1)).is_err(), "negative nanos");
+        assert!(parse_timestamp("starts_at", ts(1_800_000_000, 1_000_000_000)).is_err());
+        assert!(parse_timestamp("starts_at", ts(253_402_300_800, 0)).is_err(), "year 10000");
+        assert!(parse_timestamp("starts_at", ts(-219_845_721_600, 0)).is_err(), "year -5000");
+        assert!(parse_timestamp("starts_at", None).unwrap_err().to_string().contains("starts_at"));
+    }
 
     #[test]
     fn page_tokens_round_trip_and_reject_garbage() {
@@ -104,6 +136,10 @@ mod tests {
         assert!(err.to_string().contains("date_of_birth"));
         assert!(parse_id("unit_id", "nope").unwrap_err().to_string().contains("unit_id"));
         assert_eq!(page_size(0, 50, 500).unwrap(), 50);
+        let long = parse_id("unit_id", &"a".repeat(10_000)).unwrap_err().to_string();
+        assert!(long.len() < 100, "a long bad value is quoted short: {long}");
+        assert!(parse_date("admitted_on", "10000-01-01").is_err());
+        assert!(parse_date("admitted_on", "1899-12-31").is_err());
         assert!(page_size(501, 50, 500).is_err());
     }
 }

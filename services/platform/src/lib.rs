@@ -21,6 +21,7 @@
 //! - [`metrics`]: outbox lag, parked rows, dead letters and consumer lag, as gauges.
 //! - [`retention`]: old bookkeeping rows (published outbox rows, inbox records) deleted.
 //! - [`convert`]: small proto ↔ domain conversions shared by every API room.
+//! - [`text`]: the one text type (NFC, no control characters, bounded) and short quoting.
 
 pub mod auth;
 pub mod bus;
@@ -38,6 +39,7 @@ pub mod policy;
 pub mod retention;
 pub mod service;
 pub mod telemetry;
+pub mod text;
 
 pub use error::AppError;
 pub use tokio_util::sync::CancellationToken as Shutdown;

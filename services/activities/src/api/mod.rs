@@ -6,7 +6,8 @@ pub use policy::POLICIES;
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{
-    decode_page_token, encode_page_token, new_id, page_size, parse_id, parse_timestamp, required_text, timestamp,
+    decode_page_token, encode_page_token, new_id, page_size, paragraphs, parse_id, parse_timestamp, required_text,
+    timestamp,
 };
 use doan_platform::directory;
 use doan_platform::error::{AppResult, respond};
@@ -96,9 +97,7 @@ impl ActivitiesApi {
         let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
         caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
         let title = required_text("title", &r.title, 200)?;
-        if r.description.chars().count() > 5000 {
-            return Err(AppError::invalid("description", "must be at most 5000 characters"));
-        }
+        let description = paragraphs("description", &r.description, 5000)?;
         let window =
             CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
         let points = parse_points(r.points)?;
@@ -107,7 +106,7 @@ impl ActivitiesApi {
             unit_id: Set(unit.unit_id),
             unit_path: Set(unit.path),
             title: Set(title),
-            description: Set(r.description.trim().to_string()),
+            description: Set(description),
             starts_at: Set(window.starts_at),
             ends_at: Set(window.ends_at),
             points: Set(points),

@@ -78,12 +78,13 @@ impl MembershipApi {
     }
 
     pub(super) async fn login(&self, r: pb::LoginRequest) -> AppResult<pb::LoginResponse> {
-        let username = r.username.trim().to_string();
-        if username.is_empty() {
-            return Err(AppError::invalid("username", "is required"));
-        }
+        // Usernames and member numbers are short ASCII; anything else cannot match an account.
+        let username = doan_platform::text::TextRule::line(64).parse("username", &r.username)?;
         if r.password.is_empty() {
             return Err(AppError::invalid("password", "is required"));
+        }
+        if r.password.chars().count() > 256 {
+            return Err(AppError::invalid("password", "must be at most 256 characters"));
         }
         let account = account::Entity::find().filter(account::Column::Username.eq(&username)).one(&self.ctx.db).await?;
         let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());

@@ -3,7 +3,7 @@
 use doan_platform::AppError;
 use doan_platform::auth::Caller;
 use doan_platform::convert::{
-    decode_page_token, encode_page_token, format_date, new_id, page_size, parse_date, parse_id, required_text,
+    decode_page_token, encode_page_token, format_date, new_id, page_size, parse_date, parse_id,
 };
 use doan_platform::error::AppResult;
 use doan_proto::events::MemberAdmitted;
@@ -14,8 +14,8 @@ use sea_orm::{
 
 use super::MembershipApi;
 use crate::domain::member::{
-    AdmissionAge, CitizenId, Phone, check_admission_date, member_number, parse_email, parse_full_name,
-    parse_resolution_number, parse_sex,
+    AdmissionAge, CitizenId, Phone, check_admission_date, member_number, parse_email, parse_ethnicity, parse_full_name,
+    parse_religion, parse_resolution_number, parse_sex,
 };
 use crate::domain::unit::UnitLevel;
 use crate::storage::entities::{member, pii_access, unit};
@@ -89,11 +89,8 @@ impl MembershipApi {
             ));
         }
         let sex = parse_sex(r.sex)?;
-        let ethnicity = required_text("ethnicity", &r.ethnicity, 50)?;
-        let religion = r.religion.trim().to_string();
-        if religion.chars().count() > 50 {
-            return Err(AppError::invalid("religion", "must be at most 50 characters"));
-        }
+        let ethnicity = parse_ethnicity(&r.ethnicity)?;
+        let religion = parse_religion(&r.religion)?;
         let citizen_id = CitizenId::parse(&r.citizen_id)?;
         let phone = Phone::parse(&r.phone)?;
         let email = parse_email(&r.email)?;

@@ -3,6 +3,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use doan_platform::AppError;
 use doan_platform::error::AppResult;
+use doan_platform::text::TextRule;
 
 /// A citizen ID (CCCD): exactly 12 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,35 +49,47 @@ impl Phone {
     }
 }
 
-/// A person's full name as on the citizen ID.
+/// A person's full name as on the citizen ID: NFC text of at most 200 characters whose every
+/// word is letters, with apostrophes or hyphens only between letters ("Nguyễn Thị Minh Khai",
+/// "H'Hen Niê", "Ka-Sô Liễng"); a name of punctuation alone is refused.
 pub fn parse_full_name(value: &str) -> AppResult<String> {
-    let name = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(AppError::invalid("full_name", "is required"));
-    }
-    if name.chars().count() > 200 {
-        return Err(AppError::invalid("full_name", "must be at most 200 characters"));
-    }
-    if !name.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '\'' || c == '-') {
-        return Err(AppError::invalid("full_name", "may contain only letters, spaces, apostrophes and hyphens"));
+    let name = TextRule::line(200).parse("full_name", value)?;
+    let word_ok =
+        |word: &str| word.split(['\'', '-']).all(|part| !part.is_empty() && part.chars().all(char::is_alphabetic));
+    if !name.split(' ').all(word_ok) {
+        return Err(AppError::invalid(
+            "full_name",
+            "each word must be letters, with apostrophes or hyphens only between letters",
+        ));
     }
     Ok(name)
 }
 
-/// An optional email: empty, or something with one `@` and a dot in the domain.
+/// An optional email: empty, or an address with one `@`, no spaces and a dot in the domain,
+/// at most 254 characters; stored lowercase.
 pub fn parse_email(value: &str) -> AppResult<String> {
-    let email = value.trim();
+    let email = TextRule::optional_line(254).parse("email", value)?;
     if email.is_empty() {
-        return Ok(String::new());
+        return Ok(email);
     }
     match email.split_once('@') {
         Some((local, domain))
-            if !local.is_empty() && domain.contains('.') && !domain.contains('@') && email.len() <= 254 =>
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(' ') =>
         {
             Ok(email.to_lowercase())
         }
         _ => Err(AppError::invalid("email", "expected an address like name@example.vn")),
     }
+}
+
+/// An optional religion as declared (empty when none), at most 50 characters.
+pub fn parse_religion(value: &str) -> AppResult<String> {
+    TextRule::optional_line(50).parse("religion", value)
+}
+
+/// An ethnicity as on the citizen ID (e.g. "Kinh", "Ê Đê"), at most 50 characters.
+pub fn parse_ethnicity(value: &str) -> AppResult<String> {
+    TextRule::line(50).parse("ethnicity", value)
 }
 
 /// Admission age under the 12th Charter: from 15 years and 1 day ("tuổi 16") up to and
@@ -189,6 +202,16 @@ mod tests {
         assert_eq!(parse_full_name("  Nguyễn   Thị  Minh Khai ").unwrap(), "Nguyễn Thị Minh Khai");
         assert!(parse_full_name("").is_err());
         assert!(parse_full_name("Robert'); DROP TABLE").is_err());
+        assert_eq!(parse_full_name("Nguye\u{302}\u{303}n Va\u{306}n A").unwrap(), "Nguyễn Văn A", "decomposed input");
+        for punctuation in ["'", "-", "' -", "'-'", "A-", "-A"] {
+            assert!(parse_full_name(punctuation).is_err(), "{punctuation:?}");
+        }
+        assert!(parse_full_name("H'Hen Niê").is_ok());
+        assert!(parse_full_name("Lan\0").is_err());
+        assert!(parse_email("a\0@doan.vn").is_err());
+        assert!(parse_religion("Phật\u{202E}giáo").is_err());
+        assert_eq!(parse_religion("").unwrap(), "");
+        assert!(parse_ethnicity("").is_err());
         assert_eq!(parse_email("A@Doan.VN").unwrap(), "a@doan.vn");
         assert!(parse_email("nope").is_err());
         assert_eq!(member_number(123), "DV0000000123");
