@@ -186,7 +186,7 @@ pub fn verifier(settings: &Settings) -> anyhow::Result<TokenVerifier> {
         .verifying_key_pem
         .as_deref()
         .context("auth.verifying_key_pem is required (generate a pair with `doan keygen`)")?;
-    TokenVerifier::from_pem(pem, &settings.auth.issuer)
+    Ok(TokenVerifier::from_pem(pem, &settings.auth.issuer)?.with_max_lifetime(settings.auth.token_ttl_secs))
 }
 
 /// The rate limiter of a gateway running against real servers: Redis.

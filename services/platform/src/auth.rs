@@ -125,10 +125,15 @@ pub struct TokenVerifier {
     /// Every accepted public key: during a key rotation, the new one and the old one.
     keys: Arc<Vec<DecodingKey>>,
     validation: Arc<Validation>,
+    /// Longest lifetime (`exp − iat`) a token may claim: what membership issues.
+    max_lifetime_secs: u64,
     /// Tokens already verified, until they expire: a signature check costs more than the
     /// rest of a small RPC, and a client sends the same token with every call.
     verified: Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
 }
+
+/// Clock difference tolerated between the issuer and a verifier, seconds.
+const CLOCK_LEEWAY_SECS: u64 = 60;
 
 /// Verified tokens remembered at most (about 1.5 MiB).
 const VERIFIED_CACHE: usize = 4096;
@@ -150,7 +155,18 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.leeway = 30;
-        Ok(Self { keys: Arc::new(keys), validation: Arc::new(validation), verified: Arc::default() })
+        Ok(Self {
+            keys: Arc::new(keys),
+            validation: Arc::new(validation),
+            max_lifetime_secs: 24 * 3600,
+            verified: Arc::default(),
+        })
+    }
+
+    /// Refuses tokens claiming a lifetime longer than `secs` (set it to `auth.token_ttl_secs`).
+    pub fn with_max_lifetime(mut self, secs: u64) -> Self {
+        self.max_lifetime_secs = secs;
+        self
     }
 
     /// The claims of a valid token.
@@ -163,6 +179,16 @@ impl TokenVerifier {
         for key in self.keys.iter() {
             match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
                 Ok(data) => {
+                    // A token from the future, or living longer than membership issues them,
+                    // was not issued by this deployment's rules (a leaked key, a bad clock).
+                    if data.claims.iat > now + CLOCK_LEEWAY_SECS {
+                        return Err(AppError::Unauthenticated("access token is issued in the future; log in again".into()));
+                    }
+                    if data.claims.exp.saturating_sub(data.claims.iat) > self.max_lifetime_secs + CLOCK_LEEWAY_SECS {
+                        return Err(AppError::Unauthenticated(
+                            "access token lives longer than this deployment allows; log in again".into(),
+                        ));
+                    }
                     let mut cache = self.verified.lock().expect("token cache");
                     if cache.len() >= VERIFIED_CACHE {
                         cache.retain(|_, c| c.exp > now);
@@ -176,8 +202,20 @@ impl TokenVerifier {
                 Err(e) => last = Some(e),
             }
         }
-        let reason = last.map(|e| e.to_string()).unwrap_or_default();
-        Err(AppError::Unauthenticated(format!("access token rejected ({reason}); log in again")))
+        // A fixed reason per kind: library messages (`unknown variant …`) stay in the log.
+        use jsonwebtoken::errors::ErrorKind;
+        let reason = match last.as_ref().map(|e| e.kind()) {
+            Some(ErrorKind::ExpiredSignature) => "access token has expired",
+            Some(ErrorKind::ImmatureSignature) => "access token is not valid yet",
+            Some(ErrorKind::InvalidSignature) => "access token signature is not valid",
+            Some(ErrorKind::InvalidIssuer) => "access token is from another issuer",
+            Some(ErrorKind::InvalidAlgorithm) => "access token uses an algorithm this service does not accept",
+            _ => "access token is malformed",
+        };
+        if let Some(e) = last {
+            tracing::debug!(error = %e, "access token rejected");
+        }
+        Err(AppError::Unauthenticated(format!("{reason}; log in again")))
     }
 
     /// The caller of a gRPC request, from its `authorization: Bearer …` metadata.
@@ -262,13 +300,25 @@ impl TokenIssuer {
     }
 }
 
-/// A new Ed25519 key pair as (PKCS#8 private PEM, SPKI public PEM).
+/// A new Ed25519 key pair as (PKCS#8 v1 private PEM, SPKI public PEM). The private key is
+/// written as RFC 8410 PKCS#8 v1 (no embedded public key), the form OpenSSL 3.0 and Python's
+/// `cryptography` read; keys in the v2 form are still accepted.
 pub fn generate_keypair() -> anyhow::Result<(String, String)> {
-    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
+    use ed25519_dalek::pkcs8::{EncodePublicKey, spki::der::pem::LineEnding};
     let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let private = signing.to_pkcs8_pem(LineEnding::LF).context("encode private key")?;
     let public = signing.verifying_key().to_public_key_pem(LineEnding::LF).context("encode public key")?;
-    Ok((private.to_string(), public))
+    Ok((pkcs8_v1_pem(&signing.to_bytes()), public))
+}
+
+/// RFC 8410 PKCS#8 v1 (`OneAsymmetricKey` version 0) of an Ed25519 seed, as PEM.
+fn pkcs8_v1_pem(seed: &[u8; 32]) -> String {
+    use base64::Engine;
+    // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING seed } }
+    const PREFIX: [u8; 16] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(seed);
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
 }
 
 /// Minimum password length for every account.
@@ -330,6 +380,56 @@ mod tests {
             assert!(both.verify(&token).is_ok());
         }
         assert!(TokenVerifier::from_pem("not a key", "doan").is_err());
+    }
+
+    /// A token with chosen claims, signed by `private`.
+    fn forge(private: &str, claims: &serde_json::Value) -> String {
+        let key = EncodingKey::from_ed_pem(private.as_bytes()).unwrap();
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &key).unwrap()
+    }
+
+    #[test]
+    fn tokens_outside_the_issuing_rules_are_refused_with_plain_reasons() {
+        let (private, public) = generate_keypair().unwrap();
+        let verifier = TokenVerifier::from_pem(&public, "doan").unwrap().with_max_lifetime(3600);
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = |iat: u64, exp: u64, role: &str| {
+            serde_json::json!({"sub": "a", "role": role, "name": "x", "iss": "doan", "iat": iat, "exp": exp})
+        };
+        let message = |token: &str| match verifier.verify(token) {
+            Err(AppError::Unauthenticated(m)) => m,
+            other => panic!("refused expected, got {other:?}"),
+        };
+        assert!(verifier.verify(&forge(&private, &claims(now, now + 3600, "officer"))).is_ok());
+        let long = message(&forge(&private, &claims(now, now + 30 * 24 * 3600, "admin")));
+        assert!(long.contains("lives longer"), "{long}");
+        let future = message(&forge(&private, &claims(now + 3600, now + 5400, "admin")));
+        assert!(future.contains("future"), "{future}");
+        let expired = message(&forge(&private, &claims(now - 7200, now - 3600, "admin")));
+        assert!(expired.contains("expired"), "{expired}");
+        // Library internals (`unknown variant …`) stay out of the answer.
+        let odd = message(&forge(&private, &claims(now, now + 60, "none")));
+        assert_eq!(odd, "access token is malformed; log in again");
+        assert!(message("not.a.token").contains("malformed"));
+    }
+
+    #[test]
+    fn generated_private_keys_are_pkcs8_v1() {
+        use base64::Engine;
+        let (private, _) = generate_keypair().unwrap();
+        let body: String = private.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+        assert_eq!(der.len(), 48, "RFC 8410 v1: version 0, no public key");
+        assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+        // It signs tokens, and OpenSSL reads it where installed.
+        assert!(TokenIssuer::from_pem(&private, "doan", 60).is_ok());
+        let path = std::env::temp_dir().join(format!("doan-key-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&path, &private).unwrap();
+        match std::process::Command::new("openssl").args(["pkey", "-noout", "-in"]).arg(&path).status() {
+            Ok(status) => assert!(status.success(), "openssl pkey reads the generated key"),
+            Err(_) => eprintln!("SKIPPED (openssl not installed): the key is not checked with OpenSSL"),
+        }
+        let _ = std::fs::remove_file(path);
     }
 
     #[test]
