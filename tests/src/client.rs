@@ -390,12 +390,19 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
 /// PERMISSION_DENIED outside one's subtree or role.
 pub async fn check_access_rules(j: &Journey) {
     let gw = &j.gw;
-    let no_token = gw.membership.clone().get_member(mem::GetMemberRequest { member_id: j.member_id.clone() }).await;
+    let no_token = gw
+        .membership
+        .clone()
+        .get_member(mem::GetMemberRequest { member_id: j.member_id.clone(), ..Default::default() })
+        .await;
     assert_eq!(no_token.unwrap_err().code(), Code::Unauthenticated);
     let bad_token = gw
         .membership
         .clone()
-        .get_member(authed("not-a-token", mem::GetMemberRequest { member_id: j.member_id.clone() }))
+        .get_member(authed(
+            "not-a-token",
+            mem::GetMemberRequest { member_id: j.member_id.clone(), ..Default::default() },
+        ))
         .await;
     assert_eq!(bad_token.unwrap_err().code(), Code::Unauthenticated);
 
@@ -403,7 +410,7 @@ pub async fn check_access_rules(j: &Journey) {
     let denied = gw
         .membership
         .clone()
-        .get_member(authed(&outsider, mem::GetMemberRequest { member_id: j.member_id.clone() }))
+        .get_member(authed(&outsider, mem::GetMemberRequest { member_id: j.member_id.clone(), ..Default::default() }))
         .await;
     assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied, "officer outside the subtree");
     let denied = gw.membership.clone().admit_member(authed(&outsider, admission(&j.tree.branch, 2))).await;
@@ -438,7 +445,10 @@ pub async fn check_access_rules(j: &Journey) {
     let own = gw
         .membership
         .clone()
-        .get_member(authed(&j.member_token, mem::GetMemberRequest { member_id: j.member_id.clone() }))
+        .get_member(authed(
+            &j.member_token,
+            mem::GetMemberRequest { member_id: j.member_id.clone(), ..Default::default() },
+        ))
         .await
         .expect("a member reads their own record");
     assert_eq!(own.into_inner().member.expect("member").ethnicity, "Kinh");

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use doan::{Backbone, Platform, ServiceName};
 use doan_platform::bus::memory::MemoryBus;
+use doan_platform::clock::Clock;
 use doan_platform::config::Settings;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
@@ -129,13 +130,18 @@ impl TestPlatform {
 
     /// The embedded mode where the `deferred` services start only when the test says
     /// (`tp.platform.start_service(…)`).
-    pub async fn embedded_deferred(mut settings: Settings, deferred: &[ServiceName]) -> anyhow::Result<Self> {
+    pub async fn embedded_deferred(settings: Settings, deferred: &[ServiceName]) -> anyhow::Result<Self> {
+        Self::embedded_at(settings, deferred, Clock::system()).await
+    }
+
+    /// The embedded mode with every service reading time from `clock`.
+    pub async fn embedded_at(mut settings: Settings, deferred: &[ServiceName], clock: Clock) -> anyhow::Result<Self> {
         let run_id = run_id();
         let dir = std::env::temp_dir().join(format!("doan-test-{run_id}"));
         settings.embedded.data_dir = dir.clone();
         let settings = doan::embedded::prepare(settings)?.settings;
         let bus = Arc::new(doan::memory_bus(&settings));
-        let platform = Platform::start_with(settings.clone(), Backbone::Embedded(bus.clone()), deferred).await?;
+        let platform = Platform::start_at(settings.clone(), Backbone::Embedded(bus.clone()), deferred, clock).await?;
         Ok(Self { platform, settings, memory_bus: Some(bus), data_dir: Some(dir), servers: None, run_id })
     }
 

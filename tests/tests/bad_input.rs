@@ -126,7 +126,7 @@ async fn every_rpc_names_the_bad_field() {
     let at_province = m().admit_member(authed(&officer, admission(&tree.province, 8))).await;
     assert_eq!(at_province.unwrap_err().code(), Code::FailedPrecondition);
     expect_invalid(
-        m().get_member(authed(&officer, mem::GetMemberRequest { member_id: "x".into() })).await,
+        m().get_member(authed(&officer, mem::GetMemberRequest { member_id: "x".into(), ..Default::default() })).await,
         "member_id",
     );
     expect_invalid(m().get_member_card(authed(&officer, mem::GetMemberCardRequest::default())).await, "member_id");

@@ -119,7 +119,7 @@ async fn hostile_input(tp: TestPlatform) {
     // A 10 kB id: INVALID_ARGUMENT with a short message, not a 10 kB grpc-message.
     let huge = "x".repeat(10_000);
     expect_invalid(
-        m().get_member(authed(&officer, mem::GetMemberRequest { member_id: huge.clone() })).await,
+        m().get_member(authed(&officer, mem::GetMemberRequest { member_id: huge.clone(), ..Default::default() })).await,
         "member_id",
     );
     expect_invalid(

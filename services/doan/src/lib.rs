@@ -24,6 +24,7 @@ use doan_platform::auth::TokenVerifier;
 use doan_platform::bus::memory::MemoryBus;
 use doan_platform::bus::rabbit::RabbitBus;
 use doan_platform::bus::{EventBus, RetryPolicy, Topology};
+use doan_platform::clock::Clock;
 use doan_platform::config::Settings;
 use doan_platform::service::{self, ServiceContext};
 use secrecy::ExposeSecret;
@@ -120,10 +121,11 @@ impl ServiceName {
         self,
         settings: Arc<Settings>,
         bus: Arc<dyn EventBus>,
+        clock: Clock,
         shutdown: Shutdown,
     ) -> anyhow::Result<Subscribed> {
         let verifier = verifier(&settings)?;
-        let ctx = self.connect(settings, bus, verifier, shutdown.clone()).await?;
+        let ctx = self.connect(settings, bus, verifier, shutdown.clone()).await?.with_clock(clock);
         let mut built = self.build(&ctx).await?;
         service::subscribe(&ctx, &mut built, shutdown.clone()).await?;
         Ok(Subscribed { ctx, built, shutdown })
@@ -137,7 +139,7 @@ impl ServiceName {
         listener: TcpListener,
         shutdown: Shutdown,
     ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
-        Ok(self.subscribe(settings, bus, shutdown).await?.serve(listener))
+        Ok(self.subscribe(settings, bus, Clock::system(), shutdown).await?.serve(listener))
     }
 }
 
@@ -237,6 +239,7 @@ pub struct Platform {
     pub shutdown: Shutdown,
     settings: Arc<Settings>,
     backbone: Backbone,
+    clock: Clock,
     services: BTreeMap<ServiceName, RunningService>,
     tasks: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -251,6 +254,16 @@ impl Platform {
     /// start with [`Platform::start_service`] (a first install where some consumers have
     /// never run, a service crash-looping).
     pub async fn start_with(settings: Settings, backbone: Backbone, deferred: &[ServiceName]) -> anyhow::Result<Self> {
+        Self::start_at(settings, backbone, deferred, Clock::system()).await
+    }
+
+    /// Like [`Platform::start_with`], every service reading time from `clock`.
+    pub async fn start_at(
+        settings: Settings,
+        backbone: Backbone,
+        deferred: &[ServiceName],
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let mut settings = settings;
         let shutdown = Shutdown::new();
         let mut services = BTreeMap::new();
@@ -278,6 +291,7 @@ impl Platform {
             shutdown: shutdown.clone(),
             settings: settings.clone(),
             backbone: backbone.clone(),
+            clock,
             services,
             tasks: Vec::new(),
         };
@@ -309,7 +323,8 @@ impl Platform {
             if running.shutdown.is_cancelled() {
                 running.shutdown = self.shutdown.child_token();
             }
-            let ready = name.subscribe(self.settings.clone(), bus, running.shutdown.clone()).await?;
+            let ready =
+                name.subscribe(self.settings.clone(), bus, self.clock.clone(), running.shutdown.clone()).await?;
             subscribed.push((name, ready));
         }
         for (name, ready) in subscribed {

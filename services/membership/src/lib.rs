@@ -12,15 +12,41 @@ pub mod api;
 pub mod domain;
 pub mod storage;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use doan_platform::auth::TokenIssuer;
 use doan_platform::crypto::FieldCipher;
+use doan_platform::rules::Versioned;
 use doan_platform::service::{Service, ServiceContext};
 use doan_proto::membership::membership_service_server::MembershipServiceServer;
 use secrecy::ExposeSecret;
 
+use crate::domain::rules::{AdmissionRule, DuesRule, EvaluationRule};
+
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "membership";
+
+/// Membership's effective-dated rules (files under `rules/`, or `rules.dir`).
+pub struct Rules {
+    /// Admission age, guardian consent, back-dating window.
+    pub admission: Versioned<AdmissionRule>,
+    /// Dues amounts and cadences.
+    pub dues: Versioned<DuesRule>,
+    /// Evaluation periods and ratings.
+    pub evaluation: Versioned<EvaluationRule>,
+}
+
+impl Rules {
+    /// The compiled-in rule files, each replaced by a file of the same name in `dir`.
+    pub fn load(dir: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        Ok(Self {
+            admission: Versioned::load("admission.toml", include_str!("../../../rules/admission.toml"), dir)?,
+            dues: Versioned::load("dues.toml", include_str!("../../../rules/dues.toml"), dir)?,
+            evaluation: Versioned::load("evaluation.toml", include_str!("../../../rules/evaluation.toml"), dir)?,
+        })
+    }
+}
 
 /// The event types membership consumes: none.
 pub fn subscriptions() -> Vec<&'static str> {
@@ -45,7 +71,8 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .as_ref()
         .context("pii.encryption_key is required by membership (generate one with `doan keygen`)")?;
     let cipher = FieldCipher::from_base64(key.expose_secret())?;
-    let api = api::MembershipApi::new(ctx.clone(), issuer, cipher);
+    let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
+    let api = api::MembershipApi::new(ctx.clone(), issuer, cipher, rules);
     api.ensure_bootstrap_admin().await?;
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",

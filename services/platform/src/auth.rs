@@ -182,7 +182,9 @@ impl TokenVerifier {
                     // A token from the future, or living longer than membership issues them,
                     // was not issued by this deployment's rules (a leaked key, a bad clock).
                     if data.claims.iat > now + CLOCK_LEEWAY_SECS {
-                        return Err(AppError::Unauthenticated("access token is issued in the future; log in again".into()));
+                        return Err(AppError::Unauthenticated(
+                            "access token is issued in the future; log in again".into(),
+                        ));
                     }
                     if data.claims.exp.saturating_sub(data.claims.iat) > self.max_lifetime_secs + CLOCK_LEEWAY_SECS {
                         return Err(AppError::Unauthenticated(
@@ -314,7 +316,8 @@ pub fn generate_keypair() -> anyhow::Result<(String, String)> {
 fn pkcs8_v1_pem(seed: &[u8; 32]) -> String {
     use base64::Engine;
     // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING seed } }
-    const PREFIX: [u8; 16] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    const PREFIX: [u8; 16] =
+        [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
     let mut der = PREFIX.to_vec();
     der.extend_from_slice(seed);
     let body = base64::engine::general_purpose::STANDARD.encode(&der);
@@ -393,9 +396,7 @@ mod tests {
         let (private, public) = generate_keypair().unwrap();
         let verifier = TokenVerifier::from_pem(&public, "doan").unwrap().with_max_lifetime(3600);
         let now = jsonwebtoken::get_current_timestamp();
-        let claims = |iat: u64, exp: u64, role: &str| {
-            serde_json::json!({"sub": "a", "role": role, "name": "x", "iss": "doan", "iat": iat, "exp": exp})
-        };
+        let claims = |iat: u64, exp: u64, role: &str| serde_json::json!({"sub": "a", "role": role, "name": "x", "iss": "doan", "iat": iat, "exp": exp});
         let message = |token: &str| match verifier.verify(token) {
             Err(AppError::Unauthenticated(m)) => m,
             other => panic!("refused expected, got {other:?}"),

@@ -37,6 +37,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// How long bookkeeping rows are kept.
     pub retention: RetentionSettings,
+    /// Effective-dated rule files.
+    pub rules: RulesSettings,
+}
+
+/// Where a deployment's own rule files are.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RulesSettings {
+    /// Directory whose `admission.toml`, `awards.toml`, `dues.toml`, `evaluation.toml` replace
+    /// the compiled-in files of the same name (see `rules/README.md`); unset uses those.
+    pub dir: Option<PathBuf>,
 }
 
 /// Database connection behaviour.
@@ -240,6 +250,8 @@ data_dir = "./data"
 acquire_timeout_ms = 2000
 connect_timeout_ms = 5000
 
+[rules]
+
 [retention]
 outbox_published_hours = 168
 inbox_hours = 720
@@ -325,6 +337,8 @@ bootstrap_admin_password =
 encryption_key =
 [telemetry]
 otlp_endpoint =
+[rules]
+dir =
 "#;
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! What every Đoàn service shares, written once.
 //!
 //! # Layout
+//! - [`clock`]: the one clock (real, or fixed in tests) and Vietnam dates.
+//! - [`rules`]: effective-dated rule files, looked up by the decision's date.
 //! - [`config`]: settings from defaults, a TOML file and `DOAN__SECTION__KEY` variables.
 //! - [`telemetry`]: structured logs, OTLP traces, W3C trace context across gRPC and AMQP.
 //! - [`db`]: sea-orm connections for `postgres://` and `sqlite://`, migrations.
@@ -21,10 +23,12 @@
 //! - [`metrics`]: outbox lag, parked rows, dead letters and consumer lag, as gauges.
 //! - [`retention`]: old bookkeeping rows (published outbox rows, inbox records) deleted.
 //! - [`convert`]: small proto ↔ domain conversions shared by every API room.
+//! - [`units`]: unit levels, the tree's shared vocabulary.
 //! - [`text`]: the one text type (NFC, no control characters, bounded) and short quoting.
 
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod convert;
 pub mod crypto;
@@ -37,9 +41,11 @@ pub mod metrics;
 pub mod outbox;
 pub mod policy;
 pub mod retention;
+pub mod rules;
 pub mod service;
 pub mod telemetry;
 pub mod text;
+pub mod units;
 
 pub use error::AppError;
 pub use tokio_util::sync::CancellationToken as Shutdown;

@@ -17,6 +17,7 @@ use crate::Shutdown;
 use crate::auth::TokenVerifier;
 use crate::bus::dead_letters::DbDeadLetters;
 use crate::bus::{Consumer, EventBus, EventHandler, HandlerError};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::outbox::Outbox;
 use crate::policy::{PolicyLayer, PolicyTable};
@@ -39,6 +40,8 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when the process stops; long-lived streams end with it.
     pub shutdown: Shutdown,
+    /// "Now" for every decision (fixed in tests).
+    pub clock: Clock,
 }
 
 impl ServiceContext {
@@ -54,11 +57,17 @@ impl ServiceContext {
         let db = crate::db::connect_with(own.database_url.expose_secret(), own.max_db_connections, &settings.database)
             .await?;
         crate::db::migrate::<M>(&db).await?;
-        Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings, shutdown })
+        Ok(Self { name, db, bus, verifier, outbox: Outbox::new(name), settings, shutdown, clock: Clock::system() })
     }
 }
 
 impl ServiceContext {
+    /// The same context reading time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// This service's consumer of `event_types`: dead letters of the in-process bus go to its
     /// own database, and after a database outage it resumes once the database answers.
     pub fn consumer(&self, event_types: Vec<&'static str>, handler: impl EventHandler) -> Consumer {

@@ -111,7 +111,7 @@ impl ActivitiesApi {
             ends_at: Set(window.ends_at),
             points: Set(points),
             created_by: Set(caller.account_id.clone()),
-            created_at: Set(chrono::Utc::now()),
+            created_at: Set(self.ctx.clock.now()),
         }
         .insert(&self.ctx.db)
         .await?;
@@ -179,21 +179,21 @@ impl ActivitiesApi {
         r: pb::RegisterForActivityRequest,
     ) -> AppResult<pb::RegisterForActivityResponse> {
         let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
-        if chrono::Utc::now() > activity.ends_at {
+        if self.ctx.clock.now() > activity.ends_at {
             return Err(AppError::FailedPrecondition(format!("activity {} has ended", activity.activity_id)));
         }
         let txn = self.ctx.db.begin().await?;
-        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id).await?;
+        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
         txn.commit().await?;
         Ok(pb::RegisterForActivityResponse { participation: Some(participation_to_pb(row)) })
     }
 
     async fn check_in(&self, caller: &Caller, r: pb::CheckInRequest) -> AppResult<pb::CheckInResponse> {
         let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
-        let now = chrono::Utc::now();
+        let now = self.ctx.clock.now();
         CheckInWindow { starts_at: activity.starts_at, ends_at: activity.ends_at }.check_open(now)?;
         let txn = self.ctx.db.begin().await?;
-        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id).await?;
+        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
         // Only the first check-in changes state and publishes; concurrent repeats see 0 rows.
         let changed = participation::Entity::update_many()
             .col_expr(participation::Column::State, Expr::value(CHECKED_IN))
@@ -233,13 +233,14 @@ async fn ensure_registered(
     txn: &sea_orm::DatabaseTransaction,
     activity_id: &str,
     member_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<participation::Model> {
     let row = participation::ActiveModel {
         participation_id: Set(new_id()),
         activity_id: Set(activity_id.to_string()),
         member_id: Set(member_id.to_string()),
         state: Set(REGISTERED),
-        registered_at: Set(chrono::Utc::now()),
+        registered_at: Set(now),
         checked_in_at: Set(None),
     };
     participation::Entity::insert(row)

@@ -4,12 +4,14 @@ mod policy;
 pub use policy::POLICIES;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, path_contains};
 use doan_platform::convert::{format_date, new_id, parse_date, parse_id, required_text, timestamp};
 use doan_platform::directory;
 use doan_platform::error::{AppResult, respond};
+use doan_platform::rules::Versioned;
 use doan_platform::service::ServiceContext;
 use doan_proto::awards as pb;
 use doan_proto::awards::awards_service_server::AwardsService;
@@ -18,12 +20,13 @@ use doan_proto::events::AwardGranted;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{AwardForm, MAX_RECIPIENTS, vietnam_year};
+use crate::domain::{AwardAuthority, AwardForm, MAX_RECIPIENTS, UnitLevel, vietnam_year};
 use crate::storage::entities::{decision, recipient, standing};
 
 /// The awards API.
 pub struct AwardsApi {
     ctx: ServiceContext,
+    rules: Arc<Versioned<AwardAuthority>>,
 }
 
 fn recipient_to_pb(r: recipient::Model) -> pb::Recipient {
@@ -41,13 +44,14 @@ fn decision_to_pb(d: decision::Model, recipients: Vec<recipient::Model>) -> pb::
         content: d.content,
         recipients: recipients.into_iter().map(recipient_to_pb).collect(),
         recorded_at: Some(timestamp(d.recorded_at)),
+        award_rule: d.award_rule,
     }
 }
 
 impl AwardsApi {
-    /// An API over `ctx`.
-    pub fn new(ctx: ServiceContext) -> Self {
-        Self { ctx }
+    /// An API over `ctx`, deciding issuing authority by `rules`.
+    pub fn new(ctx: ServiceContext, rules: Arc<Versioned<AwardAuthority>>) -> Self {
+        Self { ctx, rules }
     }
 
     async fn record(
@@ -69,15 +73,20 @@ impl AwardsApi {
         let form = AwardForm::parse(r.form)?;
         let decision_number = required_text("decision_number", &r.decision_number, 64)?;
         let decision_date = parse_date("decision_date", &r.decision_date)?;
-        if decision_date > chrono::Utc::now().date_naive() {
-            return Err(AppError::invalid("decision_date", "must not be in the future"));
+        let today = self.ctx.clock.today();
+        if decision_date > today {
+            return Err(AppError::invalid(
+                "decision_date",
+                format!("must not be in the future (today is {today} in Vietnam)"),
+            ));
         }
         let signer = required_text("signer", &r.signer, 200)?;
         let content = required_text("content", &r.content, 2000)?;
         if r.recipients.is_empty() || r.recipients.len() > MAX_RECIPIENTS {
             return Err(AppError::invalid("recipients", format!("must list 1 to {MAX_RECIPIENTS} recipients")));
         }
-        form.check_issuer_level(issuer.level)?;
+        let rule = self.rules.at("decision_date", decision_date)?;
+        form.check_issuer_level(UnitLevel::from_stored(issuer.level), &rule.rule)?;
         let mut seen = HashSet::new();
         let mut rows = Vec::with_capacity(r.recipients.len());
         for (position, rec) in r.recipients.into_iter().enumerate() {
@@ -133,7 +142,8 @@ impl AwardsApi {
             signer: Set(signer),
             content: Set(content.clone()),
             recorded_by: Set(caller.account_id.clone()),
-            recorded_at: Set(chrono::Utc::now()),
+            recorded_at: Set(self.ctx.clock.now()),
+            award_rule: Set(rule.id.clone()),
         }
         .insert(&txn)
         .await
@@ -205,7 +215,7 @@ impl AwardsApi {
             caller.require_manages(&m.unit_path, &format!("member {member_id}"))?;
         }
         let year = match r.year {
-            0 => vietnam_year(chrono::Utc::now()),
+            0 => vietnam_year(self.ctx.clock.now()),
             y if (1931..=9999).contains(&y) => y,
             _ => return Err(AppError::invalid("year", "must be a calendar year like 2026, or 0 for the current year")),
         };

@@ -1,8 +1,10 @@
 //! Award rules: no I/O, no storage, no proto.
 
-use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use doan_platform::AppError;
 use doan_platform::error::AppResult;
+use doan_platform::rules::RuleValues;
+pub use doan_platform::units::UnitLevel;
+use serde::Deserialize;
 
 /// Form of an award (numbers match `doan.awards.v1.AwardForm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,11 +17,31 @@ pub enum AwardForm {
     CertificateOfCommendation = 3,
 }
 
-/// Unit levels as numbers (`doan.membership.v1.UnitLevel`).
-const CENTRAL: i32 = 1;
-const PROVINCIAL: i32 = 2;
-const DISTRICT: i32 = 3;
-const GRASSROOTS: i32 = 4;
+/// `rules/awards.toml`: which unit levels may issue each form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AwardAuthority {
+    /// Levels issuing emulation flags (Cờ thi đua).
+    pub emulation_flag: Vec<UnitLevel>,
+    /// Levels issuing certificates of merit (Bằng khen).
+    pub certificate_of_merit: Vec<UnitLevel>,
+    /// Levels issuing certificates of commendation (Giấy khen).
+    pub certificate_of_commendation: Vec<UnitLevel>,
+}
+
+impl RuleValues for AwardAuthority {
+    fn validate(&self) -> Result<(), String> {
+        for (form, levels) in [
+            ("emulation_flag", &self.emulation_flag),
+            ("certificate_of_merit", &self.certificate_of_merit),
+            ("certificate_of_commendation", &self.certificate_of_commendation),
+        ] {
+            if levels.is_empty() {
+                return Err(format!("{form} names no issuing level"));
+            }
+        }
+        Ok(())
+    }
+}
 
 impl AwardForm {
     /// Parses the proto enum number.
@@ -35,20 +57,20 @@ impl AwardForm {
         }
     }
 
-    /// Which unit level may issue this form: flags and certificates of merit come from the
-    /// central or provincial level (TW Đoàn, Tỉnh đoàn, Đoàn Khối); certificates of
-    /// commendation from the district or grassroots level.
-    pub fn check_issuer_level(self, level: i32) -> AppResult<()> {
+    /// Checks that a unit at `level` may issue this form under `authority` (the award rule in
+    /// force on the decision date).
+    pub fn check_issuer_level(self, level: Option<UnitLevel>, authority: &AwardAuthority) -> AppResult<()> {
         let allowed = match self {
-            Self::EmulationFlag | Self::CertificateOfMerit => [CENTRAL, PROVINCIAL],
-            Self::CertificateOfCommendation => [DISTRICT, GRASSROOTS],
+            Self::EmulationFlag => &authority.emulation_flag,
+            Self::CertificateOfMerit => &authority.certificate_of_merit,
+            Self::CertificateOfCommendation => &authority.certificate_of_commendation,
         };
-        if allowed.contains(&level) {
-            Ok(())
-        } else {
-            Err(AppError::FailedPrecondition(format!(
-                "a unit at level {level} may not issue {self:?}: flags and certificates of merit are issued at central or provincial level, certificates of commendation at district or grassroots level"
-            )))
+        match level {
+            Some(level) if allowed.contains(&level) => Ok(()),
+            _ => Err(AppError::FailedPrecondition(format!(
+                "a unit at level {} may not issue {self:?}; on the decision date it is issued by {allowed:?}",
+                level.map(|l| format!("{l:?}")).unwrap_or_else(|| "unknown".into())
+            ))),
         }
     }
 
@@ -61,30 +83,34 @@ impl AwardForm {
 /// The most recipients one decision may list.
 pub const MAX_RECIPIENTS: usize = 1000;
 
-/// The calendar year of an instant in Vietnam (UTC+7), which standings are counted by.
-pub fn vietnam_year(at: DateTime<Utc>) -> i32 {
-    let offset = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
-    at.with_timezone(&offset).year()
-}
+/// Standings count by the calendar year of an instant in Vietnam (UTC+7).
+pub use doan_platform::clock::vietnam_year;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn issuing_levels() {
-        assert!(AwardForm::EmulationFlag.check_issuer_level(CENTRAL).is_ok());
-        assert!(AwardForm::CertificateOfMerit.check_issuer_level(PROVINCIAL).is_ok());
-        assert!(AwardForm::CertificateOfMerit.check_issuer_level(DISTRICT).is_err());
-        assert!(AwardForm::CertificateOfCommendation.check_issuer_level(GRASSROOTS).is_ok());
-        assert!(AwardForm::CertificateOfCommendation.check_issuer_level(CENTRAL).is_err());
-        assert!(!AwardForm::EmulationFlag.allows_individuals());
-        assert!(AwardForm::parse(9).is_err());
-    }
+    use UnitLevel::*;
+    use doan_platform::rules::Versioned;
+
+    const AWARDS: &str = include_str!("../../../../rules/awards.toml");
 
     #[test]
-    fn new_year_in_vietnam_comes_seven_hours_early() {
-        let t = DateTime::parse_from_rfc3339("2025-12-31T18:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(vietnam_year(t), 2026);
+    fn issuing_levels_come_from_the_rule_in_force() {
+        let rules = Versioned::<AwardAuthority>::parse("awards.toml", AWARDS).unwrap();
+        let rule = &rules.at("decision_date", "2026-11-24".parse().unwrap()).unwrap().rule;
+        let check = |form: AwardForm, level| form.check_issuer_level(Some(level), rule);
+        assert!(check(AwardForm::EmulationFlag, Central).is_ok());
+        assert!(check(AwardForm::CertificateOfMerit, Provincial).is_ok());
+        assert!(check(AwardForm::CertificateOfMerit, District).is_err());
+        assert!(check(AwardForm::CertificateOfCommendation, Grassroots).is_ok());
+        assert!(check(AwardForm::CertificateOfCommendation, GrassrootsBranch).is_ok());
+        assert!(check(AwardForm::CertificateOfCommendation, Central).is_err());
+        assert!(AwardForm::EmulationFlag.check_issuer_level(None, rule).is_err());
+        assert!(!AwardForm::EmulationFlag.allows_individuals());
+        assert!(AwardForm::parse(9).is_err());
+        // Another version, other authority.
+        let narrower = AwardAuthority { certificate_of_merit: vec![Central], ..rule.clone() };
+        assert!(AwardForm::CertificateOfMerit.check_issuer_level(Some(Provincial), &narrower).is_err());
     }
 }

@@ -29,6 +29,9 @@ pub mod decision {
         pub recorded_by: String,
         /// When it was recorded.
         pub recorded_at: DateTimeUtc,
+        /// Id of the award rule version (rules/awards.toml) the issuing authority was
+        /// checked by.
+        pub award_rule: String,
     }
 
     /// No relations are navigated.

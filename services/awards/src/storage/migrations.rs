@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         let mut all = doan_platform::inbox::platform_migrations();
         all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateAwards));
+        all.push(Box::new(AwardRuleVersion));
         all
     }
 }
@@ -85,5 +86,26 @@ impl MigrationTrait for CreateAwards {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The award rule version each decision was checked by.
+struct AwardRuleVersion;
+
+impl MigrationName for AwardRuleVersion {
+    fn name(&self) -> &str {
+        "m0002_awards_rule_version"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AwardRuleVersion {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("award_decisions").add_column(string("award_rule").default("")).to_owned())
+            .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("award_decisions").drop_column("award_rule").to_owned()).await
     }
 }

@@ -1,11 +1,12 @@
 //! Members: admission, the full record (audited), the card, subtree listing.
 
 use doan_platform::AppError;
-use doan_platform::auth::Caller;
+use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{
     decode_page_token, encode_page_token, format_date, new_id, page_size, parse_date, parse_id,
 };
 use doan_platform::error::AppResult;
+use doan_platform::text::TextRule;
 use doan_proto::events::MemberAdmitted;
 use doan_proto::membership as pb;
 use sea_orm::{
@@ -14,8 +15,8 @@ use sea_orm::{
 
 use super::MembershipApi;
 use crate::domain::member::{
-    AdmissionAge, CitizenId, Phone, check_admission_date, member_number, parse_email, parse_ethnicity, parse_full_name,
-    parse_religion, parse_resolution_number, parse_sex,
+    AdmissionAge, AdmissionAuthority, CitizenId, Phone, check_admission_date, member_number, parse_email,
+    parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
 };
 use crate::domain::unit::UnitLevel;
 use crate::storage::entities::{member, pii_access, unit};
@@ -52,6 +53,7 @@ impl MembershipApi {
             resolution_number: m.resolution_number,
             status: m.status,
             guardian_consent: m.guardian_consent,
+            admission_rule: m.admission_rule,
         })
     }
 
@@ -71,21 +73,46 @@ impl MembershipApi {
     ) -> AppResult<pb::AdmitMemberResponse> {
         caller.require_officer()?;
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
-        if unit.level != UnitLevel::Branch as i32 {
+        let level = UnitLevel::from_stored(unit.level);
+        if !level.is_some_and(UnitLevel::holds_members) {
             return Err(AppError::FailedPrecondition(format!(
-                "members are admitted to a branch (UNIT_LEVEL_BRANCH); unit {} is not a branch",
+                "members are admitted to a branch (UNIT_LEVEL_BRANCH) or a chi đoàn cơ sở (UNIT_LEVEL_GRASSROOTS_BRANCH); unit {} is neither",
+                unit.unit_id
+            )));
+        }
+        // The admission is decided at grassroots level or above: a branch's own officers
+        // propose, they do not admit.
+        let authority = AdmissionAuthority::of(
+            caller.role == Role::Admin,
+            caller.unit_id.as_deref(),
+            &unit.path,
+            level == Some(UnitLevel::Branch),
+        );
+        if authority == AdmissionAuthority::Proposes {
+            return Err(AppError::PermissionDenied(format!(
+                "a branch officer proposes admissions; the grassroots unit above branch {} decides them",
                 unit.unit_id
             )));
         }
         let full_name = parse_full_name(&r.full_name)?;
         let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
         let admitted_on = parse_date("admitted_on", &r.admitted_on)?;
-        check_admission_date(admitted_on, chrono::Utc::now().date_naive())?;
-        let age = AdmissionAge::check(date_of_birth, admitted_on)?;
+        // The rule in force on the admission date decides; today is a Vietnam date.
+        let rule = self.rules.admission.at("admitted_on", admitted_on)?;
+        check_admission_date(
+            admitted_on,
+            self.ctx.clock.today(),
+            &rule.rule,
+            authority == AdmissionAuthority::Supervises,
+        )?;
+        let age = AdmissionAge::check(date_of_birth, admitted_on, &rule.rule)?;
         if age.is_child && !r.guardian_consent {
             return Err(AppError::invalid(
                 "guardian_consent",
-                "is required: the member is under 16 on admitted_on, so their guardian must consent",
+                format!(
+                    "is required: the member is under {} on admitted_on, so their guardian must consent",
+                    rule.rule.child_under_years
+                ),
             ));
         }
         let sex = parse_sex(r.sex)?;
@@ -115,8 +142,9 @@ impl MembershipApi {
             status: Set(pb::MemberStatus::Active as i32),
             guardian_consent: Set(r.guardian_consent),
             admitted_by: Set(caller.account_id.clone()),
-            created_at: Set(chrono::Utc::now()),
+            created_at: Set(self.ctx.clock.now()),
             version: Set(1),
+            admission_rule: Set(rule.id.clone()),
             ..Default::default()
         }
         .insert(&txn)
@@ -138,6 +166,15 @@ impl MembershipApi {
             version: created.version as u64,
         };
         self.ctx.outbox.enqueue(&txn, &event).await?;
+        // The response carries the new member's personal data: logged like any other read.
+        self.log_access(
+            &txn,
+            caller,
+            &created.member_id,
+            "AdmitMember",
+            "admission record returned to the admitting officer",
+        )
+        .await?;
         txn.commit().await?;
         self.ctx.outbox.wake();
         tracing::info!(member_id = %created.member_id, unit_id = %unit.unit_id, by = %caller.account_id, "member admitted");
@@ -150,20 +187,37 @@ impl MembershipApi {
         r: pb::GetMemberRequest,
     ) -> AppResult<pb::GetMemberResponse> {
         let member = self.member("member_id", &r.member_id).await?;
-        if !caller.is_member(&member.member_id) {
+        let purpose = if caller.is_member(&member.member_id) {
+            "self-service".to_string()
+        } else {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
-        }
+            TextRule::line(200).parse("purpose", &r.purpose)?
+        };
         // Personal data leaves only with an access record.
+        self.log_access(&self.ctx.db, caller, &member.member_id, "GetMember", &purpose).await?;
+        Ok(pb::GetMemberResponse { member: Some(self.member_to_pb(member)?) })
+    }
+
+    /// Records that `caller` received `member_id`'s personal data through `rpc`, and why.
+    async fn log_access(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        caller: &Caller,
+        member_id: &str,
+        rpc: &str,
+        purpose: &str,
+    ) -> AppResult<()> {
         pii_access::ActiveModel {
             accessor_account_id: Set(caller.account_id.clone()),
-            member_id: Set(member.member_id.clone()),
-            purpose: Set("GetMember".into()),
-            accessed_at: Set(chrono::Utc::now()),
+            member_id: Set(member_id.to_string()),
+            purpose: Set(purpose.to_string()),
+            rpc: Set(rpc.to_string()),
+            accessed_at: Set(self.ctx.clock.now()),
             ..Default::default()
         }
-        .insert(&self.ctx.db)
+        .insert(db)
         .await?;
-        Ok(pb::GetMemberResponse { member: Some(self.member_to_pb(member)?) })
+        Ok(())
     }
 
     pub(super) async fn get_member_card(

@@ -24,12 +24,19 @@ pub struct MembershipApi {
     ctx: ServiceContext,
     issuer: TokenIssuer,
     cipher: FieldCipher,
+    rules: std::sync::Arc<crate::Rules>,
 }
 
 impl MembershipApi {
-    /// An API over `ctx`, signing tokens with `issuer`, protecting personal data with `cipher`.
-    pub fn new(ctx: ServiceContext, issuer: TokenIssuer, cipher: FieldCipher) -> Self {
-        Self { ctx, issuer, cipher }
+    /// An API over `ctx`, signing tokens with `issuer`, protecting personal data with `cipher`,
+    /// deciding by `rules`.
+    pub fn new(
+        ctx: ServiceContext,
+        issuer: TokenIssuer,
+        cipher: FieldCipher,
+        rules: std::sync::Arc<crate::Rules>,
+    ) -> Self {
+        Self { ctx, issuer, cipher, rules }
     }
 
     fn caller<T>(&self, request: &Request<T>) -> AppResult<Caller> {

@@ -6,12 +6,10 @@ use doan_platform::convert::{new_id, required_text, timestamp};
 use doan_platform::error::AppResult;
 use doan_proto::events::UnitCreated;
 use doan_proto::membership as pb;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 use super::MembershipApi;
-use crate::domain::unit::{UnitLevel, child_path};
+use crate::domain::unit::{UnitLevel, check_placement, child_path};
 use crate::storage::entities::unit;
 
 pub(super) fn unit_to_pb(u: unit::Model) -> pb::Unit {
@@ -44,15 +42,12 @@ impl MembershipApi {
             Some(self.managed_unit(caller, "parent_id", &r.parent_id).await?)
         };
         let name = required_text("name", &r.name, 200)?;
-        let level = UnitLevel::parse(r.level)?;
+        let level = UnitLevel::parse("level", r.level)?;
         match &parent {
-            None => {
-                level.check_placement(None)?;
-                if unit::Entity::find().filter(unit::Column::ParentId.is_null()).count(&self.ctx.db).await? > 0 {
-                    return Err(AppError::FailedPrecondition("the root unit already exists; set parent_id".into()));
-                }
-            }
-            Some(parent) => level.check_placement(Some(UnitLevel::parse(parent.level)?))?,
+            // One root at most: the unique `is_root` index decides, not a count a concurrent
+            // request could pass at the same time.
+            None => check_placement(level, None)?,
+            Some(parent) => check_placement(level, UnitLevel::from_stored(parent.level))?,
         }
         let unit_id = new_id();
         let path = child_path(parent.as_ref().map(|p| p.path.as_str()), &unit_id);
@@ -63,11 +58,19 @@ impl MembershipApi {
             name: Set(name.clone()),
             level: Set(level as i32),
             path: Set(path.clone()),
-            created_at: Set(chrono::Utc::now()),
+            created_at: Set(self.ctx.clock.now()),
             version: Set(1),
+            is_root: Set(parent.is_none().then_some(true)),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| {
+            if parent.is_none() && doan_platform::db::is_unique_violation(&e) {
+                AppError::FailedPrecondition("the root unit already exists; set parent_id".into())
+            } else {
+                e.into()
+            }
+        })?;
         let event = UnitCreated {
             unit_id,
             parent_id: created.parent_id.clone().unwrap_or_default(),

@@ -1,9 +1,11 @@
 //! Member rules: admission age, identity documents, contact details, member numbers.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use doan_platform::AppError;
 use doan_platform::error::AppResult;
 use doan_platform::text::TextRule;
+
+use super::rules::AdmissionRule;
 
 /// A citizen ID (CCCD): exactly 12 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,49 +94,100 @@ pub fn parse_ethnicity(value: &str) -> AppResult<String> {
     TextRule::line(50).parse("ethnicity", value)
 }
 
-/// Admission age under the 12th Charter: from 15 years and 1 day ("tuổi 16") up to and
-/// including the 30th birthday, on the date the branch considers the application.
+/// The admission age of a member under an [`AdmissionRule`] (the version in force on the
+/// admission date): under the 12th Charter from 15 years and 1 day ("tuổi 16") up to and
+/// including the 30th birthday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdmissionAge {
-    /// True when the member is legally a child (under 16): guardian consent is required
-    /// before their personal data is processed.
+    /// True when the member is legally a child (under `child_under_years`): guardian consent
+    /// is required before their personal data is processed.
     pub is_child: bool,
 }
 
 impl AdmissionAge {
     /// Checks a date of birth against the admission date.
-    pub fn check(date_of_birth: NaiveDate, admitted_on: NaiveDate) -> AppResult<Self> {
+    pub fn check(date_of_birth: NaiveDate, admitted_on: NaiveDate, rule: &AdmissionRule) -> AppResult<Self> {
         let years = |n: u32| date_of_birth.checked_add_months(Months::new(12 * n));
-        let earliest = years(15).and_then(|d| d.succ_opt());
-        let latest = years(30);
+        let earliest =
+            years(rule.min_age_years).and_then(|d| d.checked_add_days(Days::new(rule.min_age_extra_days.into())));
+        let latest = years(rule.max_age_years);
         match (earliest, latest) {
             (Some(earliest), _) if admitted_on < earliest => Err(AppError::invalid(
                 "date_of_birth",
                 format!(
-                    "the member must be at least 15 years and 1 day old on admitted_on ({admitted_on}); earliest admission is {earliest}"
+                    "the member must be at least {} years and {} day(s) old on admitted_on ({admitted_on}); earliest admission is {earliest}",
+                    rule.min_age_years, rule.min_age_extra_days
                 ),
             )),
             (_, Some(latest)) if admitted_on > latest => Err(AppError::invalid(
                 "date_of_birth",
                 format!(
-                    "the member must be at most 30 years old on admitted_on ({admitted_on}); the 30th birthday was {latest}"
+                    "the member must be at most {} years old on admitted_on ({admitted_on}); that birthday was {latest}",
+                    rule.max_age_years
                 ),
             )),
-            (Some(_), Some(_)) => Ok(Self { is_child: years(16).is_some_and(|d| admitted_on < d) }),
+            (Some(_), Some(_)) => Ok(Self { is_child: years(rule.child_under_years).is_some_and(|d| admitted_on < d) }),
             _ => Err(AppError::invalid("date_of_birth", "is out of range")),
         }
     }
 }
 
-/// Checks an admission date: not in the future, not before 1931 (the Union's founding).
-pub fn check_admission_date(admitted_on: NaiveDate, today: NaiveDate) -> AppResult<()> {
+/// Checks an admission date against today (Vietnam dates): not in the future, not before 1931
+/// (the Union's founding), and not dated back more than the rule's window unless
+/// `supervising` (an administrator, or an officer above the unit that decides admissions).
+pub fn check_admission_date(
+    admitted_on: NaiveDate,
+    today: NaiveDate,
+    rule: &AdmissionRule,
+    supervising: bool,
+) -> AppResult<()> {
     if admitted_on > today {
-        return Err(AppError::invalid("admitted_on", "must not be in the future"));
+        return Err(AppError::invalid(
+            "admitted_on",
+            format!("must not be in the future (today is {today} in Vietnam)"),
+        ));
     }
     if admitted_on.year() < 1931 {
         return Err(AppError::invalid("admitted_on", "must not be before 1931"));
     }
+    let window = today - chrono::Duration::days(rule.backdate_days.into());
+    if admitted_on < window && !supervising {
+        return Err(AppError::PermissionDenied(format!(
+            "admitted_on {admitted_on} is more than {} days before today ({today}); an admission dated that far back is recorded by an officer above the admitting unit",
+            rule.backdate_days
+        )));
+    }
     Ok(())
+}
+
+/// What an officer may do about an admission to a unit in their scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdmissionAuthority {
+    /// A branch's own officer: proposes; the grassroots unit above decides.
+    Proposes,
+    /// The deciding unit's officer (grassroots for a branch; a chi đoàn cơ sở for itself).
+    Decides,
+    /// An officer above the deciding unit, or an administrator: also records admissions dated
+    /// beyond the back-dating window.
+    Supervises,
+}
+
+impl AdmissionAuthority {
+    /// The authority of a caller (an administrator, or an officer of `caller_unit`, which is on
+    /// `unit_path`) over admissions to the unit at `unit_path` (`/root/…/unit/`), a branch when
+    /// `is_branch` (decided by its parent) or a chi đoàn cơ sở (decided by itself).
+    pub fn of(is_admin: bool, caller_unit: Option<&str>, unit_path: &str, is_branch: bool) -> Self {
+        if is_admin {
+            return Self::Supervises;
+        }
+        let line: Vec<&str> = unit_path.split('/').filter(|s| !s.is_empty()).collect();
+        let deciding = line.len().saturating_sub(if is_branch { 2 } else { 1 });
+        match caller_unit.and_then(|u| line.iter().position(|s| *s == u)) {
+            Some(i) if i < deciding => Self::Supervises,
+            Some(i) if i == deciding => Self::Decides,
+            _ => Self::Proposes,
+        }
+    }
 }
 
 /// A resolution number, e.g. `15-NQ/ĐTN`.
@@ -173,18 +226,56 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    const RULE: AdmissionRule = AdmissionRule {
+        min_age_years: 15,
+        min_age_extra_days: 1,
+        max_age_years: 30,
+        child_under_years: 16,
+        backdate_days: 90,
+    };
+
     #[test]
     fn admission_age_bounds() {
+        let check = |dob, on| AdmissionAge::check(d(dob), d(on), &RULE);
         // 15 years exactly: too young; 15 years + 1 day: a child member.
-        assert!(AdmissionAge::check(d("2010-03-10"), d("2025-03-10")).is_err());
-        assert_eq!(AdmissionAge::check(d("2010-03-10"), d("2025-03-11")).unwrap(), AdmissionAge { is_child: true });
-        assert_eq!(AdmissionAge::check(d("2010-03-10"), d("2026-03-10")).unwrap(), AdmissionAge { is_child: false });
+        assert!(check("2010-03-10", "2025-03-10").is_err());
+        assert_eq!(check("2010-03-10", "2025-03-11").unwrap(), AdmissionAge { is_child: true });
+        assert_eq!(check("2010-03-10", "2026-03-10").unwrap(), AdmissionAge { is_child: false });
         // The 30th birthday is the last day.
-        assert!(AdmissionAge::check(d("1996-03-10"), d("2026-03-10")).is_ok());
-        let err = AdmissionAge::check(d("1996-03-10"), d("2026-03-11")).unwrap_err();
+        assert!(check("1996-03-10", "2026-03-10").is_ok());
+        let err = check("1996-03-10", "2026-03-11").unwrap_err();
         assert!(err.to_string().contains("date_of_birth"));
         // Leap day births.
-        assert!(AdmissionAge::check(d("2008-02-29"), d("2023-03-01")).is_ok());
+        assert!(check("2008-02-29", "2023-03-01").is_ok());
+        // Another rule version, other bounds.
+        let older = AdmissionRule { min_age_years: 16, min_age_extra_days: 0, ..RULE };
+        assert!(AdmissionAge::check(d("2010-03-10"), d("2025-03-11"), &older).is_err());
+    }
+
+    #[test]
+    fn grassroots_decides_branches_propose_and_higher_levels_supervise() {
+        use AdmissionAuthority::*;
+        let branch = "/root/prov/dist/grass/branch/";
+        assert_eq!(AdmissionAuthority::of(false, Some("branch"), branch, true), Proposes);
+        assert_eq!(AdmissionAuthority::of(false, Some("grass"), branch, true), Decides);
+        assert_eq!(AdmissionAuthority::of(false, Some("dist"), branch, true), Supervises);
+        assert_eq!(AdmissionAuthority::of(true, None, branch, true), Supervises);
+        // A chi đoàn cơ sở decides for itself.
+        let grassroots_branch = "/root/prov/dist/cdcs/";
+        assert_eq!(AdmissionAuthority::of(false, Some("cdcs"), grassroots_branch, false), Decides);
+        assert_eq!(AdmissionAuthority::of(false, Some("dist"), grassroots_branch, false), Supervises);
+    }
+
+    #[test]
+    fn admission_dates_are_vietnam_dates_within_the_window() {
+        let today = d("2026-11-24");
+        assert!(check_admission_date(today, today, &RULE, false).is_ok());
+        let future = check_admission_date(d("2026-11-25"), today, &RULE, false).unwrap_err().to_string();
+        assert!(future.contains("2026-11-24 in Vietnam"), "{future}");
+        assert!(check_admission_date(d("2026-08-26"), today, &RULE, false).is_ok(), "90 days back");
+        let deep = check_admission_date(d("2026-08-25"), today, &RULE, false).unwrap_err();
+        assert!(matches!(deep, AppError::PermissionDenied(_)), "{deep}");
+        assert!(check_admission_date(d("2026-08-25"), today, &RULE, true).is_ok(), "a supervising officer");
     }
 
     #[test]
@@ -217,7 +308,6 @@ mod tests {
         assert_eq!(member_number(123), "DV0000000123");
         assert_eq!(parse_member_number("member_number", "DV0000000123").unwrap(), 123);
         assert!(parse_member_number("member_number", "DV123").is_err());
-        assert!(check_admission_date(d("2030-01-01"), d("2026-11-23")).is_err());
         assert!(parse_sex(0).is_err());
     }
 }

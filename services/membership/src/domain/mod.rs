@@ -1,4 +1,5 @@
 //! Membership rules: no I/O, no storage, no proto. Parse, don't validate.
 
 pub mod member;
+pub mod rules;
 pub mod unit;

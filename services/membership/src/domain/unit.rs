@@ -3,55 +3,38 @@
 use doan_platform::AppError;
 use doan_platform::error::AppResult;
 
-/// Level of a unit, top down (numbers match `doan.membership.v1.UnitLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum UnitLevel {
-    /// Trung ương Đoàn.
-    Central = 1,
-    /// Tỉnh/Thành đoàn, Đoàn Khối.
-    Provincial = 2,
-    /// Huyện/Quận đoàn, đoàn trực thuộc.
-    District = 3,
-    /// Đoàn cơ sở, Chi đoàn cơ sở.
-    Grassroots = 4,
-    /// Chi đoàn.
-    Branch = 5,
-}
+pub use doan_platform::units::UnitLevel;
 
-impl UnitLevel {
-    /// Parses the proto enum number.
-    pub fn parse(value: i32) -> AppResult<Self> {
-        Ok(match value {
-            1 => Self::Central,
-            2 => Self::Provincial,
-            3 => Self::District,
-            4 => Self::Grassroots,
-            5 => Self::Branch,
-            _ => return Err(AppError::invalid("level", "must be one of UNIT_LEVEL_CENTRAL … UNIT_LEVEL_BRANCH")),
-        })
-    }
-
-    /// Checks that a unit of this level may be created under `parent` (`None` for the root).
-    /// Depth varies by sector, so a child may share its parent's level (a chi đoàn cơ sở under
-    /// a đoàn cơ sở), but never sit above it; branches have no children; the root is central.
-    pub fn check_placement(self, parent: Option<Self>) -> AppResult<()> {
-        match parent {
-            None if self != Self::Central => {
-                Err(AppError::invalid("level", "the root unit must be UNIT_LEVEL_CENTRAL"))
-            }
-            None => Ok(()),
-            Some(Self::Branch) => {
-                Err(AppError::FailedPrecondition("a branch (chi đoàn) cannot have child units".into()))
-            }
-            Some(_) if self == Self::Central => {
-                Err(AppError::invalid("level", "only the root unit is UNIT_LEVEL_CENTRAL"))
-            }
-            Some(p) if self < p => Err(AppError::invalid(
-                "level",
-                format!("a {self:?} unit cannot sit under a {p:?} unit (children are at the parent's level or below)"),
-            )),
-            Some(_) => Ok(()),
+/// Checks that a unit of `level` may be created under `parent` (`None` for the root). Depth
+/// varies by sector, so a child may share its parent's rank (a đoàn cơ sở under a đoàn cơ sở),
+/// but never sit above it; units holding members (branches, chi đoàn cơ sở) have no children;
+/// a chi đoàn cơ sở sits directly under a district- or provincial-level unit; the root is
+/// central.
+pub fn check_placement(level: UnitLevel, parent: Option<UnitLevel>) -> AppResult<()> {
+    match parent {
+        None if level != UnitLevel::Central => {
+            Err(AppError::invalid("level", "the root unit must be UNIT_LEVEL_CENTRAL"))
         }
+        None => Ok(()),
+        Some(p) if p.holds_members() => {
+            Err(AppError::FailedPrecondition(format!("a {p:?} unit holds members and cannot have child units")))
+        }
+        Some(_) if level == UnitLevel::Central => {
+            Err(AppError::invalid("level", "only the root unit is UNIT_LEVEL_CENTRAL"))
+        }
+        Some(p)
+            if level == UnitLevel::GrassrootsBranch && !matches!(p, UnitLevel::District | UnitLevel::Provincial) =>
+        {
+            Err(AppError::invalid(
+                "level",
+                "a chi đoàn cơ sở (UNIT_LEVEL_GRASSROOTS_BRANCH) sits directly under a district- or provincial-level unit",
+            ))
+        }
+        Some(p) if level.rank() < p.rank() => Err(AppError::invalid(
+            "level",
+            format!("a {level:?} unit cannot sit under a {p:?} unit (children are at the parent's level or below)"),
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -67,15 +50,18 @@ mod tests {
 
     #[test]
     fn placement_rules() {
-        assert!(Central.check_placement(None).is_ok());
-        assert!(Provincial.check_placement(None).is_err());
-        assert!(Provincial.check_placement(Some(Central)).is_ok());
-        assert!(Grassroots.check_placement(Some(Grassroots)).is_ok(), "chi đoàn cơ sở under đoàn cơ sở");
-        assert!(Branch.check_placement(Some(Provincial)).is_ok(), "depth varies by sector");
-        assert!(District.check_placement(Some(Grassroots)).is_err());
-        assert!(matches!(Branch.check_placement(Some(Branch)), Err(AppError::FailedPrecondition(_))));
-        assert!(Central.check_placement(Some(Central)).is_err());
-        assert!(UnitLevel::parse(0).is_err());
+        let ok = |l, p| check_placement(l, p).is_ok();
+        assert!(ok(Central, None));
+        assert!(!ok(Provincial, None));
+        assert!(ok(Provincial, Some(Central)));
+        assert!(ok(Grassroots, Some(Grassroots)), "a đoàn cơ sở under a đoàn cơ sở");
+        assert!(ok(Branch, Some(Provincial)), "depth varies by sector");
+        assert!(!ok(District, Some(Grassroots)));
+        assert!(matches!(check_placement(Branch, Some(Branch)), Err(AppError::FailedPrecondition(_))));
+        assert!(!ok(Central, Some(Central)));
+        assert!(ok(GrassrootsBranch, Some(District)) && ok(GrassrootsBranch, Some(Provincial)));
+        assert!(!ok(GrassrootsBranch, Some(Grassroots)), "a chi đoàn cơ sở is not inside a đoàn cơ sở");
+        assert!(matches!(check_placement(Branch, Some(GrassrootsBranch)), Err(AppError::FailedPrecondition(_))));
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub mod unit {
         /// 1 when created, one more with every change; carried by the unit's events so that
         /// read models apply only newer states.
         pub version: i64,
+        /// `true` for the root unit, NULL otherwise: a unique index makes a second root
+        /// impossible, however many administrators try at once.
+        pub is_root: Option<bool>,
     }
 
     /// No relations are navigated.
@@ -120,6 +123,8 @@ pub mod member {
         pub created_at: DateTimeUtc,
         /// 1 on admission, one more with every change; carried by the member's events.
         pub version: i64,
+        /// Id of the admission rule version the admission was decided by.
+        pub admission_rule: String,
     }
 
     /// No relations are navigated.
@@ -144,10 +149,12 @@ pub mod pii_access {
         pub accessor_account_id: String,
         /// Member whose data was read.
         pub member_id: String,
-        /// The RPC (purpose) of the access.
+        /// Why, as the accessor stated it (or the fixed purpose of the RPC).
         pub purpose: String,
         /// When.
         pub accessed_at: DateTimeUtc,
+        /// The RPC that returned the data (`GetMember`, `AdmitMember`).
+        pub rpc: String,
     }
 
     /// No relations are navigated.

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         let mut all = doan_platform::inbox::platform_migrations();
         all.push(Box::new(CreateMembership));
         all.push(Box::new(EntityVersions));
+        all.push(Box::new(RulesAndAudit));
         all
     }
 }
@@ -147,5 +148,38 @@ impl MigrationTrait for EntityVersions {
             m.alter_table(Table::alter().table(t).drop_column("version").to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The admission rule a member was admitted by, the RPC of each personal-data access, and one
+/// root unit at most (a unique index, not a count).
+struct RulesAndAudit;
+
+impl MigrationName for RulesAndAudit {
+    fn name(&self) -> &str {
+        "m0003_membership_rules_and_audit"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RulesAndAudit {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("members").add_column(string("admission_rule").default("")).to_owned())
+            .await?;
+        m.alter_table(Table::alter().table("pii_access_log").add_column(string("rpc").default("GetMember")).to_owned())
+            .await?;
+        m.alter_table(Table::alter().table("units").add_column(boolean_null("is_root")).to_owned()).await?;
+        m.get_connection().execute_unprepared("UPDATE units SET is_root = TRUE WHERE parent_id IS NULL").await?;
+        m.create_index(
+            Index::create().name("units_one_root").table("units").col("is_root").unique().if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("units_one_root").table("units").to_owned()).await?;
+        m.alter_table(Table::alter().table("units").drop_column("is_root").to_owned()).await?;
+        m.alter_table(Table::alter().table("pii_access_log").drop_column("rpc").to_owned()).await?;
+        m.alter_table(Table::alter().table("members").drop_column("admission_rule").to_owned()).await
     }
 }
