@@ -305,6 +305,11 @@ impl Platform {
         Ok(platform)
     }
 
+    /// The settings the platform runs with (services' real addresses as upstreams).
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.clone()
+    }
+
     fn bus(&self) -> Arc<dyn EventBus> {
         match &self.backbone {
             Backbone::Embedded(bus) => bus.clone(),

@@ -9,9 +9,11 @@
 //! # Layout
 //! - [`proxy`]: the transparent per-service forwarder and the admission checks.
 //! - [`ratelimit`]: fixed-window limits in Redis or memory.
+//! - [`client_addr`]: the client's address, `X-Forwarded-For` trusted only from proxies.
 //! - [`upstream_health`]: mirrors each service's health into the gateway's health service.
 
 pub mod proxy;
+pub mod client_addr;
 pub mod ratelimit;
 pub mod upstream_health;
 
@@ -94,6 +96,7 @@ pub async fn serve(
         limiter,
         settings.gateway.rate_limit_per_minute,
         Duration::from_millis(settings.gateway.request_timeout_ms),
+        client_addr::TrustedProxies::parse(&settings.gateway.trusted_proxies)?,
     ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;

@@ -19,6 +19,7 @@ use tonic::transport::server::TcpConnectInfo;
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
+use crate::client_addr::TrustedProxies;
 use crate::ratelimit::RateLimiter;
 
 /// Methods callable without a token.
@@ -34,6 +35,7 @@ pub struct Gate {
     limiter: Arc<dyn RateLimiter>,
     limit_per_minute: u32,
     max_deadline: Duration,
+    trusted_proxies: TrustedProxies,
 }
 
 impl Gate {
@@ -44,21 +46,20 @@ impl Gate {
         limiter: Arc<dyn RateLimiter>,
         limit_per_minute: u32,
         max_deadline: Duration,
+        trusted_proxies: TrustedProxies,
     ) -> Self {
-        Self { verifier, limiter, limit_per_minute, max_deadline }
+        Self { verifier, limiter, limit_per_minute, max_deadline, trusted_proxies }
     }
 
     /// Checks a call and prepares it for forwarding; returns its deadline (None: streaming).
     pub async fn admit(&self, request: &mut http::Request<Body>) -> Result<Option<Duration>, tonic::Status> {
         let path = request.uri().path().to_string();
         let key = if PUBLIC_METHODS.contains(&path.as_str()) {
-            let ip = request
-                .extensions()
-                .get::<TcpConnectInfo>()
-                .and_then(|i| i.remote_addr())
-                .map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".into());
-            format!("ip:{ip}")
+            let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
+            let forwarded: Vec<&str> =
+                request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+            let ip = peer.map(|p| self.trusted_proxies.client(p, &forwarded).to_string());
+            format!("ip:{}", ip.unwrap_or_else(|| "unknown".into()))
         } else {
             let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());
             let claims = parse_bearer(header).and_then(|t| self.verifier.verify(t)).map_err(tonic::Status::from)?;
@@ -90,20 +91,7 @@ impl Gate {
     }
 }
 
-/// Parses a `grpc-timeout` header value (`<digits><H|M|S|m|u|n>`).
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n.saturating_mul(3600)),
-        "M" => Duration::from_secs(n.saturating_mul(60)),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
+pub use doan_platform::deadline::parse_grpc_timeout;
 
 /// True when a channel error is the call's own `grpc-timeout` expiring, not a dead upstream.
 fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
@@ -215,16 +203,3 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_timeouts_parse() {
-        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("x"), None);
-        assert_eq!(parse_grpc_timeout(""), None);
-    }
-}

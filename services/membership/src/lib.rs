@@ -78,7 +78,12 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),
         consumer: None,
-        retention: Vec::new(),
+        // Closed failed-login windows.
+        retention: vec![doan_platform::retention::RetentionRule {
+            table: "login_throttle",
+            column: "window_start",
+            keep: Some(std::time::Duration::from_secs(ctx.settings.auth.login_window_secs.max(60))),
+        }],
         consumes: false,
         policies: api::POLICIES,
     })

@@ -98,6 +98,9 @@ pub struct GatewaySettings {
     pub rate_limit_per_minute: u32,
     /// Origins allowed by CORS for browsers; empty allows any origin.
     pub allowed_origins: Vec<String>,
+    /// Addresses or CIDR blocks of the proxies in front of the gateway (an ingress): only
+    /// from these is `X-Forwarded-For` believed when limits are keyed by client address.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// RabbitMQ settings.
@@ -155,6 +158,11 @@ pub struct AuthSettings {
     pub bootstrap_admin_username: String,
     /// Password of the bootstrap administrator; no administrator is created when unset.
     pub bootstrap_admin_password: Option<SecretString>,
+    /// Failed logins allowed per username within `login_window_secs`; then RESOURCE_EXHAUSTED
+    /// until the window closes (whatever address the attempts come from). 0 disables.
+    pub login_failures_per_username: u32,
+    /// Length of a username's failed-login window, seconds.
+    pub login_window_secs: u64,
 }
 
 /// Personal-data protection settings.
@@ -190,6 +198,7 @@ listen = "127.0.0.1:8080"
 request_timeout_ms = 10000
 rate_limit_per_minute = 600
 allowed_origins = []
+trusted_proxies = []
 
 [membership]
 listen = "127.0.0.1:50051"
@@ -236,6 +245,8 @@ key_prefix = "doan"
 issuer = "doan"
 token_ttl_secs = 3600
 bootstrap_admin_username = "admin"
+login_failures_per_username = 10
+login_window_secs = 900
 
 [pii]
 
@@ -282,6 +293,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("gateway.allowed_origins")
+                .with_list_parse_key("gateway.trusted_proxies")
                 .try_parsing(true)
                 .source(Some(env)),
         );

@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use super::{MembershipApi, role_to_pb};
 use crate::domain::member::{CitizenId, member_number, parse_member_number};
 use crate::storage::entities::{account, member};
+use crate::storage::logins;
 
 fn parse_role(value: &str) -> AppResult<Role> {
     match value {
@@ -86,14 +87,34 @@ impl MembershipApi {
         if r.password.chars().count() > 256 {
             return Err(AppError::invalid("password", "must be at most 256 characters"));
         }
+        // Guessing one account's password is slowed whatever addresses the guesses come from
+        // (the gateway limits each address too).
+        let auth = &self.ctx.settings.auth;
+        let window = chrono::Duration::seconds(auth.login_window_secs.min(i64::MAX as u64) as i64);
+        let now = self.ctx.clock.now();
+        if auth.login_failures_per_username > 0 {
+            let (failures, reopens) = logins::failures(&self.ctx.db, &username, now, window).await?;
+            if failures >= auth.login_failures_per_username {
+                return Err(AppError::ResourceExhausted(format!(
+                    "too many failed logins for this username; try again after {}",
+                    doan_platform::clock::vietnam_time(reopens)
+                )));
+            }
+        }
         let account = account::Entity::find().filter(account::Column::Username.eq(&username)).one(&self.ctx.db).await?;
         let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
         let password = r.password;
         let matches = blocking(move || verify_password(&password, &hash)).await?;
         let account = match account {
-            Some(a) if matches => a,
+            Some(a) if matches => {
+                logins::clear(&self.ctx.db, &username).await?;
+                a
+            }
             _ => {
                 tracing::info!(username = %username, "login refused");
+                if auth.login_failures_per_username > 0 {
+                    logins::record_failure(&self.ctx.db, &username, now, window).await?;
+                }
                 return Err(AppError::Unauthenticated("username or password is incorrect".into()));
             }
         };

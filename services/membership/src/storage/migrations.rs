@@ -151,8 +151,8 @@ impl MigrationTrait for EntityVersions {
     }
 }
 
-/// The admission rule a member was admitted by, the RPC of each personal-data access, and one
-/// root unit at most (a unique index, not a count).
+/// The admission rule a member was admitted by, the RPC of each personal-data access, one
+/// root unit at most (a unique index, not a count), and failed logins per username.
 struct RulesAndAudit;
 
 impl MigrationName for RulesAndAudit {
@@ -173,10 +173,21 @@ impl MigrationTrait for RulesAndAudit {
         m.create_index(
             Index::create().name("units_one_root").table("units").col("is_root").unique().if_not_exists().to_owned(),
         )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("login_throttle")
+                .if_not_exists()
+                .col(string("username").primary_key())
+                .col(timestamp_with_time_zone("window_start"))
+                .col(integer("failures"))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("login_throttle").to_owned()).await?;
         m.drop_index(Index::drop().name("units_one_root").table("units").to_owned()).await?;
         m.alter_table(Table::alter().table("units").drop_column("is_root").to_owned()).await?;
         m.alter_table(Table::alter().table("pii_access_log").drop_column("rpc").to_owned()).await?;
