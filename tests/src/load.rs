@@ -132,6 +132,5 @@ pub async fn run(setup: &LoadSetup, duration: Duration, admit_every: Duration, c
         }
     }
     while calls.join_next().await.is_some() {}
-    let out = result.lock().expect("load result").clone();
-    out
+    result.lock().expect("load result").clone()
 }

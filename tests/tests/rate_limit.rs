@@ -57,8 +57,7 @@ async fn redis_limits_each_caller_across_replicas() {
     let second = listener.local_addr().unwrap();
     let stop = doan_platform::Shutdown::new();
     let replica = doan::start_gateway(effective, limiter, listener, stop.clone()).expect("second gateway");
-    let gateways =
-        [Gateway::connect(tp.platform.gateway_addr).await.unwrap(), Gateway::connect(second).await.unwrap()];
+    let gateways = [Gateway::connect(tp.platform.gateway_addr).await.unwrap(), Gateway::connect(second).await.unwrap()];
     limited_after(&gateways, 6).await;
     stop.cancel();
     replica.await.unwrap().unwrap();

@@ -52,11 +52,8 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return canonical(peer);
         }
-        let hops: Vec<IpAddr> = forwarded_for
-            .iter()
-            .flat_map(|h| h.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .collect();
+        let hops: Vec<IpAddr> =
+            forwarded_for.iter().flat_map(|h| h.split(',')).filter_map(|a| a.trim().parse::<IpAddr>().ok()).collect();
         hops.iter().rev().copied().map(canonical).find(|ip| !self.contains(*ip)).unwrap_or(canonical(peer))
     }
 }

@@ -12,8 +12,8 @@
 //! - [`client_addr`]: the client's address, `X-Forwarded-For` trusted only from proxies.
 //! - [`upstream_health`]: mirrors each service's health into the gateway's health service.
 
-pub mod proxy;
 pub mod client_addr;
+pub mod proxy;
 pub mod ratelimit;
 pub mod upstream_health;
 

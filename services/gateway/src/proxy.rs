@@ -202,4 +202,3 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
         )
     }
 }
-

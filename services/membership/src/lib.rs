@@ -4,12 +4,14 @@
 //! # Layout
 //! - `domain/`: admission age, identity documents, the tree's placement rules.
 //! - `storage/`: entities and migrations (units, accounts, members, PII access log).
-//! - `api/`: the `doan.membership.v1.MembershipService` implementation.
+//! - `events/`: the integration events it publishes (`UnitCreated`, `MemberAdmitted`).
+//! - `api/`: the `doan.membership.v1.MembershipService` implementation and its policies.
 //!
 //! Publishes `UnitCreated` and `MemberAdmitted` through its outbox; consumes nothing.
 
 pub mod api;
 pub mod domain;
+pub mod events;
 pub mod storage;
 
 use std::sync::Arc;

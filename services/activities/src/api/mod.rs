@@ -6,23 +6,21 @@ pub use policy::POLICIES;
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{
-    decode_page_token, encode_page_token, new_id, page_size, paragraphs, parse_id, parse_timestamp, required_text,
-    timestamp,
+    decode_page_token, encode_page_token, page_size, paragraphs, parse_id, parse_timestamp, required_text, timestamp,
 };
 use doan_platform::directory;
 use doan_platform::error::{AppResult, respond};
 use doan_platform::service::ServiceContext;
 use doan_proto::activities as pb;
 use doan_proto::activities::activities_service_server::ActivitiesService;
-use doan_proto::events::ParticipationRecorded;
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{CheckInWindow, is_open_to, parse_points};
+use crate::events::publish;
+use crate::storage::activities::{self, Listing, NewActivity};
 use crate::storage::entities::{activity, participation};
+use crate::storage::participations;
 
 /// The activities API.
 pub struct ActivitiesApi {
@@ -53,9 +51,6 @@ fn participation_to_pb(p: participation::Model) -> pb::Participation {
     }
 }
 
-const REGISTERED: i32 = pb::ParticipationState::Registered as i32;
-const CHECKED_IN: i32 = pb::ParticipationState::CheckedIn as i32;
-
 impl ActivitiesApi {
     /// An API over `ctx`.
     pub fn new(ctx: ServiceContext) -> Self {
@@ -64,8 +59,7 @@ impl ActivitiesApi {
 
     async fn activity(&self, activity_id: &str) -> AppResult<activity::Model> {
         let id = parse_id("activity_id", activity_id)?;
-        activity::Entity::find_by_id(id.clone())
-            .one(&self.ctx.db)
+        activities::find(&self.ctx.db, &id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("activity {id} (activity_id) does not exist")))
     }
@@ -101,20 +95,17 @@ impl ActivitiesApi {
         let window =
             CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
         let points = parse_points(r.points)?;
-        let created = activity::ActiveModel {
-            activity_id: Set(new_id()),
-            unit_id: Set(unit.unit_id),
-            unit_path: Set(unit.path),
-            title: Set(title),
-            description: Set(description),
-            starts_at: Set(window.starts_at),
-            ends_at: Set(window.ends_at),
-            points: Set(points),
-            created_by: Set(caller.account_id.clone()),
-            created_at: Set(self.ctx.clock.now()),
-        }
-        .insert(&self.ctx.db)
-        .await?;
+        let new = NewActivity {
+            unit_id: unit.unit_id,
+            unit_path: unit.path,
+            title,
+            description,
+            window,
+            points,
+            created_by: caller.account_id.clone(),
+            created_at: self.ctx.clock.now(),
+        };
+        let created = activities::insert(&self.ctx.db, new).await?;
         tracing::info!(activity_id = %created.activity_id, unit_id = %created.unit_id, "activity created");
         Ok(pb::CreateActivityResponse { activity: Some(activity_to_pb(created)) })
     }
@@ -146,24 +137,18 @@ impl ActivitiesApi {
                     doan_platform::convert::parse_id("unit_id", &r.unit_id)?
                 )));
             }
-            activity::Entity::find().filter(activity::Column::UnitId.is_in(line))
+            Listing::OrganisedBy(line)
         } else {
             let unit = directory::unit(&self.ctx.db, "unit_id", &r.unit_id).await?;
             caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
-            activity::Entity::find().filter(activity::Column::UnitPath.starts_with(&unit.path))
+            Listing::InSubtree(unit.path)
         };
         let limit = page_size(r.page_size, 50, 200)?;
         let offset: u64 = match decode_page_token(&r.page_token)? {
             Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
             None => 0,
         };
-        let mut rows = query
-            .order_by_desc(activity::Column::StartsAt)
-            .order_by_asc(activity::Column::ActivityId)
-            .offset(offset)
-            .limit(limit + 1)
-            .all(&self.ctx.db)
-            .await?;
+        let mut rows = activities::page(&self.ctx.db, query, offset, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             encode_page_token(&(offset + limit).to_string())
@@ -183,7 +168,9 @@ impl ActivitiesApi {
             return Err(AppError::FailedPrecondition(format!("activity {} has ended", activity.activity_id)));
         }
         let txn = self.ctx.db.begin().await?;
-        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
+        let row =
+            participations::ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now())
+                .await?;
         txn.commit().await?;
         Ok(pb::RegisterForActivityResponse { participation: Some(participation_to_pb(row)) })
     }
@@ -193,70 +180,23 @@ impl ActivitiesApi {
         let now = self.ctx.clock.now();
         CheckInWindow { starts_at: activity.starts_at, ends_at: activity.ends_at }.check_open(now)?;
         let txn = self.ctx.db.begin().await?;
-        let row = ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
+        let row = participations::ensure_registered(&txn, &activity.activity_id, &member.member_id, now).await?;
         // Only the first check-in changes state and publishes; concurrent repeats see 0 rows.
-        let changed = participation::Entity::update_many()
-            .col_expr(participation::Column::State, Expr::value(CHECKED_IN))
-            .col_expr(participation::Column::CheckedInAt, Expr::value(now))
-            .filter(participation::Column::ParticipationId.eq(&row.participation_id))
-            .filter(participation::Column::State.eq(REGISTERED))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if changed == 1 {
-            let event = ParticipationRecorded {
-                participation_id: row.participation_id.clone(),
-                activity_id: activity.activity_id.clone(),
-                activity_title: activity.title.clone(),
-                member_id: member.member_id.clone(),
-                unit_id: activity.unit_id.clone(),
-                checked_in_at: Some(timestamp(now)),
-                points: activity.points,
-            };
+        let first = participations::check_in(&txn, &row.participation_id, now).await?;
+        if first {
+            let event = publish::participation_recorded(&activity, &row.participation_id, &member.member_id, now);
             self.ctx.outbox.enqueue(&txn, &event).await?;
         }
-        let row = participation::Entity::find_by_id(row.participation_id)
-            .one(&txn)
+        let row = participations::find(&txn, &row.participation_id)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation vanished inside its transaction")))?;
         txn.commit().await?;
-        if changed == 1 {
+        if first {
             self.ctx.outbox.wake();
             tracing::info!(activity_id = %activity.activity_id, member_id = %member.member_id, "checked in");
         }
         Ok(pb::CheckInResponse { participation: Some(participation_to_pb(row)) })
     }
-}
-
-/// The member's participation row, created as `REGISTERED` when missing.
-async fn ensure_registered(
-    txn: &sea_orm::DatabaseTransaction,
-    activity_id: &str,
-    member_id: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<participation::Model> {
-    let row = participation::ActiveModel {
-        participation_id: Set(new_id()),
-        activity_id: Set(activity_id.to_string()),
-        member_id: Set(member_id.to_string()),
-        state: Set(REGISTERED),
-        registered_at: Set(now),
-        checked_in_at: Set(None),
-    };
-    participation::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([participation::Column::ActivityId, participation::Column::MemberId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    participation::Entity::find()
-        .filter(participation::Column::ActivityId.eq(activity_id))
-        .filter(participation::Column::MemberId.eq(member_id))
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation missing after upsert")))
 }
 
 #[tonic::async_trait]

@@ -3,7 +3,17 @@
 use chrono::{DateTime, Duration, Utc};
 use doan_platform::AppError;
 use doan_platform::auth::path_contains;
+use doan_platform::clock::vietnam_time;
 use doan_platform::error::AppResult;
+
+/// How far a member got with an activity (numbers match `doan.activities.v1.ParticipationState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParticipationState {
+    /// Registered, not (yet) checked in.
+    Registered = 1,
+    /// Checked in: counted once.
+    CheckedIn = 2,
+}
 
 /// The longest check-in window an activity may have.
 pub const MAX_WINDOW_DAYS: i64 = 31;
@@ -36,10 +46,10 @@ impl CheckInWindow {
     pub fn check_open(&self, now: DateTime<Utc>) -> AppResult<()> {
         if now < self.starts_at || now > self.ends_at {
             return Err(AppError::FailedPrecondition(format!(
-                "check-in is open only from {} to {} (UTC); it is now {}",
-                self.starts_at.to_rfc3339(),
-                self.ends_at.to_rfc3339(),
-                now.to_rfc3339()
+                "check-in is open only from {} to {}; it is now {}",
+                vietnam_time(self.starts_at),
+                vietnam_time(self.ends_at),
+                vietnam_time(now)
             )));
         }
         Ok(())

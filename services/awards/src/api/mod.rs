@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, path_contains};
-use doan_platform::convert::{format_date, new_id, parse_date, parse_id, required_text, timestamp};
+use doan_platform::convert::{format_date, parse_date, parse_id, required_text, timestamp};
 use doan_platform::directory;
 use doan_platform::error::{AppResult, respond};
 use doan_platform::rules::Versioned;
@@ -16,12 +16,14 @@ use doan_platform::service::ServiceContext;
 use doan_proto::awards as pb;
 use doan_proto::awards::awards_service_server::AwardsService;
 use doan_proto::awards::recipient::Recipient as Which;
-use doan_proto::events::AwardGranted;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{AwardAuthority, AwardForm, MAX_RECIPIENTS, UnitLevel, vietnam_year};
-use crate::storage::entities::{decision, recipient, standing};
+use crate::events::publish;
+use crate::storage::decisions::{self, NewDecision};
+use crate::storage::entities::{decision, recipient};
+use crate::storage::standings;
 
 /// The awards API.
 pub struct AwardsApi {
@@ -130,24 +132,21 @@ impl AwardsApi {
             rows.push((position as i32, member_id, unit_id));
         }
 
-        let decision_id = new_id();
+        let new = NewDecision {
+            decision_number: decision_number.clone(),
+            decision_date,
+            issuing_unit_id: issuer.unit_id.clone(),
+            issuing_unit_path: issuer.path.clone(),
+            form,
+            signer,
+            content,
+            recorded_by: caller.account_id.clone(),
+            recorded_at: self.ctx.clock.now(),
+            award_rule: rule.id.clone(),
+            recipients: rows.into_iter().map(|(_, member, unit)| (member, unit)).collect(),
+        };
         let txn = self.ctx.db.begin().await?;
-        let saved = decision::ActiveModel {
-            decision_id: Set(decision_id.clone()),
-            decision_number: Set(decision_number.clone()),
-            decision_date: Set(decision_date),
-            issuing_unit_id: Set(issuer.unit_id.clone()),
-            issuing_unit_path: Set(issuer.path.clone()),
-            form: Set(form as i32),
-            signer: Set(signer),
-            content: Set(content.clone()),
-            recorded_by: Set(caller.account_id.clone()),
-            recorded_at: Set(self.ctx.clock.now()),
-            award_rule: Set(rule.id.clone()),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        let (saved, recipients) = decisions::insert(&txn, new).await.map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
                 AppError::AlreadyExists(format!(
                     "decision {decision_number:?} of this issuing unit is already recorded"
@@ -156,29 +155,10 @@ impl AwardsApi {
                 e.into()
             }
         })?;
-        let mut recipients = Vec::with_capacity(rows.len());
-        for (position, member_id, unit_id) in rows {
-            let row = recipient::ActiveModel {
-                decision_id: Set(decision_id.clone()),
-                position: Set(position),
-                member_id: Set(member_id.clone()),
-                unit_id: Set(unit_id.clone()),
-            }
-            .insert(&txn)
-            .await?;
-            let event = AwardGranted {
-                decision_id: decision_id.clone(),
-                decision_number: decision_number.clone(),
-                form: form as i32,
-                issuing_unit_id: issuer.unit_id.clone(),
-                member_id: member_id.unwrap_or_default(),
-                unit_id: unit_id.unwrap_or_default(),
-                content: content.clone(),
-                decision_date: format_date(decision_date),
-            };
-            self.ctx.outbox.enqueue(&txn, &event).await?;
-            recipients.push(row);
+        for r in &recipients {
+            self.ctx.outbox.enqueue(&txn, &publish::award_granted(&saved, r)).await?;
         }
+        let decision_id = saved.decision_id.clone();
         txn.commit().await?;
         self.ctx.outbox.wake();
         tracing::info!(decision_id = %decision_id, recipients = recipients.len(), "award decision recorded");
@@ -187,15 +167,9 @@ impl AwardsApi {
 
     async fn get(&self, caller: &Caller, r: pb::GetAwardDecisionRequest) -> AppResult<pb::GetAwardDecisionResponse> {
         let id = parse_id("decision_id", &r.decision_id)?;
-        let d = decision::Entity::find_by_id(id.clone())
-            .one(&self.ctx.db)
+        let (d, recipients) = decisions::find(&self.ctx.db, &id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("award decision {id} (decision_id) does not exist")))?;
-        let recipients = recipient::Entity::find()
-            .filter(recipient::Column::DecisionId.eq(&id))
-            .order_by_asc(recipient::Column::Position)
-            .all(&self.ctx.db)
-            .await?;
         let is_recipient =
             caller.member_id.as_ref().is_some_and(|m| recipients.iter().any(|r| r.member_id.as_ref() == Some(m)));
         if !is_recipient {
@@ -219,8 +193,7 @@ impl AwardsApi {
             y if (1931..=9999).contains(&y) => y,
             _ => return Err(AppError::invalid("year", "must be a calendar year like 2026, or 0 for the current year")),
         };
-        let row = standing::Entity::find_by_id((member_id.clone(), year)).one(&self.ctx.db).await?;
-        let (points, participations) = row.map(|s| (s.points, s.participations)).unwrap_or((0, 0));
+        let (points, participations) = standings::get(&self.ctx.db, &member_id, year).await?;
         Ok(pb::GetMemberStandingResponse { member_id, year, points, participations })
     }
 }

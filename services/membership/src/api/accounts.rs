@@ -7,13 +7,13 @@ use doan_platform::auth::{Caller, Role, check_new_password, hash_password, verif
 use doan_platform::convert::{new_id, parse_date, required_text};
 use doan_platform::error::AppResult;
 use doan_proto::membership as pb;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::Set;
 use secrecy::ExposeSecret;
 
 use super::{MembershipApi, role_to_pb};
 use crate::domain::member::{CitizenId, member_number, parse_member_number};
-use crate::storage::entities::{account, member};
-use crate::storage::logins;
+use crate::storage::entities::account;
+use crate::storage::{accounts, logins, members};
 
 fn parse_role(value: &str) -> AppResult<Role> {
     match value {
@@ -101,7 +101,7 @@ impl MembershipApi {
                 )));
             }
         }
-        let account = account::Entity::find().filter(account::Column::Username.eq(&username)).one(&self.ctx.db).await?;
+        let account = accounts::by_username(&self.ctx.db, &username).await?;
         let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
         let password = r.password;
         let matches = blocking(move || verify_password(&password, &hash)).await?;
@@ -130,7 +130,7 @@ impl MembershipApi {
         let citizen_id = CitizenId::parse(&r.citizen_id)?;
         let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
         check_new_password("password", &r.password)?;
-        let found = member::Entity::find_by_id(seq).one(&self.ctx.db).await?;
+        let found = members::find_by_seq(&self.ctx.db, seq).await?;
         let member = match found {
             Some(m)
                 if m.citizen_id_index == self.cipher.blind_index(citizen_id.as_str())
@@ -144,8 +144,7 @@ impl MembershipApi {
                 ));
             }
         };
-        let existing =
-            account::Entity::find().filter(account::Column::MemberId.eq(&member.member_id)).one(&self.ctx.db).await?;
+        let existing = accounts::of_member(&self.ctx.db, &member.member_id).await?;
         if existing.is_some() {
             return Err(AppError::FailedPrecondition(
                 "this member's account is already activated; use Login with the member number".into(),
@@ -153,17 +152,19 @@ impl MembershipApi {
         }
         let password = r.password;
         let password_hash = blocking(move || hash_password(&password)).await??;
-        let created = account::ActiveModel {
-            account_id: Set(new_id()),
-            username: Set(member_number(member.seq)),
-            password_hash: Set(password_hash),
-            role: Set(role_name(Role::Member).into()),
-            unit_id: Set(Some(member.unit_id.clone())),
-            member_id: Set(Some(member.member_id.clone())),
-            full_name: Set(member.full_name.clone()),
-            created_at: Set(chrono::Utc::now()),
-        }
-        .insert(&self.ctx.db)
+        let created = accounts::insert(
+            &self.ctx.db,
+            account::ActiveModel {
+                account_id: Set(new_id()),
+                username: Set(member_number(member.seq)),
+                password_hash: Set(password_hash),
+                role: Set(role_name(Role::Member).into()),
+                unit_id: Set(Some(member.unit_id.clone())),
+                member_id: Set(Some(member.member_id.clone())),
+                full_name: Set(member.full_name.clone()),
+                created_at: Set(self.ctx.clock.now()),
+            },
+        )
         .await
         .map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
@@ -189,17 +190,19 @@ impl MembershipApi {
         check_new_password("password", &r.password)?;
         let password = r.password;
         let password_hash = blocking(move || hash_password(&password)).await??;
-        let created = account::ActiveModel {
-            account_id: Set(new_id()),
-            username: Set(username.clone()),
-            password_hash: Set(password_hash),
-            role: Set(role_name(Role::Officer).into()),
-            unit_id: Set(Some(unit.unit_id.clone())),
-            member_id: Set(None),
-            full_name: Set(full_name),
-            created_at: Set(chrono::Utc::now()),
-        }
-        .insert(&self.ctx.db)
+        let created = accounts::insert(
+            &self.ctx.db,
+            account::ActiveModel {
+                account_id: Set(new_id()),
+                username: Set(username.clone()),
+                password_hash: Set(password_hash),
+                role: Set(role_name(Role::Officer).into()),
+                unit_id: Set(Some(unit.unit_id.clone())),
+                member_id: Set(None),
+                full_name: Set(full_name),
+                created_at: Set(self.ctx.clock.now()),
+            },
+        )
         .await
         .map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
@@ -220,22 +223,24 @@ impl MembershipApi {
             return Ok(());
         };
         let username = required_text("auth.bootstrap_admin_username", &auth.bootstrap_admin_username, 64)?;
-        if account::Entity::find().filter(account::Column::Username.eq(&username)).one(&self.ctx.db).await?.is_some() {
+        if accounts::by_username(&self.ctx.db, &username).await?.is_some() {
             return Ok(());
         }
         let password = password.expose_secret().to_string();
         let password_hash = blocking(move || hash_password(&password)).await??;
-        account::ActiveModel {
-            account_id: Set(new_id()),
-            username: Set(username.clone()),
-            password_hash: Set(password_hash),
-            role: Set(role_name(Role::Admin).into()),
-            unit_id: Set(None),
-            member_id: Set(None),
-            full_name: Set("Administrator".into()),
-            created_at: Set(chrono::Utc::now()),
-        }
-        .insert(&self.ctx.db)
+        accounts::insert(
+            &self.ctx.db,
+            account::ActiveModel {
+                account_id: Set(new_id()),
+                username: Set(username.clone()),
+                password_hash: Set(password_hash),
+                role: Set(role_name(Role::Admin).into()),
+                unit_id: Set(None),
+                member_id: Set(None),
+                full_name: Set("Administrator".into()),
+                created_at: Set(self.ctx.clock.now()),
+            },
+        )
         .await?;
         tracing::info!(username = %username, "bootstrap administrator created");
         Ok(())

@@ -7,11 +7,8 @@ use doan_platform::convert::{
 };
 use doan_platform::error::AppResult;
 use doan_platform::text::TextRule;
-use doan_proto::events::MemberAdmitted;
 use doan_proto::membership as pb;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{Set, TransactionTrait};
 
 use super::MembershipApi;
 use crate::domain::member::{
@@ -19,7 +16,9 @@ use crate::domain::member::{
     parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
 };
 use crate::domain::unit::UnitLevel;
-use crate::storage::entities::{member, pii_access, unit};
+use crate::events::publish;
+use crate::storage::entities::member;
+use crate::storage::{access_log, members, units};
 
 fn summary(m: member::Model) -> pb::MemberSummary {
     pb::MemberSummary {
@@ -59,9 +58,7 @@ impl MembershipApi {
 
     async fn member(&self, field: &'static str, member_id: &str) -> AppResult<member::Model> {
         let member_id = parse_id(field, member_id)?;
-        member::Entity::find()
-            .filter(member::Column::MemberId.eq(&member_id))
-            .one(&self.ctx.db)
+        members::find(&self.ctx.db, &member_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("member {member_id} ({field}) does not exist")))
     }
@@ -124,7 +121,7 @@ impl MembershipApi {
         let resolution_number = parse_resolution_number(&r.resolution_number)?;
 
         let txn = self.ctx.db.begin().await?;
-        let created = member::ActiveModel {
+        let new = member::ActiveModel {
             member_id: Set(new_id()),
             full_name: Set(full_name),
             date_of_birth: Set(date_of_birth),
@@ -146,25 +143,15 @@ impl MembershipApi {
             version: Set(1),
             admission_rule: Set(rule.id.clone()),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        };
+        let created = members::admit(&txn, new).await.map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
                 AppError::AlreadyExists("a member with this citizen_id already exists".into())
             } else {
                 e.into()
             }
         })?;
-        let event = MemberAdmitted {
-            member_id: created.member_id.clone(),
-            member_number: member_number(created.seq),
-            full_name: created.full_name.clone(),
-            unit_id: created.unit_id.clone(),
-            unit_path: created.unit_path.clone(),
-            admitted_on: format_date(created.admitted_on),
-            version: created.version as u64,
-        };
+        let event = publish::member_admitted(&created);
         self.ctx.outbox.enqueue(&txn, &event).await?;
         // The response carries the new member's personal data: logged like any other read.
         self.log_access(
@@ -207,16 +194,7 @@ impl MembershipApi {
         rpc: &str,
         purpose: &str,
     ) -> AppResult<()> {
-        pii_access::ActiveModel {
-            accessor_account_id: Set(caller.account_id.clone()),
-            member_id: Set(member_id.to_string()),
-            purpose: Set(purpose.to_string()),
-            rpc: Set(rpc.to_string()),
-            accessed_at: Set(self.ctx.clock.now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        access_log::record(db, &caller.account_id, member_id, rpc, purpose, self.ctx.clock.now()).await?;
         Ok(())
     }
 
@@ -230,11 +208,7 @@ impl MembershipApi {
         if !caller.is_member(&member.member_id) {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
         }
-        let unit_name = unit::Entity::find_by_id(member.unit_id.clone())
-            .one(&self.ctx.db)
-            .await?
-            .map(|u| u.name)
-            .unwrap_or_default();
+        let unit_name = units::find(&self.ctx.db, &member.unit_id).await?.map(|u| u.name).unwrap_or_default();
         Ok(pb::GetMemberCardResponse {
             card: Some(pb::MemberCard {
                 member_number: member_number(member.seq),
@@ -258,13 +232,7 @@ impl MembershipApi {
             Some(t) => t.parse().map_err(|_| AppError::invalid("page_token", "is not a token this API returned"))?,
             None => 0,
         };
-        let mut rows = member::Entity::find()
-            .filter(member::Column::UnitPath.starts_with(&unit.path))
-            .filter(member::Column::Seq.gt(after))
-            .order_by_asc(member::Column::Seq)
-            .limit(limit + 1)
-            .all(&self.ctx.db)
-            .await?;
+        let mut rows = members::page_in_subtree(&self.ctx.db, &unit.path, after, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|m| encode_page_token(&m.seq.to_string())).unwrap_or_default()

@@ -14,7 +14,6 @@ use doan_platform::error::{AppResult, respond};
 use doan_platform::service::ServiceContext;
 use doan_proto::membership as pb;
 use doan_proto::membership::membership_service_server::MembershipService;
-use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 
 use crate::storage::entities::unit;
@@ -52,8 +51,7 @@ impl MembershipApi {
 
     async fn unit(&self, field: &'static str, unit_id: &str) -> AppResult<unit::Model> {
         let unit_id = doan_platform::convert::parse_id(field, unit_id)?;
-        unit::Entity::find_by_id(unit_id.clone())
-            .one(&self.ctx.db)
+        crate::storage::units::find(&self.ctx.db, &unit_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("unit {unit_id} ({field}) does not exist")))
     }

@@ -4,13 +4,14 @@ use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{new_id, required_text, timestamp};
 use doan_platform::error::AppResult;
-use doan_proto::events::UnitCreated;
 use doan_proto::membership as pb;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 use super::MembershipApi;
 use crate::domain::unit::{UnitLevel, check_placement, child_path};
+use crate::events::publish;
 use crate::storage::entities::unit;
+use crate::storage::units::{self, NewUnit};
 
 pub(super) fn unit_to_pb(u: unit::Model) -> pb::Unit {
     pb::Unit {
@@ -52,33 +53,22 @@ impl MembershipApi {
         let unit_id = new_id();
         let path = child_path(parent.as_ref().map(|p| p.path.as_str()), &unit_id);
         let txn = self.ctx.db.begin().await?;
-        let created = unit::ActiveModel {
-            unit_id: Set(unit_id.clone()),
-            parent_id: Set(parent.as_ref().map(|p| p.unit_id.clone())),
-            name: Set(name.clone()),
-            level: Set(level as i32),
-            path: Set(path.clone()),
-            created_at: Set(self.ctx.clock.now()),
-            version: Set(1),
-            is_root: Set(parent.is_none().then_some(true)),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        let new = NewUnit {
+            unit_id,
+            parent_id: parent.as_ref().map(|p| p.unit_id.clone()),
+            name,
+            level,
+            path,
+            created_at: self.ctx.clock.now(),
+        };
+        let created = units::insert(&txn, new).await.map_err(|e| {
             if parent.is_none() && doan_platform::db::is_unique_violation(&e) {
                 AppError::FailedPrecondition("the root unit already exists; set parent_id".into())
             } else {
                 e.into()
             }
         })?;
-        let event = UnitCreated {
-            unit_id,
-            parent_id: created.parent_id.clone().unwrap_or_default(),
-            name,
-            level: level as i32,
-            path,
-            version: created.version as u64,
-        };
+        let event = publish::unit_created(&created);
         self.ctx.outbox.enqueue(&txn, &event).await?;
         txn.commit().await?;
         self.ctx.outbox.wake();
@@ -100,11 +90,7 @@ impl MembershipApi {
         r: pb::ListChildUnitsRequest,
     ) -> AppResult<pb::ListChildUnitsResponse> {
         let parent = self.managed_unit(caller, "parent_id", &r.parent_id).await?;
-        let children = unit::Entity::find()
-            .filter(unit::Column::ParentId.eq(parent.unit_id))
-            .order_by_asc(unit::Column::Name)
-            .all(&self.ctx.db)
-            .await?;
+        let children = units::children(&self.ctx.db, &parent.unit_id).await?;
         Ok(pb::ListChildUnitsResponse { units: children.into_iter().map(unit_to_pb).collect() })
     }
 }

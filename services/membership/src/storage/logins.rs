@@ -42,8 +42,7 @@ pub async fn record_failure(
          window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END",
     );
     let cutoff = now - window;
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, [username.into(), now.into(), cutoff.into()]))
-        .await?;
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [username.into(), now.into(), cutoff.into()])).await?;
     Ok(())
 }
 

@@ -1,5 +1,9 @@
 //! Membership storage: the only room that knows SQL.
 
+pub mod access_log;
+pub mod accounts;
 pub mod entities;
 pub mod logins;
+pub mod members;
 pub mod migrations;
+pub mod units;

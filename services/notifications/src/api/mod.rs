@@ -16,13 +16,12 @@ use doan_platform::service::ServiceContext;
 use doan_proto::notifications as pb;
 use doan_proto::notifications::notifications_service_server::NotificationsService;
 use futures_util::Stream;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::storage::notification;
+use crate::storage::{notices, notification};
 
 /// How often a watcher looks for notices it was not woken for (committed on another
 /// replica, or missed when its wake-ups lagged). Notices committed on this replica arrive
@@ -91,22 +90,11 @@ fn inbox_owner(caller: &Caller) -> AppResult<String> {
         .map_err(|_| AppError::PermissionDenied("only members have an inbox; log in with a member account".into()))
 }
 
-/// Notices of `member_id` after inbox position `after`, in inbox order.
-async fn newer_than(db: &DatabaseConnection, member_id: &str, after: i64) -> AppResult<Vec<notification::Model>> {
-    Ok(notification::Entity::find()
-        .filter(notification::Column::MemberId.eq(member_id))
-        .filter(notification::Column::Seq.gt(after))
-        .order_by_asc(notification::Column::Seq)
-        .limit(100)
-        .all(db)
-        .await?)
-}
-
 /// Sends every notice of `member_id` after `*last`, advancing `*last`; false when the
 /// client is gone.
 async fn catch_up(db: &DatabaseConnection, member_id: &str, last: &mut i64, tx: &WatchSender) -> bool {
     loop {
-        match newer_than(db, member_id, *last).await {
+        match notices::after(db, member_id, *last, 100).await {
             Ok(rows) => {
                 let complete = rows.len() < 100;
                 for n in rows {
@@ -142,26 +130,15 @@ impl NotificationsApi {
     async fn list(&self, caller: &Caller, r: pb::ListNotificationsRequest) -> AppResult<pb::ListNotificationsResponse> {
         let member_id = inbox_owner(caller)?;
         let limit = page_size(r.page_size, 50, 200)?;
-        let mut query = notification::Entity::find().filter(notification::Column::MemberId.eq(&member_id));
-        if r.unread_only {
-            query = query.filter(notification::Column::ReadAt.is_null());
-        }
-        if let Some(before) = decode_page_token(&r.page_token)? {
-            query = query.filter(notification::Column::NotificationId.lt(before));
-        }
-        let mut rows =
-            query.order_by_desc(notification::Column::NotificationId).limit(limit + 1).all(&self.ctx.db).await?;
+        let before = decode_page_token(&r.page_token)?;
+        let mut rows = notices::page(&self.ctx.db, &member_id, r.unread_only, before, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|n| encode_page_token(&n.notification_id)).unwrap_or_default()
         } else {
             String::new()
         };
-        let unread_count = notification::Entity::find()
-            .filter(notification::Column::MemberId.eq(&member_id))
-            .filter(notification::Column::ReadAt.is_null())
-            .count(&self.ctx.db)
-            .await? as i64;
+        let unread_count = notices::unread_count(&self.ctx.db, &member_id).await? as i64;
         Ok(pb::ListNotificationsResponse {
             notifications: rows.into_iter().map(to_pb).collect(),
             next_page_token,
@@ -177,17 +154,12 @@ impl NotificationsApi {
         let member_id = inbox_owner(caller)?;
         let id = parse_id("notification_id", &r.notification_id)?;
         let not_found = || AppError::NotFound(format!("notification {id} (notification_id) is not in your inbox"));
-        let row = notification::Entity::find_by_id(id.clone()).one(&self.ctx.db).await?.ok_or_else(not_found)?;
+        let row = notices::find(&self.ctx.db, &id).await?.ok_or_else(not_found)?;
         if row.member_id != member_id {
             return Err(not_found());
         }
-        notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Expr::value(chrono::Utc::now()))
-            .filter(notification::Column::NotificationId.eq(&id))
-            .filter(notification::Column::ReadAt.is_null())
-            .exec(&self.ctx.db)
-            .await?;
-        let row = notification::Entity::find_by_id(id.clone()).one(&self.ctx.db).await?.ok_or_else(not_found)?;
+        notices::mark_read(&self.ctx.db, &id, self.ctx.clock.now()).await?;
+        let row = notices::find(&self.ctx.db, &id).await?.ok_or_else(not_found)?;
         Ok(pb::MarkNotificationReadResponse { notification: Some(to_pb(row)) })
     }
 
@@ -198,16 +170,10 @@ impl NotificationsApi {
         let mut woken = self.new_notices.subscribe();
         let shutdown = self.ctx.shutdown.clone();
         // Only notices after what the inbox holds now are streamed.
-        let mut last = notification::Entity::find()
-            .filter(notification::Column::MemberId.eq(&member_id))
-            .order_by_desc(notification::Column::Seq)
-            .one(&db)
-            .await?
-            .map(|n| n.seq)
-            .unwrap_or_default();
+        let mut last = notices::last_seq(&db, &member_id).await?;
         // The stream ends when the caller's token does: a revoked or expired login must not
         // keep receiving notices.
-        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let now = self.ctx.clock.now().timestamp().max(0) as u64;
         let expires_in = Duration::from_secs(caller.expires_at.saturating_sub(now));
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {

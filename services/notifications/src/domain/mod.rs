@@ -1,15 +1,15 @@
-//! What each event says to the member. No I/O.
+//! What each change says to the member (Vietnamese texts). No I/O, no proto: the events
+//! room decodes integration events and calls these.
 
-use doan_proto::events::{AwardGranted, MemberAdmitted, ParticipationRecorded};
-
-/// Kind numbers (`doan.notifications.v1.NotificationKind`).
-pub mod kind {
+/// What a notice is about (numbers match `doan.notifications.v1.NotificationKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
     /// Welcome after admission.
-    pub const WELCOME: i32 = 1;
+    Welcome = 1,
     /// Check-in confirmed.
-    pub const CHECK_IN_CONFIRMED: i32 = 2;
+    CheckInConfirmed = 2,
     /// Award granted.
-    pub const AWARD_GRANTED: i32 = 3;
+    AwardGranted = 3,
 }
 
 /// A notice to write into one member's inbox.
@@ -17,39 +17,54 @@ pub mod kind {
 pub struct Notice {
     /// Recipient.
     pub member_id: String,
-    /// Kind number.
-    pub kind: i32,
+    /// What it is about.
+    pub kind: NoticeKind,
     /// Title.
     pub title: String,
     /// Body.
     pub body: String,
 }
 
-/// Welcome a new member.
-pub fn welcome(e: &MemberAdmitted) -> Notice {
+/// Welcome member `member_id` (`full_name`, number `member_number`) admitted on
+/// `admitted_on` (ISO date).
+pub fn welcome(member_id: &str, full_name: &str, admitted_on: &str, member_number: &str) -> Notice {
     Notice {
-        member_id: e.member_id.clone(),
-        kind: kind::WELCOME,
+        member_id: member_id.to_string(),
+        kind: NoticeKind::Welcome,
         title: "Chào mừng đoàn viên mới".into(),
         body: format!(
-            "Chúc mừng {} đã được kết nạp vào Đoàn TNCS Hồ Chí Minh ngày {}. Số thẻ đoàn viên của bạn: {}.",
-            e.full_name, e.admitted_on, e.member_number
+            "Chúc mừng {full_name} đã được kết nạp vào Đoàn TNCS Hồ Chí Minh ngày {admitted_on}. Số thẻ đoàn viên của bạn: {member_number}."
         ),
     }
 }
 
-/// Confirm a check-in.
-pub fn check_in_confirmed(e: &ParticipationRecorded) -> Notice {
+/// Confirm `member_id`'s check-in to `activity_title`, worth `points`.
+pub fn check_in_confirmed(member_id: &str, activity_title: &str, points: i32) -> Notice {
     Notice {
-        member_id: e.member_id.clone(),
-        kind: kind::CHECK_IN_CONFIRMED,
+        member_id: member_id.to_string(),
+        kind: NoticeKind::CheckInConfirmed,
         title: "Đã ghi nhận tham gia".into(),
-        body: format!("Bạn đã điểm danh hoạt động \"{}\" (+{} điểm thi đua).", e.activity_title, e.points),
+        body: format!("Bạn đã điểm danh hoạt động \"{activity_title}\" (+{points} điểm thi đua)."),
     }
 }
 
+/// One recipient of an award decision, as the notice needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwardNotice {
+    /// The member, or empty for a collective.
+    pub member_id: String,
+    /// Award form number (`doan.awards.v1.AwardForm`).
+    pub form: i32,
+    /// Decision number.
+    pub decision_number: String,
+    /// Decision date (ISO).
+    pub decision_date: String,
+    /// What it is for.
+    pub content: String,
+}
+
 /// Announce an individual award; collective awards have no single member to tell.
-pub fn award_granted(e: &AwardGranted) -> Option<Notice> {
+pub fn award_granted(e: &AwardNotice) -> Option<Notice> {
     if e.member_id.is_empty() {
         return None;
     }
@@ -61,7 +76,7 @@ pub fn award_granted(e: &AwardGranted) -> Option<Notice> {
     };
     Some(Notice {
         member_id: e.member_id.clone(),
-        kind: kind::AWARD_GRANTED,
+        kind: NoticeKind::AwardGranted,
         title: format!("Bạn được tặng {form}"),
         body: format!("Quyết định số {} ngày {}: {}", e.decision_number, e.decision_date, e.content),
     })
@@ -73,10 +88,10 @@ mod tests {
 
     #[test]
     fn collective_awards_notify_nobody() {
-        let e = AwardGranted { unit_id: "u".into(), form: 1, ..Default::default() };
+        let e = AwardNotice { form: 1, ..Default::default() };
         assert!(award_granted(&e).is_none());
         let e =
-            AwardGranted {
+            AwardNotice {
                 member_id: "m".into(), form: 2, decision_number: "12-QĐ/TĐTN".into(), ..Default::default()
             };
         let n = award_granted(&e).unwrap();

@@ -1,4 +1,7 @@
-//! Consumed events: the directory of units and members.
+//! The events room: what activities publishes ([`publish`], always through the outbox) and
+//! consumes (the directory of units and members).
+
+pub mod publish;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError};
 use doan_platform::service::ServiceContext;

@@ -1,14 +1,16 @@
-//! Consumed events: the directory, and check-ins into standings.
+//! The events room: what awards publishes ([`publish`], always through the outbox) and
+//! consumes (the directory, and check-ins into standings).
+
+pub mod publish;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
 use doan_proto::events::{EventEnvelope, IntegrationEvent, ParticipationRecorded};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{DatabaseConnection, EntityTrait, Set};
+use sea_orm::DatabaseConnection;
 
 use crate::domain::vietnam_year;
-use crate::storage::entities::standing;
+use crate::storage::standings;
 
 struct AwardsHandler {
     db: DatabaseConnection,
@@ -24,28 +26,7 @@ impl EventHandler for AwardsHandler {
             let e: ParticipationRecorded = decode_payload(envelope)?;
             let at = doan_platform::convert::parse_timestamp("checked_in_at", e.checked_in_at)
                 .map_err(|err| HandlerError::Poison(err.to_string()))?;
-            let row = standing::ActiveModel {
-                member_id: Set(e.member_id),
-                year: Set(vietnam_year(at)),
-                points: Set(i64::from(e.points)),
-                participations: Set(1),
-            };
-            // Add to the year's totals; the inbox guarantees each check-in is added once.
-            standing::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::columns([standing::Column::MemberId, standing::Column::Year])
-                        .value(
-                            standing::Column::Points,
-                            Expr::col((standing::Entity, standing::Column::Points)).add(i64::from(e.points)),
-                        )
-                        .value(
-                            standing::Column::Participations,
-                            Expr::col((standing::Entity, standing::Column::Participations)).add(1),
-                        )
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
+            standings::add_participation(&txn, &e.member_id, vietnam_year(at), i64::from(e.points)).await?;
         }
         txn.commit().await?;
         Ok(())

@@ -1,20 +1,23 @@
-//! Consumed events become notices; committed notices wake live watchers on this replica
-//! (watchers on other replicas find them by polling).
+//! The events room: consumed integration events become notices (decoded here, worded by the
+//! domain, stored by the storage room); committed notices are handed to this replica's live
+//! watchers. Notifications publishes nothing.
 
 use std::sync::Arc;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::clock::Clock;
 use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, ParticipationRecorded};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
 use crate::domain::{self, Notice};
-use crate::storage::notification;
+use crate::storage::{notices, notification};
 
 struct InboxWriter {
     db: DatabaseConnection,
+    clock: Clock,
     new_notices: broadcast::Sender<Arc<notification::Model>>,
 }
 
@@ -22,9 +25,24 @@ struct InboxWriter {
 impl EventHandler for InboxWriter {
     async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
         let notice: Option<Notice> = match envelope.event_type.as_str() {
-            MemberAdmitted::EVENT_TYPE => Some(domain::welcome(&decode_payload(envelope)?)),
-            ParticipationRecorded::EVENT_TYPE => Some(domain::check_in_confirmed(&decode_payload(envelope)?)),
-            AwardGranted::EVENT_TYPE => domain::award_granted(&decode_payload::<AwardGranted>(envelope)?),
+            MemberAdmitted::EVENT_TYPE => {
+                let e: MemberAdmitted = decode_payload(envelope)?;
+                Some(domain::welcome(&e.member_id, &e.full_name, &e.admitted_on, &e.member_number))
+            }
+            ParticipationRecorded::EVENT_TYPE => {
+                let e: ParticipationRecorded = decode_payload(envelope)?;
+                Some(domain::check_in_confirmed(&e.member_id, &e.activity_title, e.points))
+            }
+            AwardGranted::EVENT_TYPE => {
+                let e: AwardGranted = decode_payload(envelope)?;
+                domain::award_granted(&domain::AwardNotice {
+                    member_id: e.member_id,
+                    form: e.form,
+                    decision_number: e.decision_number,
+                    decision_date: e.decision_date,
+                    content: e.content,
+                })
+            }
             _ => None,
         };
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
@@ -34,20 +52,7 @@ impl EventHandler for InboxWriter {
             txn.commit().await?;
             return Ok(());
         };
-        let seq = crate::storage::next_inbox_seq(&txn, &notice.member_id).await?;
-        let created = notification::ActiveModel {
-            notification_id: Set(doan_platform::convert::new_id()),
-            member_id: Set(notice.member_id.clone()),
-            kind: Set(notice.kind),
-            title: Set(notice.title),
-            body: Set(notice.body),
-            created_at: Set(chrono::Utc::now()),
-            read_at: Set(None),
-            source_event_id: Set(envelope.event_id.clone()),
-            seq: Set(seq),
-        }
-        .insert(&txn)
-        .await?;
+        let created = notices::insert(&txn, &notice, &envelope.event_id, self.clock.now()).await?;
         txn.commit().await?;
         // Watchers on this replica get the notice itself, without a query.
         let _ = self.new_notices.send(Arc::new(created));
@@ -62,5 +67,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The notifications consumer; `new_notices` carries each notice once it committed.
 pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
-    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), new_notices })
+    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), clock: ctx.clock.clone(), new_notices })
 }

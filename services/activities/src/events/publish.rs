@@ -1,0 +1,24 @@
+//! What activities publishes: each domain change as its integration event.
+
+use chrono::{DateTime, Utc};
+use doan_proto::events::ParticipationRecorded;
+
+use crate::storage::entities::activity;
+
+/// A member's first check-in to `activity` (participation `participation_id`) at `at`.
+pub fn participation_recorded(
+    activity: &activity::Model,
+    participation_id: &str,
+    member_id: &str,
+    at: DateTime<Utc>,
+) -> ParticipationRecorded {
+    ParticipationRecorded {
+        participation_id: participation_id.to_string(),
+        activity_id: activity.activity_id.clone(),
+        activity_title: activity.title.clone(),
+        member_id: member_id.to_string(),
+        unit_id: activity.unit_id.clone(),
+        checked_in_at: Some(doan_platform::convert::timestamp(at)),
+        points: activity.points,
+    }
+}

@@ -1,0 +1,41 @@
+//! Every query and transaction on members' yearly standings.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+
+use super::entities::standing;
+
+/// Adds one participation worth `points` to `member_id`'s `year` (inside the consumer's
+/// transaction; the inbox guarantees each check-in is added once).
+pub async fn add_participation(
+    txn: &impl ConnectionTrait,
+    member_id: &str,
+    year: i32,
+    points: i64,
+) -> Result<(), DbErr> {
+    let row = standing::ActiveModel {
+        member_id: Set(member_id.to_string()),
+        year: Set(year),
+        points: Set(points),
+        participations: Set(1),
+    };
+    standing::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([standing::Column::MemberId, standing::Column::Year])
+                .value(standing::Column::Points, Expr::col((standing::Entity, standing::Column::Points)).add(points))
+                .value(
+                    standing::Column::Participations,
+                    Expr::col((standing::Entity, standing::Column::Participations)).add(1),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// `member_id`'s (points, participations) in `year`; zeros when none.
+pub async fn get(db: &impl ConnectionTrait, member_id: &str, year: i32) -> Result<(i64, i64), DbErr> {
+    let row = standing::Entity::find_by_id((member_id.to_string(), year)).one(db).await?;
+    Ok(row.map(|s| (s.points, s.participations)).unwrap_or((0, 0)))
+}
