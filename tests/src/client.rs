@@ -230,26 +230,9 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
         .expect("watch opens")
         .into_inner();
 
+    let activity = open_activity(&gw, &officer, &tree.province, "Ngày Chủ nhật xanh", 5).await;
     let now = Utc::now();
     let ts = |t: chrono::DateTime<Utc>| Some(doan_platform::convert::timestamp(t));
-    let activity = until_known("activities learns the province", || {
-        let mut client = gw.activities.clone();
-        let request = authed(
-            &officer,
-            act::CreateActivityRequest {
-                unit_id: tree.province.clone(),
-                title: "Ngày Chủ nhật xanh".into(),
-                description: "Dọn vệ sinh bờ hồ".into(),
-                starts_at: ts(now - chrono::Duration::minutes(5)),
-                ends_at: ts(now + chrono::Duration::hours(2)),
-                points: 5,
-            },
-        );
-        async move { client.create_activity(request).await }
-    })
-    .await
-    .activity
-    .expect("activity");
 
     let first = until_known("activities learns the member", || {
         let mut client = gw.activities.clone();
@@ -510,4 +493,29 @@ pub async fn member_login(gw: &Gateway, officer: &str, branch: &str, n: u32) -> 
         .expect("member activates the account");
     let token = gw.login(&member.member_number, "member-password-1").await.expect("member logs in");
     (member.member_id, token)
+}
+
+/// Creates an activity of `unit` open for check-in now (from 5 minutes ago for 2 hours),
+/// retrying while activities does not know the unit yet.
+pub async fn open_activity(gw: &Gateway, officer: &str, unit: &str, title: &str, points: i32) -> act::Activity {
+    let now = Utc::now();
+    let ts = |t: chrono::DateTime<Utc>| Some(doan_platform::convert::timestamp(t));
+    until_known("activities learns the unit", || {
+        let mut client = gw.activities.clone();
+        let request = authed(
+            officer,
+            act::CreateActivityRequest {
+                unit_id: unit.to_string(),
+                title: title.to_string(),
+                description: "Dọn vệ sinh bờ hồ".into(),
+                starts_at: ts(now - chrono::Duration::minutes(5)),
+                ends_at: ts(now + chrono::Duration::hours(2)),
+                points,
+            },
+        );
+        async move { client.create_activity(request).await }
+    })
+    .await
+    .activity
+    .expect("activity")
 }

@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
 use doan_platform::config::Settings;
 use doan_proto::activities as act;
 
-use crate::client::{Gateway, admission, authed, create_tree, member_login, officer, until_known};
+use crate::client::{Gateway, admission, authed, create_tree, member_login, officer, open_activity};
 
 /// Who and what the load acts on.
 pub struct LoadSetup {
@@ -59,26 +58,7 @@ pub async fn prepare(settings: &Settings, gateway: std::net::SocketAddr, members
     for n in 0..members {
         list.push(member_login(&gw, &officer, &tree.branch, 9000 + n).await);
     }
-    let now = Utc::now();
-    let ts = |t: chrono::DateTime<Utc>| Some(doan_platform::convert::timestamp(t));
-    let activity = until_known("activities learns the province", || {
-        let mut client = gw.activities.clone();
-        let request = authed(
-            &officer,
-            act::CreateActivityRequest {
-                unit_id: tree.province.clone(),
-                title: "Tiếp sức mùa thi".into(),
-                description: "Hỗ trợ thí sinh".into(),
-                starts_at: ts(now - chrono::Duration::minutes(5)),
-                ends_at: ts(now + chrono::Duration::hours(2)),
-                points: 3,
-            },
-        );
-        async move { client.create_activity(request).await }
-    })
-    .await
-    .activity
-    .expect("activity");
+    let activity = open_activity(&gw, &officer, &tree.province, "Tiếp sức mùa thi", 3).await;
     // Every member is known to activities and awards before the load starts.
     let ids: Vec<String> = list.iter().map(|(id, _)| id.clone()).collect();
     let tally =

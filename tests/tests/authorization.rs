@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use doan::ServiceName;
 use doan_platform::policy::{Audience, RpcPolicy, Scope};
-use doan_proto::activities as act;
 use doan_proto::notifications as notif;
 use doan_tests::TestPlatform;
-use doan_tests::client::{Gateway, authed, create_unit, individual_award, member_login, officer, until_known};
+use doan_tests::client::{
+    Gateway, authed, create_unit, individual_award, member_login, officer, open_activity, until_known,
+};
 use doan_tests::effects::{ADMISSION_EFFECTS, settle};
 use prost_reflect::{DescriptorPool, DynamicMessage, Value};
 use tonic::Code;
@@ -94,27 +95,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
     let tally = settle(&tp, &ADMISSION_EFFECTS, &[member_a.clone(), member_b.clone()], Duration::from_secs(20)).await;
     assert!(tally.is_exact(), "{}", tally.report());
 
-    let now = chrono::Utc::now();
-    let ts = |t: chrono::DateTime<chrono::Utc>| Some(doan_platform::convert::timestamp(t));
-    let activity = until_known("activities learns the branch", || {
-        let mut client = gw.activities.clone();
-        let request = authed(
-            &officer_a,
-            act::CreateActivityRequest {
-                unit_id: province_a.clone(),
-                title: "Ngày Chủ nhật xanh".into(),
-                description: String::new(),
-                starts_at: ts(now - chrono::Duration::minutes(5)),
-                ends_at: ts(now + chrono::Duration::hours(2)),
-                points: 1,
-            },
-        );
-        async move { client.create_activity(request).await }
-    })
-    .await
-    .activity
-    .expect("activity")
-    .activity_id;
+    let activity = open_activity(&gw, &officer_a, &province_a, "Ngày Chủ nhật xanh", 1).await.activity_id;
     let decision = gw
         .awards
         .clone()
