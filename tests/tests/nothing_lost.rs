@@ -141,3 +141,30 @@ async fn embedded_dead_letters_survive_a_restart_and_replay() {
     assert_eq!(doan_tests::notices_of(&notifications, &member_id).await.unwrap(), 1);
     tp.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_row_that_does_not_decode_is_parked_and_the_rest_go_on() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let tp = TestPlatform::embedded().await.expect("start");
+    let membership = tp.database("membership").await.unwrap();
+    // A row this code cannot read (written by a bug, or a future version).
+    membership
+        .execute_raw(Statement::from_sql_and_values(
+            membership.get_database_backend(),
+            "INSERT INTO outbox (event_id, event_type, envelope, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
+            [
+                "garbage-1".into(),
+                MemberAdmitted::EVENT_TYPE.into(),
+                b"\xff\xff not an envelope".to_vec().into(),
+                chrono::Utc::now().into(),
+            ],
+        ))
+        .await
+        .unwrap();
+    let admitted = admit(&tp, 2, "parked.rows").await;
+    let tally = settle(&tp, &ADMISSION_EFFECTS, &admitted, Duration::from_secs(20)).await;
+    assert!(tally.is_exact(), "rows behind the bad one are published: {}", tally.report());
+    assert_eq!(doan_platform::outbox::parked(&membership).await.unwrap(), 1);
+    assert_eq!(doan_platform::outbox::pending(&membership).await.unwrap(), 0);
+    tp.stop().await.expect("stop");
+}

@@ -77,3 +77,36 @@ pub async fn run(db: DatabaseConnection, rules: Vec<RetentionRule>, interval: Du
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn old_rows_go_and_recent_and_pending_rows_stay() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        db.execute_unprepared("CREATE TABLE outbox (seq INTEGER PRIMARY KEY, published_at TEXT)").await.unwrap();
+        let now = chrono::Utc::now();
+        for (seq, published) in [(1, Some(now - chrono::Duration::days(10))), (2, Some(now)), (3, None)] {
+            db.execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "INSERT INTO outbox (seq, published_at) VALUES (?, ?)",
+                [seq.into(), published.into()],
+            ))
+            .await
+            .unwrap();
+        }
+        let rules = [RetentionRule { table: "outbox", column: "published_at", keep: hours(24 * 7) }];
+        assert_eq!(sweep(&db, &rules).await.unwrap(), [1], "only the row published 10 days ago");
+        let left = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT seq FROM outbox ORDER BY seq"))
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = left.iter().map(|r| r.try_get("", "seq").unwrap()).collect();
+        assert_eq!(seqs, [2, 3], "recent and pending rows stay");
+        let forever = [RetentionRule { table: "outbox", column: "published_at", keep: hours(0) }];
+        assert_eq!(sweep(&db, &forever).await.unwrap(), [0], "0 keeps forever");
+    }
+}

@@ -4,14 +4,14 @@ use std::sync::OnceLock;
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role, check_new_password, hash_password, verify_password};
-use doan_platform::convert::{new_id, parse_date, required_text};
+use doan_platform::convert::{parse_date, required_text};
 use doan_platform::error::AppResult;
 use doan_proto::membership as pb;
-use sea_orm::Set;
 use secrecy::ExposeSecret;
 
 use super::{MembershipApi, role_to_pb};
 use crate::domain::member::{CitizenId, member_number, parse_member_number};
+use crate::storage::accounts::NewAccount;
 use crate::storage::entities::account;
 use crate::storage::{accounts, logins, members};
 
@@ -154,15 +154,14 @@ impl MembershipApi {
         let password_hash = blocking(move || hash_password(&password)).await??;
         let created = accounts::insert(
             &self.ctx.db,
-            account::ActiveModel {
-                account_id: Set(new_id()),
-                username: Set(member_number(member.seq)),
-                password_hash: Set(password_hash),
-                role: Set(role_name(Role::Member).into()),
-                unit_id: Set(Some(member.unit_id.clone())),
-                member_id: Set(Some(member.member_id.clone())),
-                full_name: Set(member.full_name.clone()),
-                created_at: Set(self.ctx.clock.now()),
+            NewAccount {
+                username: member_number(member.seq),
+                password_hash,
+                role: role_name(Role::Member),
+                unit_id: Some(member.unit_id.clone()),
+                member_id: Some(member.member_id.clone()),
+                full_name: member.full_name.clone(),
+                created_at: self.ctx.clock.now(),
             },
         )
         .await
@@ -192,15 +191,14 @@ impl MembershipApi {
         let password_hash = blocking(move || hash_password(&password)).await??;
         let created = accounts::insert(
             &self.ctx.db,
-            account::ActiveModel {
-                account_id: Set(new_id()),
-                username: Set(username.clone()),
-                password_hash: Set(password_hash),
-                role: Set(role_name(Role::Officer).into()),
-                unit_id: Set(Some(unit.unit_id.clone())),
-                member_id: Set(None),
-                full_name: Set(full_name),
-                created_at: Set(self.ctx.clock.now()),
+            NewAccount {
+                username: username.clone(),
+                password_hash,
+                role: role_name(Role::Officer),
+                unit_id: Some(unit.unit_id.clone()),
+                member_id: None,
+                full_name: full_name,
+                created_at: self.ctx.clock.now(),
             },
         )
         .await
@@ -230,15 +228,14 @@ impl MembershipApi {
         let password_hash = blocking(move || hash_password(&password)).await??;
         accounts::insert(
             &self.ctx.db,
-            account::ActiveModel {
-                account_id: Set(new_id()),
-                username: Set(username.clone()),
-                password_hash: Set(password_hash),
-                role: Set(role_name(Role::Admin).into()),
-                unit_id: Set(None),
-                member_id: Set(None),
-                full_name: Set("Administrator".into()),
-                created_at: Set(self.ctx.clock.now()),
+            NewAccount {
+                username: username.clone(),
+                password_hash,
+                role: role_name(Role::Admin),
+                unit_id: None,
+                member_id: None,
+                full_name: "Administrator".into(),
+                created_at: self.ctx.clock.now(),
             },
         )
         .await?;

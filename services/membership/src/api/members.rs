@@ -2,22 +2,21 @@
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
-use doan_platform::convert::{
-    decode_page_token, encode_page_token, format_date, new_id, page_size, parse_date, parse_id,
-};
+use doan_platform::convert::{decode_page_token, encode_page_token, format_date, page_size, parse_date, parse_id};
 use doan_platform::error::AppResult;
 use doan_platform::text::TextRule;
 use doan_proto::membership as pb;
-use sea_orm::{Set, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 use super::MembershipApi;
 use crate::domain::member::{
-    AdmissionAge, AdmissionAuthority, CitizenId, Phone, check_admission_date, member_number, parse_email,
+    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, check_admission_date, member_number, parse_email,
     parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
 };
 use crate::domain::unit::UnitLevel;
 use crate::events::publish;
 use crate::storage::entities::member;
+use crate::storage::members::NewMember;
 use crate::storage::{access_log, members, units};
 
 fn summary(m: member::Model) -> pb::MemberSummary {
@@ -121,28 +120,25 @@ impl MembershipApi {
         let resolution_number = parse_resolution_number(&r.resolution_number)?;
 
         let txn = self.ctx.db.begin().await?;
-        let new = member::ActiveModel {
-            member_id: Set(new_id()),
-            full_name: Set(full_name),
-            date_of_birth: Set(date_of_birth),
-            sex: Set(sex),
-            ethnicity_enc: Set(self.cipher.encrypt(&ethnicity)),
-            religion_enc: Set(self.cipher.encrypt(&religion)),
-            citizen_id_enc: Set(self.cipher.encrypt(citizen_id.as_str())),
-            citizen_id_index: Set(self.cipher.blind_index(citizen_id.as_str())),
-            phone_enc: Set(self.cipher.encrypt(phone.as_str())),
-            email: Set(email),
-            unit_id: Set(unit.unit_id.clone()),
-            unit_path: Set(unit.path.clone()),
-            admitted_on: Set(admitted_on),
-            resolution_number: Set(resolution_number),
-            status: Set(pb::MemberStatus::Active as i32),
-            guardian_consent: Set(r.guardian_consent),
-            admitted_by: Set(caller.account_id.clone()),
-            created_at: Set(self.ctx.clock.now()),
-            version: Set(1),
-            admission_rule: Set(rule.id.clone()),
-            ..Default::default()
+        let new = NewMember {
+            full_name,
+            date_of_birth,
+            sex,
+            ethnicity_enc: self.cipher.encrypt(&ethnicity),
+            religion_enc: self.cipher.encrypt(&religion),
+            citizen_id_enc: self.cipher.encrypt(citizen_id.as_str()),
+            citizen_id_index: self.cipher.blind_index(citizen_id.as_str()),
+            phone_enc: self.cipher.encrypt(phone.as_str()),
+            email,
+            unit_id: unit.unit_id.clone(),
+            unit_path: unit.path.clone(),
+            admitted_on,
+            resolution_number,
+            status: MemberStatus::Active,
+            guardian_consent: r.guardian_consent,
+            admitted_by: caller.account_id.clone(),
+            created_at: self.ctx.clock.now(),
+            admission_rule: rule.id.clone(),
         };
         let created = members::admit(&txn, new).await.map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {

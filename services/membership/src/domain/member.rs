@@ -7,6 +7,13 @@ use doan_platform::text::TextRule;
 
 use super::rules::AdmissionRule;
 
+/// A member's status (numbers match `doan.membership.v1.MemberStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    /// An active member.
+    Active = 1,
+}
+
 /// A citizen ID (CCCD): exactly 12 digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CitizenId(String);
