@@ -197,7 +197,7 @@ impl MembershipApi {
                 role: role_name(Role::Officer),
                 unit_id: Some(unit.unit_id.clone()),
                 member_id: None,
-                full_name: full_name,
+                full_name,
                 created_at: self.ctx.clock.now(),
             },
         )
