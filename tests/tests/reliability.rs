@@ -157,3 +157,54 @@ async fn broker_outage_loses_no_admission() {
     assert_eq!(pending, 0, "the relay published everything");
     tp.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_blocked_broker_releases_the_relay_and_nothing_is_lost() {
+    let Some(urls) = real_servers("a_blocked_broker_releases_the_relay_and_nothing_is_lost").await else { return };
+    let amqp_target =
+        urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
+    let proxy = TcpProxy::start(amqp_target).await.expect("proxy");
+    let id = run_id();
+    let mut settings = TestPlatform::server_settings(&urls, &id).await.expect("settings");
+    settings.broker.url = SecretString::from(format!("amqp://guest:guest@{}/%2f", proxy.addr));
+    settings.broker.publish_timeout_ms = 1000;
+    let tp = TestPlatform::servers_with(urls, id, settings).await.expect("start");
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+    let tree = create_tree(&gw, &admin).await;
+    let officer = officer(&gw, &admin, &tree.province, "bt.blocked").await;
+
+    // The broker takes the connection but answers nothing (as when it blocks publishers).
+    proxy.stall();
+    let mut admitted = Vec::new();
+    for n in 0..3 {
+        let m = gw.membership.clone().admit_member(authed(&officer, admission(&tree.branch, 300 + n))).await;
+        admitted.push(m.expect("admission works while the broker is blocked").into_inner().member.unwrap().member_id);
+    }
+    let membership_db = tp.database("membership").await.unwrap();
+    // Each bounded wait gives up, records the failure and releases the rows (no lock held
+    // forever): attempts grow while the broker stays blocked.
+    eventually("the relay records failed attempts instead of hanging", Duration::from_secs(20), || {
+        let db = membership_db.clone();
+        async move {
+            let rows = doan_platform::outbox::entity::Entity::find()
+                .filter(doan_platform::outbox::entity::Column::PublishedAt.is_null())
+                .all(&db)
+                .await
+                .ok()?;
+            rows.iter().any(|r| r.attempts >= 2).then_some(())
+        }
+    })
+    .await;
+    proxy.resume();
+    let notifications = tp.database("notifications").await.unwrap();
+    for member in &admitted {
+        eventually("every welcome notice arrives once the broker answers", Duration::from_secs(60), || {
+            let db = notifications.clone();
+            let member = member.clone();
+            async move { (doan_tests::notices_of(&db, &member).await.ok()? == 1).then_some(()) }
+        })
+        .await;
+    }
+    tp.stop().await.expect("stop");
+}
