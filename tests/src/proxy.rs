@@ -29,7 +29,7 @@ impl TcpProxy {
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let (c, conns, st) = (cut.clone(), connections.clone(), stalled.clone());
         let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if c.load(Ordering::SeqCst) {
                     drop(inbound); // refused while cut
                     continue;
