@@ -110,16 +110,26 @@ async fn rabbitmq_retries_dead_letters_and_keeps_consuming() {
     let _ = ch.exchange_delete(settings.exchange.as_str().into(), Default::default()).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn broker_outage_loses_no_admission() {
-    let Some(urls) = real_servers("broker_outage_loses_no_admission").await else { return };
+/// A platform on the real servers reaching RabbitMQ through a proxy the test controls.
+async fn behind_broker_proxy(
+    urls: doan_tests::ServerUrls,
+    adjust: impl FnOnce(&mut doan_platform::config::Settings),
+) -> (TcpProxy, TestPlatform) {
     let amqp_target =
         urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
     let proxy = TcpProxy::start(amqp_target).await.expect("proxy");
     let id = run_id();
     let mut settings = TestPlatform::server_settings(&urls, &id).await.expect("settings");
     settings.broker.url = SecretString::from(format!("amqp://guest:guest@{}/%2f", proxy.addr));
+    adjust(&mut settings);
     let tp = TestPlatform::servers_with(urls, id, settings).await.expect("start");
+    (proxy, tp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broker_outage_loses_no_admission() {
+    let Some(urls) = real_servers("broker_outage_loses_no_admission").await else { return };
+    let (proxy, tp) = behind_broker_proxy(urls, |_| {}).await;
     let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
     let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
     let tree = create_tree(&gw, &admin).await;
@@ -161,14 +171,7 @@ async fn broker_outage_loses_no_admission() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_blocked_broker_releases_the_relay_and_nothing_is_lost() {
     let Some(urls) = real_servers("a_blocked_broker_releases_the_relay_and_nothing_is_lost").await else { return };
-    let amqp_target =
-        urls.amqp.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5672").to_string();
-    let proxy = TcpProxy::start(amqp_target).await.expect("proxy");
-    let id = run_id();
-    let mut settings = TestPlatform::server_settings(&urls, &id).await.expect("settings");
-    settings.broker.url = SecretString::from(format!("amqp://guest:guest@{}/%2f", proxy.addr));
-    settings.broker.publish_timeout_ms = 1000;
-    let tp = TestPlatform::servers_with(urls, id, settings).await.expect("start");
+    let (proxy, tp) = behind_broker_proxy(urls, |s| s.broker.publish_timeout_ms = 1000).await;
     let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
     let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
     let tree = create_tree(&gw, &admin).await;

@@ -389,22 +389,8 @@ impl EventBus for RabbitBus {
     async fn queue_depths(&self, service: &str) -> anyhow::Result<Option<QueueDepths>> {
         let names = QueueNames::new(&self.settings.queue_prefix, service);
         let channel = self.publisher().await?;
-        let depth = |queue: String| {
-            let channel = channel.clone();
-            async move {
-                let declared = channel
-                    .queue_declare(
-                        queue.as_str().into(),
-                        QueueDeclareOptions { passive: true, ..Default::default() },
-                        FieldTable::default(),
-                    )
-                    .await
-                    .with_context(|| format!("inspect queue {queue}"))?;
-                anyhow::Ok(u64::from(declared.message_count()))
-            }
-        };
-        let waiting = depth(names.main).await? + depth(names.retry).await?;
-        let dead = depth(names.dead).await?;
+        let waiting = queue_depth(&channel, &names.main).await? + queue_depth(&channel, &names.retry).await?;
+        let dead = queue_depth(&channel, &names.dead).await?;
         Ok(Some(QueueDepths { waiting, dead: Some(dead) }))
     }
 
@@ -457,11 +443,7 @@ impl RabbitBus {
         // Taken without acknowledging, then returned to the queue when the channel closes.
         let mut letters = Vec::new();
         while letters.len() < limit {
-            let Some(message) = channel
-                .basic_get(names.dead.as_str().into(), BasicGetOptions { no_ack: false })
-                .await
-                .context("read the dead-letter queue")?
-            else {
+            let Some(message) = take_unacknowledged(&channel, &names.dead).await? else {
                 break;
             };
             letters.push(dead_letter(letters.len() as i64 + 1, service, &message.delivery));
@@ -476,22 +458,10 @@ impl RabbitBus {
     pub async fn replay_dead_letters(&self, service: &str, event_id: Option<&str>) -> anyhow::Result<usize> {
         let names = QueueNames::new(&self.settings.queue_prefix, service);
         let (conn, channel) = self.open_channel("doan-dead-letters").await?;
-        let depth = channel
-            .queue_declare(
-                names.dead.as_str().into(),
-                QueueDeclareOptions { passive: true, ..Default::default() },
-                FieldTable::default(),
-            )
-            .await
-            .context("inspect the dead-letter queue")?
-            .message_count();
+        let depth = queue_depth(&channel, &names.dead).await?;
         let mut moved = 0;
         for _ in 0..depth {
-            let Some(message) = channel
-                .basic_get(names.dead.as_str().into(), BasicGetOptions { no_ack: false })
-                .await
-                .context("read the dead-letter queue")?
-            else {
+            let Some(message) = take_unacknowledged(&channel, &names.dead).await? else {
                 break;
             };
             let delivery = message.delivery;
@@ -515,6 +485,27 @@ impl RabbitBus {
         let _ = conn.close(200, "replayed".into()).await;
         Ok(moved)
     }
+}
+
+/// Messages ready in `queue` (a passive declare: the queue is not created).
+async fn queue_depth(channel: &Channel, queue: &str) -> anyhow::Result<u64> {
+    let declared = channel
+        .queue_declare(queue.into(), QueueDeclareOptions { passive: true, ..Default::default() }, FieldTable::default())
+        .await
+        .with_context(|| format!("inspect queue {queue}"))?;
+    Ok(u64::from(declared.message_count()))
+}
+
+/// The next message of `queue`, taken without acknowledging: it returns to the queue when the
+/// channel closes unless acknowledged.
+async fn take_unacknowledged(
+    channel: &Channel,
+    queue: &str,
+) -> anyhow::Result<Option<lapin::message::BasicGetMessage>> {
+    channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: false })
+        .await
+        .with_context(|| format!("read queue {queue}"))
 }
 
 fn dead_letter(id: i64, service: &str, delivery: &lapin::message::Delivery) -> DeadLetter {
