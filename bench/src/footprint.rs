@@ -80,7 +80,12 @@ async fn load(gateway: &str, pids: &[u32], duration: Duration) -> anyhow::Result
     let unit = match client
         .create_unit(authed(
             &token,
-            mem::CreateUnitRequest { parent_id: String::new(), name: "Trung ương Đoàn".into(), level: 1 },
+            mem::CreateUnitRequest {
+                parent_id: String::new(),
+                name: "Trung ương Đoàn".into(),
+                level: 1,
+                ..Default::default()
+            },
         ))
         .await
     {

@@ -46,5 +46,13 @@ pub mod events {
             }
         )*};
     }
-    integration_event!(UnitCreated, MemberAdmitted, ParticipationRecorded, AwardGranted);
+    integration_event!(
+        UnitCreated,
+        MemberAdmitted,
+        ParticipationRecorded,
+        AwardGranted,
+        UnitUpdated,
+        UnitMoved,
+        UnitMerged
+    );
 }

@@ -96,7 +96,12 @@ pub async fn create_unit(gw: &Gateway, token: &str, parent: &str, name: &str, le
         .clone()
         .create_unit(authed(
             token,
-            mem::CreateUnitRequest { parent_id: parent.into(), name: name.into(), level: level as i32 },
+            mem::CreateUnitRequest {
+                parent_id: parent.into(),
+                name: name.into(),
+                level: level as i32,
+                ..Default::default()
+            },
         ))
         .await
         .unwrap_or_else(|s| panic!("create unit {name}: {s:?}"))

@@ -33,7 +33,7 @@ pub struct Effect {
 }
 
 /// Effects of an admission, keyed by member id.
-pub const ADMISSION_EFFECTS: [Effect; 4] = [
+pub const ADMISSION_EFFECTS: [Effect; 5] = [
     Effect {
         name: "membership.members",
         service: "membership",
@@ -47,6 +47,11 @@ pub const ADMISSION_EFFECTS: [Effect; 4] = [
     Effect {
         name: "awards.directory",
         service: "awards",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM directory_members GROUP BY member_id",
+    },
+    Effect {
+        name: "notifications.directory",
+        service: "notifications",
         sql: "SELECT member_id AS k, COUNT(*) AS n FROM directory_members GROUP BY member_id",
     },
     Effect {
@@ -137,5 +142,72 @@ pub async fn settle_in(settings: &Settings, effects: &[Effect], acked: &[String]
             return tally;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The tree and the members as membership holds them, as `key → value` rows: units
+/// `unit_id → path|status|merged_into`, members `member_id → unit_id|unit_path` (active ones).
+async fn membership_tree(settings: &Settings) -> anyhow::Result<(BTreeMap<String, String>, BTreeMap<String, String>)> {
+    let db = crate::database(settings, "membership").await?;
+    let units = pairs(
+        &db,
+        "SELECT unit_id AS k, path || '|' || CAST(status AS TEXT) || '|' || COALESCE(merged_into, '') AS v FROM units",
+    )
+    .await?;
+    let members =
+        pairs(&db, "SELECT member_id AS k, unit_id || '|' || unit_path AS v FROM members WHERE status = 1").await?;
+    db.close().await?;
+    Ok((units, members))
+}
+
+async fn pairs(db: &DatabaseConnection, sql: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        out.insert(row.try_get::<String>("", "k")?, row.try_get::<String>("", "v")?);
+    }
+    Ok(out)
+}
+
+/// Waits until the directory of every consuming service (activities, awards, notifications)
+/// holds exactly membership's tree (paths, statuses, merges) and every active member in
+/// membership's unit and path, or panics after `timeout` naming the first difference.
+pub async fn directories_converge(settings: &Settings, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let (units, members) = membership_tree(settings).await.expect("read membership");
+        let mut difference = None;
+        for service in ["activities", "awards", "notifications"] {
+            let db = crate::database(settings, service).await.expect("connect");
+            let held_units = pairs(
+                &db,
+                "SELECT unit_id AS k, path || '|' || CAST(status AS TEXT) || '|' || merged_into AS v FROM directory_units",
+            )
+            .await
+            .expect("directory units");
+            let held_members =
+                pairs(&db, "SELECT member_id AS k, unit_id || '|' || unit_path AS v FROM directory_members")
+                    .await
+                    .expect("directory members");
+            db.close().await.ok();
+            let mismatch = units
+                .iter()
+                .find(|(k, v)| held_units.get(*k) != Some(*v))
+                .map(|(k, v)| format!("{service}: unit {k} is {:?}, membership has {v:?}", held_units.get(k)))
+                .or_else(|| {
+                    members.iter().find(|(k, v)| held_members.get(*k) != Some(*v)).map(|(k, v)| {
+                        format!("{service}: member {k} is {:?}, membership has {v:?}", held_members.get(k))
+                    })
+                });
+            if mismatch.is_some() {
+                difference = mismatch;
+                break;
+            }
+        }
+        match difference {
+            None => return,
+            Some(d) if tokio::time::Instant::now() > deadline => panic!("read models did not converge: {d}"),
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }

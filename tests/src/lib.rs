@@ -283,8 +283,7 @@ where
 
 /// Publishes every event the producers' outboxes hold a second time, then sentinels (a
 /// `MemberAdmitted` and a `ParticipationRecorded`), and waits until every consumer of each
-/// sentinel applied it (activities' and awards' directories, awards' standings, both
-/// notices) and, on RabbitMQ, every consumer's queue is drained: every duplicate queued
+/// sentinel applied it (the three directories, awards' standings, both notices) and, on RabbitMQ, every consumer's queue is drained: every duplicate queued
 /// before the sentinels has then been delivered again to every consumer it routes to.
 pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
     use doan_platform::bus::EventBus;
@@ -334,9 +333,10 @@ pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
     for sentinel in &sentinels {
         bus.publish(sentinel, &sentinel.encode_to_vec()).await?;
     }
-    let effects: [(&str, &str, &String); 5] = [
+    let effects: [(&str, &str, &String); 6] = [
         ("activities", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
         ("awards", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
+        ("notifications", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
         ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &admitted),
         ("awards", "SELECT COUNT(*) AS n FROM standings WHERE member_id = ", &checked_in),
         ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &checked_in),

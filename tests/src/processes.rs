@@ -50,6 +50,9 @@ impl Processes {
             ("DOAN__REDIS__KEY_PREFIX".into(), settings.redis.key_prefix.clone()),
             ("DOAN__AUTH__VERIFYING_KEY_PEM".into(), settings.auth.verifying_key_pem.clone().unwrap_or_default()),
             ("DOAN__TELEMETRY__LOG_LEVEL".into(), "warn".into()),
+            ("DOAN__JOBS__BATCH_SIZE".into(), settings.jobs.batch_size.to_string()),
+            ("DOAN__JOBS__BATCH_PAUSE_MS".into(), settings.jobs.batch_pause_ms.to_string()),
+            ("DOAN__JOBS__LEASE_SECS".into(), settings.jobs.lease_secs.to_string()),
             ("DOAN__TELEMETRY__LOG_FORMAT".into(), "text".into()),
         ];
         for svc in &PROCESSES[..4] {

@@ -122,6 +122,48 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .notification_id
         .clone();
 
+    // A reorganisation plan and a cluster in the first line.
+    let plan = gw
+        .membership
+        .clone()
+        .create_reorganisation_plan(authed(
+            &admin,
+            doan_proto::membership::CreateReorganisationPlanRequest {
+                unit_id: grassroots_a.clone(),
+                title: "Đổi tên chi đoàn".into(),
+                steps: vec![doan_proto::membership::ReorganisationStep {
+                    kind: doan_proto::membership::ReorganisationStepKind::Rename as i32,
+                    unit_id: branch_a.clone(),
+                    new_name: "Chi đoàn 12A1 (mới)".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("plan")
+        .into_inner()
+        .plan
+        .expect("plan")
+        .plan_id;
+    let cluster = gw
+        .membership
+        .clone()
+        .create_cluster(authed(
+            &admin,
+            doan_proto::membership::CreateClusterRequest {
+                unit_id: grassroots_a.clone(),
+                name: "Cụm 1".into(),
+                unit_ids: vec![branch_a.clone()],
+            },
+        ))
+        .await
+        .expect("cluster")
+        .into_inner()
+        .cluster
+        .expect("cluster")
+        .cluster_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -131,6 +173,8 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("decision_id", decision),
         ("notification_id", notice),
         ("issuing_unit_id", province_a.clone()),
+        ("plan_id", plan),
+        ("cluster_id", cluster),
     ]
     .into();
     let callers = [

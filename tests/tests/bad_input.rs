@@ -38,7 +38,7 @@ async fn every_rpc_names_the_bad_field() {
     expect_invalid(
         m().create_unit(authed(
             &admin,
-            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: " ".into(), level: 2 },
+            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: " ".into(), level: 2, ..Default::default() },
         ))
         .await,
         "name",
@@ -46,7 +46,7 @@ async fn every_rpc_names_the_bad_field() {
     expect_invalid(
         m().create_unit(authed(
             &admin,
-            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: "X".into(), level: 0 },
+            mem::CreateUnitRequest { parent_id: tree.root.clone(), name: "X".into(), level: 0, ..Default::default() },
         ))
         .await,
         "level",
@@ -54,7 +54,7 @@ async fn every_rpc_names_the_bad_field() {
     expect_invalid(
         m().create_unit(authed(
             &admin,
-            mem::CreateUnitRequest { parent_id: "nope".into(), name: "X".into(), level: 2 },
+            mem::CreateUnitRequest { parent_id: "nope".into(), name: "X".into(), level: 2, ..Default::default() },
         ))
         .await,
         "parent_id",

@@ -104,6 +104,7 @@ async fn health_and_login_over_grpc_web_http1() {
         parent_id: String::new(),
         name: "Trung ương Đoàn".into(),
         level: 1,
+        ..Default::default()
     };
     let auth = format!("Authorization: Bearer {}\r\n", login.access_token);
     let (_, _, frames, trailers) =

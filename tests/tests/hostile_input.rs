@@ -24,7 +24,12 @@ async fn hostile_input(tp: TestPlatform) {
     let m = || gw.membership.clone();
 
     // Control characters, field by field.
-    let unit = |name: &str| mem::CreateUnitRequest { parent_id: tree.province.clone(), name: name.into(), level: 3 };
+    let unit = |name: &str| mem::CreateUnitRequest {
+        parent_id: tree.province.clone(),
+        name: name.into(),
+        level: 3,
+        ..Default::default()
+    };
     expect_invalid(m().create_unit(authed(&admin, unit("Quận\0đoàn"))).await, "name");
     expect_invalid(m().create_unit(authed(&admin, unit("Quận\u{202E}đoàn"))).await, "name");
     let admit = |n: u32, edit: fn(&mut mem::AdmitMemberRequest)| {

@@ -103,7 +103,10 @@ async fn vietnam_dates_rules_in_force_and_admission_authority() {
     let own = m().admit_member(authed(&cdcs_officer, dated(&cdcs, 6, today))).await;
     assert!(own.is_ok(), "{own:?}");
     let nested = m()
-        .create_unit(authed(&admin, mem::CreateUnitRequest { parent_id: cdcs.clone(), name: "Tổ 1".into(), level: 5 }))
+        .create_unit(authed(
+            &admin,
+            mem::CreateUnitRequest { parent_id: cdcs.clone(), name: "Tổ 1".into(), level: 5, ..Default::default() },
+        ))
         .await;
     assert_eq!(nested.expect_err("a chi đoàn cơ sở has no child units").code(), Code::FailedPrecondition);
 
@@ -164,7 +167,12 @@ async fn one_root_however_many_try_at_once() {
     for i in 0..8 {
         let (mut client, admin) = (gw.membership.clone(), admin.clone());
         tries.spawn(async move {
-            let request = mem::CreateUnitRequest { parent_id: String::new(), name: format!("Gốc {i}"), level: 1 };
+            let request = mem::CreateUnitRequest {
+                parent_id: String::new(),
+                name: format!("Gốc {i}"),
+                level: 1,
+                ..Default::default()
+            };
             client.create_unit(authed(&admin, request)).await.map(|_| ()).map_err(|s| s.code())
         });
     }

@@ -76,6 +76,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
     let api = api::MembershipApi::new(ctx.clone(), issuer, cipher, rules);
     api.ensure_bootstrap_admin().await?;
+    api.resume_reorganisations();
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),

@@ -39,6 +39,21 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Effective-dated rule files.
     pub rules: RulesSettings,
+    /// Background jobs (reorganisations, scheduled proposals).
+    pub jobs: JobsSettings,
+}
+
+/// Background jobs: how big a batch is, how long a process holds a job, how hard it presses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobsSettings {
+    /// Rows per transaction (members rewritten or re-homed by a reorganisation step).
+    pub batch_size: u64,
+    /// Milliseconds to wait between batches, so a national reorganisation leaves the database
+    /// to online traffic; 0 runs batches back to back.
+    pub batch_pause_ms: u64,
+    /// Seconds a process holds a job it applies; another replica (or the restarted process)
+    /// takes the job over when the holder stopped renewing for this long.
+    pub lease_secs: u64,
 }
 
 /// Where a deployment's own rule files are.
@@ -262,6 +277,11 @@ acquire_timeout_ms = 2000
 connect_timeout_ms = 5000
 
 [rules]
+
+[jobs]
+batch_size = 1000
+batch_pause_ms = 0
+lease_secs = 10
 
 [retention]
 outbox_published_hours = 168

@@ -110,3 +110,56 @@ mod tests {
         assert_eq!(super::redact("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 }
+
+/// `new || substr(column, len(old) + 1)`: `column`'s value with its prefix `old` replaced by
+/// `new` (materialised paths of a moved subtree). Valid on PostgreSQL and SQLite.
+pub fn path_rewritten(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    old: &str,
+    new: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
+    let rest = Func::cust("substr").arg(Expr::col(column)).arg(old.chars().count() as i32 + 1);
+    Expr::val(new.to_string()).binary(BinOper::Custom("||"), rest)
+}
+
+/// Rewrites every `table.column` that starts with `old` (a moved subtree's path) to start
+/// with `new`; returns how many rows changed.
+pub async fn rewrite_path_prefix(
+    db: &impl sea_orm::ConnectionTrait,
+    table: &str,
+    column: &str,
+    old: &str,
+    new: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    if old == new {
+        return Ok(0);
+    }
+    let col = Alias::new(column);
+    let update = Query::update()
+        .table(Alias::new(table))
+        .value(col.clone(), path_rewritten(col.clone(), old, new))
+        .and_where(Expr::col(col).like(format!("{old}%")))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod rewrite_tests {
+    #[tokio::test]
+    async fn prefixes_are_rewritten() {
+        use sea_orm::ConnectionTrait;
+        let db = super::connect("sqlite::memory:", 1).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (p TEXT)").await.unwrap();
+        db.execute_unprepared("INSERT INTO t VALUES ('/r/P/D/'), ('/r/P/D/G/'), ('/r/Q/')").await.unwrap();
+        let n = super::rewrite_path_prefix(&db, "t", "p", "/r/P/D/", "/r/Q/D/").await.unwrap();
+        assert_eq!(n, 2);
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT p FROM t ORDER BY p"))
+            .await
+            .unwrap();
+        let paths: Vec<String> = rows.iter().map(|r| r.try_get("", "p").unwrap()).collect();
+        assert_eq!(paths, ["/r/Q/", "/r/Q/D/", "/r/Q/D/G/"]);
+    }
+}

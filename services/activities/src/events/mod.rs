@@ -19,7 +19,7 @@ impl EventHandler for DirectoryHandler {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
-        directory::apply(&txn, envelope).await?;
+        directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -4,3 +4,6 @@ pub mod activities;
 pub mod entities;
 pub mod migrations;
 pub mod participations;
+
+/// Activities' own columns holding unit paths, rewritten with the directory's on moves.
+pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[("activities", "unit_path")];

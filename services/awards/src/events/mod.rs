@@ -22,7 +22,9 @@ impl EventHandler for AwardsHandler {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
-        if !directory::apply(&txn, envelope).await? && envelope.event_type == ParticipationRecorded::EVENT_TYPE {
+        if !directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await?
+            && envelope.event_type == ParticipationRecorded::EVENT_TYPE
+        {
             let e: ParticipationRecorded = decode_payload(envelope)?;
             let at = doan_platform::convert::parse_timestamp("checked_in_at", e.checked_in_at)
                 .map_err(|err| HandlerError::Poison(err.to_string()))?;

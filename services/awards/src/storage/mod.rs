@@ -4,3 +4,6 @@ pub mod decisions;
 pub mod entities;
 pub mod migrations;
 pub mod standings;
+
+/// Awards' own columns holding unit paths, rewritten with the directory's on moves.
+pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[("award_decisions", "issuing_unit_path")];

@@ -17,7 +17,7 @@ use crate::domain::unit::UnitLevel;
 use crate::events::publish;
 use crate::storage::entities::member;
 use crate::storage::members::NewMember;
-use crate::storage::{access_log, members, units};
+use crate::storage::{access_log, members, placements, units};
 
 fn summary(m: member::Model) -> pb::MemberSummary {
     pb::MemberSummary {
@@ -69,6 +69,7 @@ impl MembershipApi {
     ) -> AppResult<pb::AdmitMemberResponse> {
         caller.require_officer()?;
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
+        super::units::require_active(&unit)?;
         let level = UnitLevel::from_stored(unit.level);
         if !level.is_some_and(UnitLevel::holds_members) {
             return Err(AppError::FailedPrecondition(format!(
@@ -236,5 +237,34 @@ impl MembershipApi {
             String::new()
         };
         Ok(pb::ListMembersResponse { members: rows.into_iter().map(summary).collect(), next_page_token })
+    }
+}
+
+impl MembershipApi {
+    pub(super) async fn get_member_unit_history(
+        &self,
+        caller: &Caller,
+        r: pb::GetMemberUnitHistoryRequest,
+    ) -> AppResult<pb::GetMemberUnitHistoryResponse> {
+        let member = self.member("member_id", &r.member_id).await?;
+        if !caller.is_member(&member.member_id) {
+            caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
+        }
+        let rows = placements::of_member(&self.ctx.db, &member.member_id).await?;
+        let ids = rows.iter().map(|p| p.unit_id.clone()).collect();
+        let names = units::find_many(&self.ctx.db, &ids).await?;
+        let name_of = |id: &str| names.iter().find(|u| u.unit_id == id).map(|u| u.name.clone()).unwrap_or_default();
+        Ok(pb::GetMemberUnitHistoryResponse {
+            placements: rows
+                .into_iter()
+                .map(|p| pb::MemberPlacement {
+                    unit_name: name_of(&p.unit_id),
+                    unit_id: p.unit_id,
+                    from_on: format_date(p.from_on),
+                    until_on: p.until_on.map(format_date).unwrap_or_default(),
+                    reason: p.reason,
+                })
+                .collect(),
+        })
     }
 }

@@ -4,8 +4,12 @@ mod policy;
 pub use policy::POLICIES;
 
 mod accounts;
+mod clusters;
 mod members;
+mod reorganisation;
 mod units;
+
+pub use reorganisation::Reorganiser;
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role, TokenIssuer};
@@ -24,6 +28,7 @@ pub struct MembershipApi {
     issuer: TokenIssuer,
     cipher: FieldCipher,
     rules: std::sync::Arc<crate::Rules>,
+    reorganiser: Reorganiser,
 }
 
 impl MembershipApi {
@@ -35,7 +40,13 @@ impl MembershipApi {
         cipher: FieldCipher,
         rules: std::sync::Arc<crate::Rules>,
     ) -> Self {
-        Self { ctx, issuer, cipher, rules }
+        let reorganiser = Reorganiser::new(ctx.clone());
+        Self { ctx, issuer, cipher, rules, reorganiser }
+    }
+
+    /// Resumes plans left applying, now and every few seconds until shutdown.
+    pub fn resume_reorganisations(&self) {
+        self.reorganiser.resume_forever();
     }
 
     fn caller<T>(&self, request: &Request<T>) -> AppResult<Caller> {
@@ -137,5 +148,116 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
         let caller = self.caller(&request)?;
         respond(self.list_members(&caller, request.into_inner()).await)
+    }
+
+    async fn rename_unit(
+        &self,
+        request: Request<pb::RenameUnitRequest>,
+    ) -> Result<Response<pb::RenameUnitResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.rename_unit(&caller, request.into_inner()).await)
+    }
+
+    async fn move_unit(&self, request: Request<pb::MoveUnitRequest>) -> Result<Response<pb::MoveUnitResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.move_unit(&caller, request.into_inner()).await)
+    }
+
+    async fn merge_units(
+        &self,
+        request: Request<pb::MergeUnitsRequest>,
+    ) -> Result<Response<pb::MergeUnitsResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.merge_units(&caller, request.into_inner()).await)
+    }
+
+    async fn dissolve_unit(
+        &self,
+        request: Request<pb::DissolveUnitRequest>,
+    ) -> Result<Response<pb::DissolveUnitResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.dissolve_unit(&caller, request.into_inner()).await)
+    }
+
+    async fn create_reorganisation_plan(
+        &self,
+        request: Request<pb::CreateReorganisationPlanRequest>,
+    ) -> Result<Response<pb::CreateReorganisationPlanResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.create_reorganisation_plan(&caller, request.into_inner()).await)
+    }
+
+    async fn preview_reorganisation_plan(
+        &self,
+        request: Request<pb::PreviewReorganisationPlanRequest>,
+    ) -> Result<Response<pb::PreviewReorganisationPlanResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.preview_reorganisation_plan(&caller, request.into_inner()).await)
+    }
+
+    async fn apply_reorganisation_plan(
+        &self,
+        request: Request<pb::ApplyReorganisationPlanRequest>,
+    ) -> Result<Response<pb::ApplyReorganisationPlanResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.apply_reorganisation_plan(&caller, request.into_inner()).await)
+    }
+
+    async fn get_reorganisation_plan(
+        &self,
+        request: Request<pb::GetReorganisationPlanRequest>,
+    ) -> Result<Response<pb::GetReorganisationPlanResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.get_reorganisation_plan(&caller, request.into_inner()).await)
+    }
+
+    async fn get_unit_history(
+        &self,
+        request: Request<pb::GetUnitHistoryRequest>,
+    ) -> Result<Response<pb::GetUnitHistoryResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.get_unit_history(&caller, request.into_inner()).await)
+    }
+
+    async fn get_member_unit_history(
+        &self,
+        request: Request<pb::GetMemberUnitHistoryRequest>,
+    ) -> Result<Response<pb::GetMemberUnitHistoryResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.get_member_unit_history(&caller, request.into_inner()).await)
+    }
+
+    async fn create_cluster(
+        &self,
+        request: Request<pb::CreateClusterRequest>,
+    ) -> Result<Response<pb::CreateClusterResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.create_cluster(&caller, request.into_inner()).await)
+    }
+
+    async fn update_cluster_units(
+        &self,
+        request: Request<pb::UpdateClusterUnitsRequest>,
+    ) -> Result<Response<pb::UpdateClusterUnitsResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.update_cluster_units(&caller, request.into_inner()).await)
+    }
+
+    async fn list_clusters(
+        &self,
+        request: Request<pb::ListClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.list_clusters(&caller, request.into_inner()).await)
+    }
+
+    type WatchReorganisationPlanStream = reorganisation::PlanStream;
+
+    async fn watch_reorganisation_plan(
+        &self,
+        request: Request<pb::WatchReorganisationPlanRequest>,
+    ) -> Result<Response<Self::WatchReorganisationPlanStream>, Status> {
+        let caller = self.caller(&request)?;
+        respond(self.watch_reorganisation_plan(&caller, request.into_inner()).await)
     }
 }

@@ -1,5 +1,6 @@
 //! Membership rules: no I/O, no storage, no proto. Parse, don't validate.
 
 pub mod member;
+pub mod reorg;
 pub mod rules;
 pub mod unit;

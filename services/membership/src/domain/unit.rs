@@ -5,6 +5,53 @@ use doan_platform::error::AppResult;
 
 pub use doan_platform::units::UnitLevel;
 
+/// Whether a unit still operates (numbers match `doan.membership.v1.UnitStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitStatus {
+    /// Operating.
+    Active = 1,
+    /// Merged into another unit.
+    Merged = 2,
+    /// Dissolved.
+    Dissolved = 3,
+}
+
+impl UnitStatus {
+    /// A stored number (written by this code; anything unknown reads as active).
+    pub fn from_stored(value: i32) -> Self {
+        match value {
+            2 => Self::Merged,
+            3 => Self::Dissolved,
+            _ => Self::Active,
+        }
+    }
+}
+
+/// What happened to a unit (numbers match `doan.membership.v1.UnitChangeKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitChangeKind {
+    /// Created.
+    Created = 1,
+    /// Renamed.
+    Renamed = 2,
+    /// Moved under another parent.
+    Moved = 3,
+    /// Merged into another unit.
+    Merged = 4,
+    /// Absorbed another unit.
+    Absorbed = 5,
+    /// Dissolved.
+    Dissolved = 6,
+}
+
+/// Checks that a holding unit (for members temporarily without a branch) is a branch.
+pub fn check_holding(level: UnitLevel) -> AppResult<()> {
+    if level != UnitLevel::Branch {
+        return Err(AppError::invalid("level", "a holding unit is a branch (UNIT_LEVEL_BRANCH)"));
+    }
+    Ok(())
+}
+
 /// Checks that a unit of `level` may be created under `parent` (`None` for the root). Depth
 /// varies by sector, so a child may share its parent's rank (a đoàn cơ sở under a đoàn cơ sở),
 /// but never sit above it; units holding members (branches, chi đoàn cơ sở) have no children;

@@ -1,7 +1,7 @@
 //! Each membership change as its integration event, carrying the entity's version.
 
 use doan_platform::convert::format_date;
-use doan_proto::events::{MemberAdmitted, UnitCreated};
+use doan_proto::events::{MemberAdmitted, UnitCreated, UnitMerged, UnitMoved, UnitUpdated};
 
 use crate::domain::member::member_number;
 use crate::storage::entities::{member, unit};
@@ -28,5 +28,46 @@ pub fn member_admitted(m: &member::Model) -> MemberAdmitted {
         unit_path: m.unit_path.clone(),
         admitted_on: format_date(m.admitted_on),
         version: m.version.max(1) as u64,
+    }
+}
+
+/// A unit's name or status changed (renamed, dissolved, merged): its whole state.
+pub fn unit_updated(u: &unit::Model) -> UnitUpdated {
+    UnitUpdated {
+        unit_id: u.unit_id.clone(),
+        parent_id: u.parent_id.clone().unwrap_or_default(),
+        name: u.name.clone(),
+        level: u.level,
+        path: u.path.clone(),
+        version: u.version.max(1) as u64,
+        status: u.status,
+        merged_into: u.merged_into.clone().unwrap_or_default(),
+    }
+}
+
+/// A unit and its subtree moved from `old_path` (and `old_parent`).
+pub fn unit_moved(u: &unit::Model, old_parent: &str, old_path: &str, plan_id: &str) -> UnitMoved {
+    UnitMoved {
+        unit_id: u.unit_id.clone(),
+        old_parent_id: old_parent.to_string(),
+        new_parent_id: u.parent_id.clone().unwrap_or_default(),
+        old_path: old_path.to_string(),
+        new_path: u.path.clone(),
+        version: u.version.max(1) as u64,
+        name: u.name.clone(),
+        level: u.level,
+        plan_id: plan_id.to_string(),
+    }
+}
+
+/// `merged` was merged into `target`.
+pub fn unit_merged(merged: &unit::Model, target: &unit::Model, plan_id: &str) -> UnitMerged {
+    UnitMerged {
+        unit_id: merged.unit_id.clone(),
+        target_unit_id: target.unit_id.clone(),
+        target_path: target.path.clone(),
+        version: merged.version.max(1) as u64,
+        path: merged.path.clone(),
+        plan_id: plan_id.to_string(),
     }
 }

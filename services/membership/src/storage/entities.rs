@@ -27,6 +27,14 @@ pub mod unit {
         /// `true` for the root unit, NULL otherwise: a unique index makes a second root
         /// impossible, however many administrators try at once.
         pub is_root: Option<bool>,
+        /// Status number (`UnitStatus`).
+        pub status: i32,
+        /// The unit it was merged into.
+        pub merged_into: Option<String>,
+        /// A holding unit for members temporarily without a branch.
+        pub holding: bool,
+        /// The parent's id for a holding unit, NULL otherwise (unique: one per parent).
+        pub holding_parent: Option<String>,
     }
 
     /// No relations are navigated.
@@ -155,6 +163,234 @@ pub mod pii_access {
         pub accessed_at: DateTimeUtc,
         /// The RPC that returned the data (`GetMember`, `AdmitMember`).
         pub rpc: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `unit_changes`: what happened to each unit, and when.
+pub mod unit_change {
+    use sea_orm::entity::prelude::*;
+
+    /// One change.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "unit_changes")]
+    pub struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The unit.
+        pub unit_id: String,
+        /// Kind number (`UnitChangeKind`).
+        pub kind: i32,
+        /// Vietnam date it took effect.
+        pub effective_on: Date,
+        /// Previous parent (moves).
+        pub old_parent_id: String,
+        /// New parent (creation, moves).
+        pub new_parent_id: String,
+        /// Previous name (renames).
+        pub old_name: String,
+        /// New name (creation, renames).
+        pub new_name: String,
+        /// The other unit of a merge.
+        pub other_unit_id: String,
+        /// The plan that made it.
+        pub plan_id: String,
+        /// When it was recorded.
+        pub recorded_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_placements`: which unit each member belonged to, from when to when.
+pub mod member_placement {
+    use sea_orm::entity::prelude::*;
+
+    /// One placement.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_placements")]
+    pub struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The member.
+        pub member_id: String,
+        /// The unit.
+        pub unit_id: String,
+        /// First day.
+        pub from_on: Date,
+        /// First day of the next placement; `None` while current.
+        pub until_on: Option<Date>,
+        /// Why it began (`admission`, `merge`, `transfer`).
+        pub reason: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `reorg_plans`: reorganisation plans and their progress.
+pub mod reorg_plan {
+    use sea_orm::entity::prelude::*;
+
+    /// A plan.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reorg_plans")]
+    pub struct Model {
+        /// Plan id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plan_id: String,
+        /// The unit whose subtree it changes.
+        pub unit_id: String,
+        /// Title.
+        pub title: String,
+        /// Vietnam date the changes take effect.
+        pub effective_on: Date,
+        /// State number (`PlanState`).
+        pub state: i32,
+        /// Account that created it.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+        /// Steps in the plan.
+        pub steps_total: i32,
+        /// Steps applied.
+        pub steps_done: i32,
+        /// Members to rewrite, counted when applying starts.
+        pub members_total: i64,
+        /// Members rewritten.
+        pub members_done: i64,
+        /// The process applying it.
+        pub runner: Option<String>,
+        /// Until when that process holds it.
+        pub lease_until: Option<DateTimeUtc>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `reorg_steps`: the steps of each plan.
+pub mod reorg_step {
+    use sea_orm::entity::prelude::*;
+
+    /// A step.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reorg_steps")]
+    pub struct Model {
+        /// Plan.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plan_id: String,
+        /// Index in the plan, from 0.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idx: i32,
+        /// Kind number (`StepKind`).
+        pub kind: i32,
+        /// The unit changed.
+        pub unit_id: String,
+        /// New parent or absorbing unit.
+        pub target_unit_id: String,
+        /// New name.
+        pub new_name: String,
+        /// State number (`PlanState`).
+        pub state: i32,
+        /// Why it failed.
+        pub error: String,
+        /// `` before the step began, `members` while its member rewrites run.
+        pub phase: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `reorg_rewrites`: path rewrites a step's member phase carries out.
+pub mod reorg_rewrite {
+    use sea_orm::entity::prelude::*;
+
+    /// One rewrite.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reorg_rewrites")]
+    pub struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// Plan.
+        pub plan_id: String,
+        /// Step index.
+        pub idx: i32,
+        /// Subtree path before.
+        pub old_path: String,
+        /// Subtree path after.
+        pub new_path: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `clusters`: clusters (cụm) of units.
+pub mod cluster {
+    use sea_orm::entity::prelude::*;
+
+    /// A cluster.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "clusters")]
+    pub struct Model {
+        /// Cluster id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cluster_id: String,
+        /// Owning unit.
+        pub unit_id: String,
+        /// Name.
+        pub name: String,
+        /// When created.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `cluster_units`: the units of each cluster.
+pub mod cluster_unit {
+    use sea_orm::entity::prelude::*;
+
+    /// One unit in one cluster.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cluster_units")]
+    pub struct Model {
+        /// Cluster.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cluster_id: String,
+        /// Unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
     }
 
     /// No relations are navigated.

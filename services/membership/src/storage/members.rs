@@ -1,6 +1,7 @@
 //! Every query and transaction on member records.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -48,10 +49,10 @@ pub struct NewMember {
     pub admission_rule: String,
 }
 
-/// Stores an admitted member (version 1) inside `txn`. A citizen ID already on file is a
+/// Stores an admitted member (version 1) and their first placement inside `txn`. A citizen ID already on file is a
 /// unique violation of the blind index, which the caller maps.
 pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member::Model, DbErr> {
-    member::ActiveModel {
+    let admitted = member::ActiveModel {
         member_id: Set(doan_platform::convert::new_id()),
         full_name: Set(new.full_name),
         date_of_birth: Set(new.date_of_birth),
@@ -75,7 +76,9 @@ pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member:
         ..Default::default()
     }
     .insert(txn)
-    .await
+    .await?;
+    super::placements::open(txn, &admitted.member_id, &admitted.unit_id, admitted.admitted_on, "admission").await?;
+    Ok(admitted)
 }
 
 /// The member `member_id`.
@@ -102,4 +105,62 @@ pub async fn page_in_subtree(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// Rewrites the unit path of up to `limit` members whose path starts with `old` (a moved
+/// subtree) to start with `new`. Returns how many; 0 when none is left.
+pub async fn rewrite_paths(txn: &impl ConnectionTrait, old: &str, new: &str, limit: u64) -> Result<u64, DbErr> {
+    let batch: Vec<i64> = member::Entity::find()
+        .select_only()
+        .column(member::Column::Seq)
+        .filter(member::Column::UnitPath.starts_with(old))
+        .limit(limit)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    member::Entity::update_many()
+        .col_expr(member::Column::UnitPath, doan_platform::db::path_rewritten(member::Column::UnitPath, old, new))
+        .filter(member::Column::Seq.is_in(batch.iter().copied()))
+        .exec(txn)
+        .await?;
+    Ok(batch.len() as u64)
+}
+
+/// Re-homes up to `limit` active members of unit `from` into unit `to` at `to_path` (each
+/// version one more), ending their placements on `on`. Returns the members re-homed; none
+/// when none is left.
+pub async fn rehome(
+    txn: &impl ConnectionTrait,
+    from: &str,
+    to: &str,
+    to_path: &str,
+    on: NaiveDate,
+    reason: &str,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    let batch: Vec<String> = member::Entity::find()
+        .select_only()
+        .column(member::Column::MemberId)
+        .filter(member::Column::UnitId.eq(from))
+        .filter(member::Column::Status.eq(MemberStatus::Active as i32))
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if batch.is_empty() {
+        return Ok(batch);
+    }
+    member::Entity::update_many()
+        .col_expr(member::Column::UnitId, Expr::value(to))
+        .col_expr(member::Column::UnitPath, Expr::value(to_path))
+        .col_expr(member::Column::Version, Expr::col(member::Column::Version).add(1))
+        .filter(member::Column::MemberId.is_in(batch.iter().cloned()))
+        .exec(txn)
+        .await?;
+    super::placements::change(txn, &batch, to, on, reason).await?;
+    Ok(batch)
 }

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateMembership));
         all.push(Box::new(EntityVersions));
         all.push(Box::new(RulesAndAudit));
+        all.push(Box::new(TreeChanges));
         all
     }
 }
@@ -192,5 +193,223 @@ impl MigrationTrait for RulesAndAudit {
         m.alter_table(Table::alter().table("units").drop_column("is_root").to_owned()).await?;
         m.alter_table(Table::alter().table("pii_access_log").drop_column("rpc").to_owned()).await?;
         m.alter_table(Table::alter().table("members").drop_column("admission_rule").to_owned()).await
+    }
+}
+
+/// The tree changes safely: unit status (merged, dissolved), holding units, the history of
+/// every unit and of every member's placements, reorganisation plans and clusters; prefix
+/// indexes for subtree scans on PostgreSQL.
+struct TreeChanges;
+
+impl MigrationName for TreeChanges {
+    fn name(&self) -> &str {
+        "m0004_membership_tree_changes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for TreeChanges {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in [
+            integer("status").default(1).to_owned(),
+            string_null("merged_into").to_owned(),
+            boolean("holding").default(false).to_owned(),
+            string_null("holding_parent").to_owned(),
+        ] {
+            m.alter_table(Table::alter().table("units").add_column(col).to_owned()).await?;
+        }
+        // One holding unit per parent: the column is the parent's id for holding units only.
+        m.create_index(
+            Index::create()
+                .name("units_one_holding")
+                .table("units")
+                .col("holding_parent")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("unit_changes")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string("unit_id"))
+                .col(integer("kind"))
+                .col(date("effective_on"))
+                .col(string("old_parent_id").default(""))
+                .col(string("new_parent_id").default(""))
+                .col(string("old_name").default(""))
+                .col(string("new_name").default(""))
+                .col(string("other_unit_id").default(""))
+                .col(string("plan_id").default(""))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("unit_changes_unit").table("unit_changes").col("unit_id").if_not_exists().to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("member_placements")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string("member_id"))
+                .col(string("unit_id"))
+                .col(date("from_on"))
+                .col(date_null("until_on"))
+                .col(string("reason"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("member_placements_member")
+                .table("member_placements")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("reorg_plans")
+                .if_not_exists()
+                .col(string("plan_id").primary_key())
+                .col(string("unit_id"))
+                .col(string("title"))
+                .col(date("effective_on"))
+                .col(integer("state"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(integer("steps_total"))
+                .col(integer("steps_done").default(0))
+                .col(big_integer("members_total").default(0))
+                .col(big_integer("members_done").default(0))
+                .col(string_null("runner"))
+                .col(timestamp_with_time_zone_null("lease_until"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("reorg_steps")
+                .if_not_exists()
+                .col(string("plan_id"))
+                .col(integer("idx"))
+                .col(integer("kind"))
+                .col(string("unit_id"))
+                .col(string("target_unit_id"))
+                .col(string("new_name"))
+                .col(integer("state"))
+                .col(string("error").default(""))
+                .col(string("phase").default(""))
+                .primary_key(Index::create().col("plan_id").col("idx"))
+                .to_owned(),
+        )
+        .await?;
+        // The path rewrites a step's member phase still has to carry out (idempotent).
+        m.create_table(
+            Table::create()
+                .table("reorg_rewrites")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string("plan_id"))
+                .col(integer("idx"))
+                .col(text("old_path"))
+                .col(text("new_path"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("clusters")
+                .if_not_exists()
+                .col(string("cluster_id").primary_key())
+                .col(string("unit_id"))
+                .col(string("name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("clusters_owner_name")
+                .table("clusters")
+                .col("unit_id")
+                .col("name")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("cluster_units")
+                .if_not_exists()
+                .col(string("cluster_id"))
+                .col(string("unit_id"))
+                .primary_key(Index::create().col("cluster_id").col("unit_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("cluster_units_unit").table("cluster_units").col("unit_id").if_not_exists().to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let postgres = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+        // History begins with what is already there.
+        let created_on = if postgres {
+            "(created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+        } else {
+            "date(created_at, '+7 hours')"
+        };
+        db.execute_unprepared(&format!(
+            "INSERT INTO unit_changes (unit_id, kind, effective_on, new_parent_id, new_name, recorded_at) \
+             SELECT unit_id, 1, {created_on}, COALESCE(parent_id, ''), name, created_at FROM units"
+        ))
+        .await?;
+        db.execute_unprepared(
+            "INSERT INTO member_placements (member_id, unit_id, from_on, reason) \
+             SELECT member_id, unit_id, admitted_on, 'admission' FROM members",
+        )
+        .await?;
+        if postgres {
+            // LIKE 'prefix%' uses an index only with the pattern operator class.
+            db.execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS units_path_prefix ON units (path text_pattern_ops); \
+                 CREATE INDEX IF NOT EXISTS members_path_prefix ON members (unit_path text_pattern_ops)",
+            )
+            .await?;
+        } else {
+            m.create_index(
+                Index::create().name("units_path_prefix").table("units").col("path").if_not_exists().to_owned(),
+            )
+            .await?;
+        }
+        m.create_index(Index::create().name("members_unit").table("members").col("unit_id").if_not_exists().to_owned())
+            .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "cluster_units",
+            "clusters",
+            "reorg_rewrites",
+            "reorg_steps",
+            "reorg_plans",
+            "member_placements",
+            "unit_changes",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        m.drop_index(Index::drop().name("units_one_holding").table("units").to_owned()).await?;
+        for c in ["holding_parent", "holding", "merged_into", "status"] {
+            m.alter_table(Table::alter().table("units").drop_column(c).to_owned()).await?;
+        }
+        Ok(())
     }
 }

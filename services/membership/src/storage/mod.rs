@@ -2,8 +2,11 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod clusters;
 pub mod entities;
 pub mod logins;
 pub mod members;
 pub mod migrations;
+pub mod placements;
+pub mod reorganisation;
 pub mod units;

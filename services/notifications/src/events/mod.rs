@@ -1,13 +1,13 @@
-//! The events room: consumed integration events become notices (decoded here, worded by the
-//! domain, stored by the storage room); committed notices are handed to this replica's live
+//! The events room: consumed integration events keep the directory of units and members and
+//! become notices (decoded here, worded by the domain, stored by the storage room); committed notices are handed to this replica's live
 //! watchers. Notifications publishes nothing.
 
 use std::sync::Arc;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::clock::Clock;
-use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
+use doan_platform::{directory, inbox};
 use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, ParticipationRecorded};
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
@@ -48,6 +48,8 @@ impl EventHandler for InboxWriter {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
+        // Audiences are resolved from the directory of units and members.
+        directory::apply(&txn, envelope, &[]).await?;
         let Some(notice) = notice else {
             txn.commit().await?;
             return Ok(());
@@ -62,7 +64,9 @@ impl EventHandler for InboxWriter {
 
 /// The event types notifications consumes.
 pub fn subscriptions() -> Vec<&'static str> {
-    vec![MemberAdmitted::EVENT_TYPE, ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]
+    let mut event_types = directory::EVENT_TYPES.to_vec();
+    event_types.extend([ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]);
+    event_types
 }
 
 /// The notifications consumer; `new_notices` carries each notice once it committed.

@@ -1,4 +1,4 @@
-//! Notifications migrations: the platform's tables, then ours.
+//! Notifications migrations: the platform's tables, the directory, then ours.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -9,6 +9,7 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = doan_platform::inbox::platform_migrations();
+        all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateNotifications));
         all.push(Box::new(InboxSequence));
         all
