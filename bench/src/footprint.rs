@@ -73,7 +73,7 @@ async fn load(gateway: &str, pids: &[u32], duration: Duration) -> anyhow::Result
     let channel = Channel::from_shared(gateway.to_string())?.connect().await?;
     let mut client = MembershipServiceClient::new(channel);
     let token = client
-        .login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into() })
+        .login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into(), ..Default::default() })
         .await?
         .into_inner()
         .access_token;

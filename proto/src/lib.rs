@@ -53,6 +53,7 @@ pub mod events {
         AwardGranted,
         UnitUpdated,
         UnitMoved,
-        UnitMerged
+        UnitMerged,
+        MemberStatusChanged
     );
 }

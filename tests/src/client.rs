@@ -46,7 +46,7 @@ impl Gateway {
         let r = self
             .membership
             .clone()
-            .login(mem::LoginRequest { username: username.into(), password: password.into() })
+            .login(mem::LoginRequest { username: username.into(), password: password.into(), ..Default::default() })
             .await?;
         Ok(r.into_inner().access_token)
     }
@@ -166,6 +166,7 @@ pub async fn officer(gw: &Gateway, admin: &str, unit: &str, username: &str) -> S
                 username: username.into(),
                 full_name: "Trần Văn Bình".into(),
                 password: "officer-password-1".into(),
+                ..Default::default()
             },
         ))
         .await

@@ -146,7 +146,7 @@ pub async fn settle_in(settings: &Settings, effects: &[Effect], acked: &[String]
 }
 
 /// The tree and the members as membership holds them, as `key → value` rows: units
-/// `unit_id → path|status|merged_into`, members `member_id → unit_id|unit_path` (active ones).
+/// `unit_id → path|status|merged_into`, members `member_id → unit_id|unit_path|status`.
 async fn membership_tree(settings: &Settings) -> anyhow::Result<(BTreeMap<String, String>, BTreeMap<String, String>)> {
     let db = crate::database(settings, "membership").await?;
     let units = pairs(
@@ -170,8 +170,8 @@ async fn pairs(db: &DatabaseConnection, sql: &str) -> anyhow::Result<BTreeMap<St
 }
 
 /// Waits until the directory of every consuming service (activities, awards, notifications)
-/// holds exactly membership's tree (paths, statuses, merges) and every active member in
-/// membership's unit and path, or panics after `timeout` naming the first difference.
+/// holds exactly membership's tree (paths, statuses, merges) and every member in membership's
+/// unit and path with membership's status, or panics after `timeout` naming the first difference.
 pub async fn directories_converge(settings: &Settings, timeout: Duration) {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {

@@ -164,6 +164,22 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("cluster")
         .cluster_id;
 
+    // A position in the first line (not officer A's own: walking EndPosition must not end it).
+    officer(&gw, &admin, &grassroots_a, "policy.grassroots").await;
+    let position = gw
+        .membership
+        .clone()
+        .list_positions(authed(
+            &admin,
+            doan_proto::membership::ListPositionsRequest { unit_id: grassroots_a.clone(), include_ended: false },
+        ))
+        .await
+        .expect("positions")
+        .into_inner()
+        .positions[0]
+        .position_id
+        .clone();
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -175,6 +191,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("issuing_unit_id", province_a.clone()),
         ("plan_id", plan),
         ("cluster_id", cluster),
+        ("position_id", position),
     ]
     .into();
     let callers = [

@@ -22,9 +22,12 @@ async fn every_rpc_names_the_bad_field() {
     let m = || gw.membership.clone();
 
     // Membership.
-    expect_invalid(m().login(mem::LoginRequest { username: String::new(), password: "x".into() }).await, "username");
     expect_invalid(
-        m().login(mem::LoginRequest { username: "admin".into(), password: String::new() }).await,
+        m().login(mem::LoginRequest { username: String::new(), password: "x".into(), ..Default::default() }).await,
+        "username",
+    );
+    expect_invalid(
+        m().login(mem::LoginRequest { username: "admin".into(), password: String::new(), ..Default::default() }).await,
         "password",
     );
     expect_invalid(
@@ -72,6 +75,7 @@ async fn every_rpc_names_the_bad_field() {
                 username: "Bad Name".into(),
                 full_name: "A".into(),
                 password: "long-enough-1".into(),
+                ..Default::default()
             },
         ))
         .await,
@@ -85,6 +89,7 @@ async fn every_rpc_names_the_bad_field() {
                 username: "ok.name".into(),
                 full_name: "A".into(),
                 password: "short".into(),
+                ..Default::default()
             },
         ))
         .await,

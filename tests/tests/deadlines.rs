@@ -16,7 +16,7 @@ async fn slow_calls_hit_the_gateway_deadline() {
     let status = gw
         .membership
         .clone()
-        .login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into() })
+        .login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into(), ..Default::default() })
         .await
         .expect_err("a 1 ms deadline cannot be met");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
@@ -31,14 +31,19 @@ async fn a_service_answers_a_passed_deadline_with_deadline_exceeded() {
     let addr = tp.platform.service_addrs["membership"];
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
     let mut client = doan_proto::membership::membership_service_client::MembershipServiceClient::new(channel);
-    let mut request =
-        tonic::Request::new(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into() });
+    let mut request = tonic::Request::new(mem::LoginRequest {
+        username: "admin".into(),
+        password: ADMIN_PASSWORD.into(),
+        ..Default::default()
+    });
     // The deadline travels as `grpc-timeout`; no client-side timer races the server's answer.
     request.metadata_mut().insert("grpc-timeout", "10m".parse().unwrap());
     let status = client.login(request).await.expect_err("argon2 takes longer than 10 ms");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     // The abandoned call ran to its end in its own task; the service goes on serving.
-    let ok = client.login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into() }).await;
+    let ok = client
+        .login(mem::LoginRequest { username: "admin".into(), password: ADMIN_PASSWORD.into(), ..Default::default() })
+        .await;
     assert!(ok.is_ok(), "{ok:?}");
     tp.stop().await.expect("stop");
 }

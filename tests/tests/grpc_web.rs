@@ -87,12 +87,19 @@ async fn health_and_login_over_grpc_web_http1() {
     assert_eq!(frames, vec![vec![0x08, 0x01]], "HealthCheckResponse{{status: SERVING}}");
 
     // Login through the proxy: a wrong password is UNAUTHENTICATED (16), a right one a token.
-    let wrong = doan_proto::membership::LoginRequest { username: "admin".into(), password: "wrong".into() };
+    let wrong = doan_proto::membership::LoginRequest {
+        username: "admin".into(),
+        password: "wrong".into(),
+        ..Default::default()
+    };
     let (_, _, _, trailers) =
         grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &wrong.encode_to_vec(), "").await;
     assert!(trailers.contains("grpc-status:16"), "{trailers}");
-    let right =
-        doan_proto::membership::LoginRequest { username: "admin".into(), password: doan_tests::ADMIN_PASSWORD.into() };
+    let right = doan_proto::membership::LoginRequest {
+        username: "admin".into(),
+        password: doan_tests::ADMIN_PASSWORD.into(),
+        ..Default::default()
+    };
     let (_, _, frames, trailers) =
         grpc_web_call(addr, "/doan.membership.v1.MembershipService/Login", &right.encode_to_vec(), "").await;
     assert!(trailers.contains("grpc-status:0"), "{trailers}");

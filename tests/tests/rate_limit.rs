@@ -66,7 +66,11 @@ async fn redis_limits_each_caller_across_replicas() {
 
 /// A login through the gateway claiming to come from `forwarded_for`.
 async fn login_from(gw: &Gateway, forwarded_for: &str, username: &str, password: &str) -> Code {
-    let mut request = tonic::Request::new(mem::LoginRequest { username: username.into(), password: password.into() });
+    let mut request = tonic::Request::new(mem::LoginRequest {
+        username: username.into(),
+        password: password.into(),
+        ..Default::default()
+    });
     request.metadata_mut().insert("x-forwarded-for", forwarded_for.parse().unwrap());
     match gw.membership.clone().login(request).await {
         Ok(_) => Code::Ok,

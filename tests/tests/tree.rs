@@ -276,6 +276,23 @@ async fn reorganisation_2025(tp: &TestPlatform) {
     assert_eq!(members_of(&gw, &admin, &tuyen_quang).await.len(), 6, "every member is under the merged province");
     assert_eq!(members_of(&gw, &admin, &class_1).await.len(), 5, "12A2's members are in 12A1");
     assert!(members_of(&gw, &admin, &ha_giang).await.is_empty());
+    // The statistics moved with the members: counters of the merged units went to the targets.
+    let stats = |unit: String| {
+        let gw = gw.clone();
+        let admin = admin.clone();
+        async move {
+            gw.membership
+                .clone()
+                .get_unit_statistics(authed(&admin, mem::GetUnitStatisticsRequest { unit_id: unit, year: 0 }))
+                .await
+                .expect("statistics")
+                .into_inner()
+        }
+    };
+    let merged_stats = stats(tuyen_quang.clone()).await;
+    assert_eq!((merged_stats.active_members, merged_stats.admitted), (6, 6), "{merged_stats:?}");
+    assert_eq!(stats(class_1.clone()).await.active_members, 5);
+    assert_eq!(stats(class_2.clone()).await.active_members, 0);
 
     // History: units and members.
     use mem::UnitChangeKind as C;

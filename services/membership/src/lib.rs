@@ -74,12 +74,14 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .context("pii.encryption_key is required by membership (generate one with `doan keygen`)")?;
     let cipher = FieldCipher::from_base64(key.expose_secret())?;
     let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
-    let api = api::MembershipApi::new(ctx.clone(), issuer, cipher, rules);
+    let api = std::sync::Arc::new(api::MembershipApi::new(ctx.clone(), issuer, cipher, rules));
     api.ensure_bootstrap_admin().await?;
+    api.backfill_statistics().await?;
     api.resume_reorganisations();
+    api.spawn_age_out_proposer();
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",
-        routes: tonic::service::Routes::new(MembershipServiceServer::new(api)),
+        routes: tonic::service::Routes::new(MembershipServiceServer::from_arc(api)),
         consumer: None,
         // Closed failed-login windows.
         retention: vec![doan_platform::retention::RetentionRule {

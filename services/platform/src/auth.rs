@@ -277,7 +277,8 @@ impl TokenIssuer {
         Ok(Self { key: Arc::new(key), issuer: issuer.to_string(), ttl_secs })
     }
 
-    /// A signed token and its expiry (seconds since the epoch).
+    /// A signed token and its expiry (seconds since the epoch): the issuer's lifetime, and no
+    /// later than `not_after` when given (the end of the officer's position).
     pub fn issue(
         &self,
         account_id: &str,
@@ -285,8 +286,10 @@ impl TokenIssuer {
         unit: Option<String>,
         member_id: Option<String>,
         name: &str,
+        not_after: Option<u64>,
     ) -> AppResult<(String, u64)> {
         let now = jsonwebtoken::get_current_timestamp();
+        let exp = (now + self.ttl_secs).min(not_after.unwrap_or(u64::MAX));
         let claims = Claims {
             sub: account_id.to_string(),
             role,
@@ -295,7 +298,7 @@ impl TokenIssuer {
             name: name.to_string(),
             iss: self.issuer.clone(),
             iat: now,
-            exp: now + self.ttl_secs,
+            exp,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key).context("sign token")?;
         Ok((token, claims.exp))
@@ -364,7 +367,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_foreign_keys_are_rejected() {
         let (issuer, verifier) = pair();
-        let (token, _) = issuer.issue("acc-1", Role::Officer, Some("u1".into()), None, "Nguyễn Văn A").unwrap();
+        let (token, _) = issuer.issue("acc-1", Role::Officer, Some("u1".into()), None, "Nguyễn Văn A", None).unwrap();
         let claims = verifier.verify(&token).unwrap();
         assert_eq!(claims.role, Role::Officer);
         assert_eq!(claims.unit.as_deref(), Some("u1"));
@@ -378,8 +381,10 @@ mod tests {
         let (new_private, new_public) = generate_keypair().unwrap();
         let both = TokenVerifier::from_pem(&format!("{new_public}{old_public}"), "doan").unwrap();
         for private in [old_private, new_private] {
-            let (token, _) =
-                TokenIssuer::from_pem(&private, "doan", 60).unwrap().issue("a", Role::Admin, None, None, "x").unwrap();
+            let (token, _) = TokenIssuer::from_pem(&private, "doan", 60)
+                .unwrap()
+                .issue("a", Role::Admin, None, None, "x", None)
+                .unwrap();
             assert!(both.verify(&token).is_ok());
         }
         assert!(TokenVerifier::from_pem("not a key", "doan").is_err());

@@ -11,7 +11,8 @@
 //! tree.
 
 use doan_proto::events::{
-    EventEnvelope, IntegrationEvent, MemberAdmitted, UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
+    EventEnvelope, IntegrationEvent, MemberAdmitted, MemberStatusChanged, UnitCreated, UnitMerged, UnitMoved,
+    UnitUpdated,
 };
 use sea_orm::sea_query::{OnConflict, Table};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -76,6 +77,8 @@ pub mod member {
         pub unit_path: String,
         /// The producer's version of the member this row reflects.
         pub version: i64,
+        /// Status number (doan.membership.v1.MemberStatus; 1 active).
+        pub status: i32,
     }
 
     /// No relations.
@@ -86,12 +89,13 @@ pub mod member {
 }
 
 /// The event types the directory consumes.
-pub const EVENT_TYPES: [&str; 5] = [
+pub const EVENT_TYPES: [&str; 6] = [
     UnitCreated::EVENT_TYPE,
     UnitUpdated::EVENT_TYPE,
     UnitMoved::EVENT_TYPE,
     UnitMerged::EVENT_TYPE,
     MemberAdmitted::EVENT_TYPE,
+    MemberStatusChanged::EVENT_TYPE,
 ];
 
 /// A consuming service's own columns holding unit paths (`table`, `column`), rewritten with
@@ -167,6 +171,75 @@ async fn upsert_unit(txn: &impl ConnectionTrait, row: unit::ActiveModel) -> Resu
     Ok(())
 }
 
+/// A unit's whole state as UnitCreated and UnitUpdated carry it: id, parent, name, level,
+/// path, version, status, merged into.
+type UnitState = (String, String, String, i32, String, u64, i32, String);
+
+/// Stores a unit's state (its path derived from the parent held here) if newer than the row.
+async fn upsert_unit_state(txn: &impl ConnectionTrait, state: UnitState) -> Result<(), sea_orm::DbErr> {
+    let (unit_id, parent_id, name, level, event_path, event_version, status, merged_into) = state;
+    let path = derived_path(txn, &parent_id, &unit_id, &event_path).await?;
+    let row = unit::ActiveModel {
+        unit_id: Set(unit_id),
+        parent_id: Set(parent_id),
+        name: Set(name),
+        level: Set(level),
+        path: Set(path),
+        version: Set(version(event_version)),
+        status: Set(status),
+        merged_into: Set(merged_into),
+    };
+    upsert_unit(txn, row).await
+}
+
+/// A member's state as an event carries it.
+struct MemberState {
+    member_id: String,
+    member_number: String,
+    full_name: String,
+    unit_id: String,
+    unit_path: String,
+    version: u64,
+    status: i32,
+}
+
+/// Stores a member's state if the event is newer than the row. An active member belongs to
+/// the unit their unit was merged into, if it was; one who left stays where they left from.
+async fn upsert_member(txn: &impl ConnectionTrait, e: MemberState) -> Result<(), sea_orm::DbErr> {
+    let (unit_id, unit_path) = if e.status == 1 {
+        current_unit(txn, &e.unit_id, &e.unit_path).await?
+    } else {
+        let held = unit::Entity::find_by_id(e.unit_id.clone()).one(txn).await?;
+        (e.unit_id.clone(), held.map_or(e.unit_path.clone(), |u| u.path))
+    };
+    let row = member::ActiveModel {
+        member_id: Set(e.member_id),
+        member_number: Set(e.member_number),
+        full_name: Set(e.full_name),
+        unit_id: Set(unit_id),
+        unit_path: Set(unit_path),
+        version: Set(version(e.version)),
+        status: Set(e.status),
+    };
+    member::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(member::Column::MemberId)
+                .update_columns([
+                    member::Column::MemberNumber,
+                    member::Column::FullName,
+                    member::Column::UnitId,
+                    member::Column::UnitPath,
+                    member::Column::Version,
+                    member::Column::Status,
+                ])
+                .action_and_where(newer_than_stored("directory_members"))
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
 /// Rewrites every stored path under `old` to lie under `new`: units, members and the
 /// service's own `paths`.
 async fn rewrite_subtree(
@@ -194,34 +267,14 @@ pub async fn apply(
     match envelope.event_type.as_str() {
         UnitCreated::EVENT_TYPE => {
             let e: UnitCreated = decode_payload(envelope)?;
-            let path = derived_path(txn, &e.parent_id, &e.unit_id, &e.path).await?;
-            let row = unit::ActiveModel {
-                unit_id: Set(e.unit_id),
-                parent_id: Set(e.parent_id),
-                name: Set(e.name),
-                level: Set(e.level),
-                path: Set(path),
-                version: Set(version(e.version)),
-                status: Set(1),
-                merged_into: Set(String::new()),
-            };
-            upsert_unit(txn, row).await?;
+            let state = (e.unit_id, e.parent_id, e.name, e.level, e.path, e.version, 1, String::new());
+            upsert_unit_state(txn, state).await?;
             Ok(true)
         }
         UnitUpdated::EVENT_TYPE => {
             let e: UnitUpdated = decode_payload(envelope)?;
-            let path = derived_path(txn, &e.parent_id, &e.unit_id, &e.path).await?;
-            let row = unit::ActiveModel {
-                unit_id: Set(e.unit_id),
-                parent_id: Set(e.parent_id),
-                name: Set(e.name),
-                level: Set(e.level),
-                path: Set(path),
-                version: Set(version(e.version)),
-                status: Set(e.status),
-                merged_into: Set(e.merged_into),
-            };
-            upsert_unit(txn, row).await?;
+            let state = (e.unit_id, e.parent_id, e.name, e.level, e.path, e.version, e.status, e.merged_into);
+            upsert_unit_state(txn, state).await?;
             Ok(true)
         }
         UnitMoved::EVENT_TYPE => {
@@ -258,40 +311,42 @@ pub async fn apply(
                 sea_orm::ActiveModelTrait::update(row, txn).await?;
             }
             let (target, target_path) = current_unit(txn, &e.target_unit_id, &e.target_path).await?;
+            // Active members follow; those who left stay where they left from.
             member::Entity::update_many()
                 .col_expr(member::Column::UnitId, sea_orm::sea_query::Expr::value(target))
                 .col_expr(member::Column::UnitPath, sea_orm::sea_query::Expr::value(target_path))
                 .filter(member::Column::UnitId.eq(e.unit_id))
+                .filter(member::Column::Status.eq(1))
                 .exec(txn)
                 .await?;
             Ok(true)
         }
         MemberAdmitted::EVENT_TYPE => {
             let e: MemberAdmitted = decode_payload(envelope)?;
-            let (unit_id, unit_path) = current_unit(txn, &e.unit_id, &e.unit_path).await?;
-            let row = member::ActiveModel {
-                member_id: Set(e.member_id),
-                member_number: Set(e.member_number),
-                full_name: Set(e.full_name),
-                unit_id: Set(unit_id),
-                unit_path: Set(unit_path),
-                version: Set(version(e.version)),
+            let state = MemberState {
+                member_id: e.member_id,
+                member_number: e.member_number,
+                full_name: e.full_name,
+                unit_id: e.unit_id,
+                unit_path: e.unit_path,
+                version: e.version,
+                status: 1,
             };
-            member::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::column(member::Column::MemberId)
-                        .update_columns([
-                            member::Column::MemberNumber,
-                            member::Column::FullName,
-                            member::Column::UnitId,
-                            member::Column::UnitPath,
-                            member::Column::Version,
-                        ])
-                        .action_and_where(newer_than_stored("directory_members"))
-                        .to_owned(),
-                )
-                .exec_without_returning(txn)
-                .await?;
+            upsert_member(txn, state).await?;
+            Ok(true)
+        }
+        MemberStatusChanged::EVENT_TYPE => {
+            let e: MemberStatusChanged = decode_payload(envelope)?;
+            let state = MemberState {
+                member_id: e.member_id,
+                member_number: e.member_number,
+                full_name: e.full_name,
+                unit_id: e.unit_id,
+                unit_path: e.unit_path,
+                version: e.version,
+                status: e.status,
+            };
+            upsert_member(txn, state).await?;
             Ok(true)
         }
         _ => Ok(false),
@@ -324,7 +379,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(CreateDirectory), Box::new(VersionDirectory), Box::new(UnitStatuses)]
 }
 
-/// Adds unit status and merges.
+/// Adds unit status and merges, and member status.
 pub struct UnitStatuses;
 
 impl MigrationName for UnitStatuses {
@@ -339,6 +394,9 @@ impl MigrationTrait for UnitStatuses {
         for col in [integer("status").default(1).to_owned(), string("merged_into").default("").to_owned()] {
             manager.alter_table(Table::alter().table("directory_units").add_column(col).to_owned()).await?;
         }
+        manager
+            .alter_table(Table::alter().table("directory_members").add_column(integer("status").default(1)).to_owned())
+            .await?;
         if manager.get_connection().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
             manager
                 .get_connection()
@@ -356,6 +414,7 @@ impl MigrationTrait for UnitStatuses {
         for col in ["merged_into", "status"] {
             manager.alter_table(Table::alter().table("directory_units").drop_column(col).to_owned()).await?;
         }
+        manager.alter_table(Table::alter().table("directory_members").drop_column("status").to_owned()).await?;
         Ok(())
     }
 }

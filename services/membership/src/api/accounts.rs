@@ -7,13 +7,17 @@ use doan_platform::auth::{Caller, Role, check_new_password, hash_password, verif
 use doan_platform::convert::{parse_date, required_text};
 use doan_platform::error::AppResult;
 use doan_proto::membership as pb;
+use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
+use super::positions::PositionInput;
 use super::{MembershipApi, role_to_pb};
 use crate::domain::member::{CitizenId, member_number, parse_member_number};
+use crate::domain::officer::PositionKind;
 use crate::storage::accounts::NewAccount;
 use crate::storage::entities::account;
-use crate::storage::{accounts, logins, members};
+use crate::storage::positions::{self, NewPosition};
+use crate::storage::{accounts, logins, members, units};
 
 fn parse_role(value: &str) -> AppResult<Role> {
     match value {
@@ -66,16 +70,47 @@ fn decoy_hash() -> &'static str {
 }
 
 impl MembershipApi {
-    fn token_for(&self, account: &account::Model) -> AppResult<(String, Option<prost_types::Timestamp>)> {
+    /// A token for `account`, scoped to `unit` (an officer's position) and expiring no later
+    /// than `not_after` (the end of that position).
+    fn token_for(
+        &self,
+        account: &account::Model,
+        unit: Option<String>,
+        not_after: Option<u64>,
+    ) -> AppResult<(String, Option<prost_types::Timestamp>)> {
         let role = parse_role(&account.role)?;
         let (token, exp) = self.issuer.issue(
             &account.account_id,
             role,
-            account.unit_id.clone(),
+            unit,
             account.member_id.clone(),
             &account.full_name,
+            not_after,
         )?;
         Ok((token, Some(prost_types::Timestamp { seconds: exp as i64, nanos: 0 })))
+    }
+
+    /// The unit an officer logs in for, from the positions in force today: `requested`, or
+    /// the highest of them; and when that access ends.
+    async fn officer_scope(&self, account: &account::Model, requested: &str) -> AppResult<(String, Option<u64>)> {
+        let held = positions::in_force_for(&self.ctx.db, &account.account_id, self.ctx.clock.today()).await?;
+        if held.is_empty() {
+            return Err(AppError::PermissionDenied(
+                "you hold no officer position in force today; a unit above yours assigns positions".into(),
+            ));
+        }
+        let chosen = if requested.trim().is_empty() {
+            let ids = held.iter().map(|p| p.unit_id.clone()).collect();
+            let units = units::find_many(&self.ctx.db, &ids).await?;
+            let highest = units.iter().min_by_key(|u| u.path.len()).map(|u| u.unit_id.clone());
+            held.iter().find(|p| Some(&p.unit_id) == highest.as_ref()).unwrap_or(&held[0])
+        } else {
+            let unit_id = doan_platform::convert::parse_id("unit_id", requested)?;
+            held.iter()
+                .find(|p| p.unit_id == unit_id)
+                .ok_or_else(|| AppError::PermissionDenied(format!("you hold no position in force in unit {unit_id}")))?
+        };
+        Ok((chosen.unit_id.clone(), positions::term(chosen).access_ends_at()))
     }
 
     pub(super) async fn login(&self, r: pb::LoginRequest) -> AppResult<pb::LoginResponse> {
@@ -118,8 +153,17 @@ impl MembershipApi {
                 return Err(AppError::Unauthenticated("username or password is incorrect".into()));
             }
         };
-        let (access_token, expires_at) = self.token_for(&account)?;
-        Ok(pb::LoginResponse { access_token, expires_at, account: Some(account_to_pb(&account)?) })
+        let (unit, not_after) = match parse_role(&account.role)? {
+            Role::Officer => {
+                let (unit, not_after) = self.officer_scope(&account, &r.unit_id).await?;
+                (Some(unit), not_after)
+            }
+            _ => (account.unit_id.clone(), None),
+        };
+        let (access_token, expires_at) = self.token_for(&account, unit.clone(), not_after)?;
+        let mut shown = account_to_pb(&account)?;
+        shown.unit_id = unit.unwrap_or_default();
+        Ok(pb::LoginResponse { access_token, expires_at, account: Some(shown) })
     }
 
     pub(super) async fn activate_member_account(
@@ -172,7 +216,7 @@ impl MembershipApi {
                 e.into()
             }
         })?;
-        let (access_token, expires_at) = self.token_for(&created)?;
+        let (access_token, expires_at) = self.token_for(&created, created.unit_id.clone(), None)?;
         tracing::info!(member_id = %member.member_id, "member account activated");
         Ok(pb::ActivateMemberAccountResponse { access_token, expires_at, account: Some(account_to_pb(&created)?) })
     }
@@ -184,13 +228,23 @@ impl MembershipApi {
     ) -> AppResult<pb::AppointOfficerResponse> {
         caller.require_officer()?;
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
+        super::units::require_active(&unit)?;
         let username = parse_username(&r.username)?;
         let full_name = crate::domain::member::parse_full_name(&r.full_name)?;
         check_new_password("password", &r.password)?;
+        let input = PositionInput {
+            kind: r.kind,
+            term: &r.term,
+            starts_on: &r.starts_on,
+            ends_on: &r.ends_on,
+            member_id: &r.member_id,
+        };
+        let position = self.position_fields(caller, input, Some(PositionKind::ExecutiveCommitteeMember)).await?;
         let password = r.password;
         let password_hash = blocking(move || hash_password(&password)).await??;
+        let txn = self.ctx.db.begin().await?;
         let created = accounts::insert(
-            &self.ctx.db,
+            &txn,
             NewAccount {
                 username: username.clone(),
                 password_hash,
@@ -209,6 +263,21 @@ impl MembershipApi {
                 e.into()
             }
         })?;
+        positions::insert(
+            &txn,
+            NewPosition {
+                unit_id: unit.unit_id.clone(),
+                account_id: created.account_id.clone(),
+                member_id: position.member_id,
+                kind: position.kind,
+                term: position.term,
+                dates: position.dates,
+                assigned_by: caller.account_id.clone(),
+                created_at: self.ctx.clock.now(),
+            },
+        )
+        .await?;
+        txn.commit().await?;
         tracing::info!(account_id = %created.account_id, unit_id = %unit.unit_id, by = %caller.account_id, "officer appointed");
         Ok(pb::AppointOfficerResponse { account: Some(account_to_pb(&created)?) })
     }

@@ -13,13 +13,15 @@ use crate::domain::member::{
     AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, check_admission_date, member_number, parse_email,
     parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
 };
+use crate::domain::stats::{self, MemberFacts};
 use crate::domain::unit::UnitLevel;
 use crate::events::publish;
 use crate::storage::entities::member;
 use crate::storage::members::NewMember;
-use crate::storage::{access_log, members, placements, units};
+use crate::storage::{access_log, members, placements, statistics, units};
+use chrono::Datelike;
 
-fn summary(m: member::Model) -> pb::MemberSummary {
+pub(super) fn summary(m: member::Model) -> pb::MemberSummary {
     pb::MemberSummary {
         member_id: m.member_id,
         member_number: member_number(m.seq),
@@ -52,10 +54,14 @@ impl MembershipApi {
             status: m.status,
             guardian_consent: m.guardian_consent,
             admission_rule: m.admission_rule,
+            party_admitted_on: m.party_admitted_on.map(format_date).unwrap_or_default(),
+            status_changed_on: m.status_changed_on.map(format_date).unwrap_or_default(),
+            status_reason: m.status_reason,
+            version: m.version.max(1) as u64,
         })
     }
 
-    async fn member(&self, field: &'static str, member_id: &str) -> AppResult<member::Model> {
+    pub(super) async fn member(&self, field: &'static str, member_id: &str) -> AppResult<member::Model> {
         let member_id = parse_id(field, member_id)?;
         members::find(&self.ctx.db, &member_id)
             .await?
@@ -150,6 +156,15 @@ impl MembershipApi {
         })?;
         let event = publish::member_admitted(&created);
         self.ctx.outbox.enqueue(&txn, &event).await?;
+        let facts = MemberFacts {
+            status: MemberStatus::Active,
+            sex,
+            birth_year: date_of_birth.year(),
+            kinh: stats::is_kinh(&ethnicity),
+        };
+        let mut counted = stats::diff(None, Some(&facts));
+        counted.push(stats::flow("admitted", admitted_on));
+        statistics::apply(&txn, &created.unit_id, &counted).await?;
         // The response carries the new member's personal data: logged like any other read.
         self.log_access(
             &txn,

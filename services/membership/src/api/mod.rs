@@ -5,8 +5,11 @@ pub use policy::POLICIES;
 
 mod accounts;
 mod clusters;
+mod leaving;
 mod members;
+mod positions;
 mod reorganisation;
+mod statistics;
 mod units;
 
 pub use reorganisation::Reorganiser;
@@ -49,8 +52,23 @@ impl MembershipApi {
         self.reorganiser.resume_forever();
     }
 
-    fn caller<T>(&self, request: &Request<T>) -> AppResult<Caller> {
-        self.ctx.verifier.caller(request)
+    /// The verified caller. An officer's access derives from their positions: a token whose
+    /// position has ended since it was issued is refused here at once (other services refuse it
+    /// when it expires, at the latest at the end of the position's last day).
+    async fn caller<T>(&self, request: &Request<T>) -> AppResult<Caller> {
+        let caller = self.ctx.verifier.caller(request)?;
+        if caller.role == Role::Officer {
+            let unit = caller.unit_id.as_deref().unwrap_or_default();
+            let held =
+                crate::storage::positions::in_force_at(&self.ctx.db, &caller.account_id, unit, self.ctx.clock.today())
+                    .await?;
+            if held.is_none() {
+                return Err(AppError::Unauthenticated(format!(
+                    "your position in unit {unit} is no longer in force; log in again"
+                )));
+            }
+        }
+        Ok(caller)
     }
 
     /// The unit `unit_id` (request field `field`), which the caller must administer.
@@ -93,12 +111,12 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::CreateUnitRequest>,
     ) -> Result<Response<pb::CreateUnitResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.create_unit(&caller, request.into_inner()).await)
     }
 
     async fn get_unit(&self, request: Request<pb::GetUnitRequest>) -> Result<Response<pb::GetUnitResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_unit(&caller, request.into_inner()).await)
     }
 
@@ -106,7 +124,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::ListChildUnitsRequest>,
     ) -> Result<Response<pb::ListChildUnitsResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.list_child_units(&caller, request.into_inner()).await)
     }
 
@@ -114,7 +132,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::AppointOfficerRequest>,
     ) -> Result<Response<pb::AppointOfficerResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.appoint_officer(&caller, request.into_inner()).await)
     }
 
@@ -122,7 +140,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::AdmitMemberRequest>,
     ) -> Result<Response<pb::AdmitMemberResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.admit_member(&caller, request.into_inner()).await)
     }
 
@@ -130,7 +148,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::GetMemberRequest>,
     ) -> Result<Response<pb::GetMemberResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_member(&caller, request.into_inner()).await)
     }
 
@@ -138,7 +156,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::GetMemberCardRequest>,
     ) -> Result<Response<pb::GetMemberCardResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_member_card(&caller, request.into_inner()).await)
     }
 
@@ -146,7 +164,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.list_members(&caller, request.into_inner()).await)
     }
 
@@ -154,12 +172,12 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::RenameUnitRequest>,
     ) -> Result<Response<pb::RenameUnitResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.rename_unit(&caller, request.into_inner()).await)
     }
 
     async fn move_unit(&self, request: Request<pb::MoveUnitRequest>) -> Result<Response<pb::MoveUnitResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.move_unit(&caller, request.into_inner()).await)
     }
 
@@ -167,7 +185,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::MergeUnitsRequest>,
     ) -> Result<Response<pb::MergeUnitsResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.merge_units(&caller, request.into_inner()).await)
     }
 
@@ -175,7 +193,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::DissolveUnitRequest>,
     ) -> Result<Response<pb::DissolveUnitResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.dissolve_unit(&caller, request.into_inner()).await)
     }
 
@@ -183,7 +201,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::CreateReorganisationPlanRequest>,
     ) -> Result<Response<pb::CreateReorganisationPlanResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.create_reorganisation_plan(&caller, request.into_inner()).await)
     }
 
@@ -191,7 +209,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::PreviewReorganisationPlanRequest>,
     ) -> Result<Response<pb::PreviewReorganisationPlanResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.preview_reorganisation_plan(&caller, request.into_inner()).await)
     }
 
@@ -199,7 +217,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::ApplyReorganisationPlanRequest>,
     ) -> Result<Response<pb::ApplyReorganisationPlanResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.apply_reorganisation_plan(&caller, request.into_inner()).await)
     }
 
@@ -207,7 +225,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::GetReorganisationPlanRequest>,
     ) -> Result<Response<pb::GetReorganisationPlanResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_reorganisation_plan(&caller, request.into_inner()).await)
     }
 
@@ -215,7 +233,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::GetUnitHistoryRequest>,
     ) -> Result<Response<pb::GetUnitHistoryResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_unit_history(&caller, request.into_inner()).await)
     }
 
@@ -223,7 +241,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::GetMemberUnitHistoryRequest>,
     ) -> Result<Response<pb::GetMemberUnitHistoryResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.get_member_unit_history(&caller, request.into_inner()).await)
     }
 
@@ -231,7 +249,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::CreateClusterRequest>,
     ) -> Result<Response<pb::CreateClusterResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.create_cluster(&caller, request.into_inner()).await)
     }
 
@@ -239,7 +257,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::UpdateClusterUnitsRequest>,
     ) -> Result<Response<pb::UpdateClusterUnitsResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.update_cluster_units(&caller, request.into_inner()).await)
     }
 
@@ -247,7 +265,7 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::ListClustersRequest>,
     ) -> Result<Response<pb::ListClustersResponse>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.list_clusters(&caller, request.into_inner()).await)
     }
 
@@ -257,7 +275,87 @@ impl MembershipService for MembershipApi {
         &self,
         request: Request<pb::WatchReorganisationPlanRequest>,
     ) -> Result<Response<Self::WatchReorganisationPlanStream>, Status> {
-        let caller = self.caller(&request)?;
+        let caller = self.caller(&request).await?;
         respond(self.watch_reorganisation_plan(&caller, request.into_inner()).await)
+    }
+
+    async fn assign_position(
+        &self,
+        request: Request<pb::AssignPositionRequest>,
+    ) -> Result<Response<pb::AssignPositionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.assign_position(&caller, request.into_inner()).await)
+    }
+
+    async fn end_position(
+        &self,
+        request: Request<pb::EndPositionRequest>,
+    ) -> Result<Response<pb::EndPositionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.end_position(&caller, request.into_inner()).await)
+    }
+
+    async fn list_positions(
+        &self,
+        request: Request<pb::ListPositionsRequest>,
+    ) -> Result<Response<pb::ListPositionsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_positions(&caller, request.into_inner()).await)
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.remove_member(&caller, request.into_inner()).await)
+    }
+
+    async fn discipline_member(
+        &self,
+        request: Request<pb::DisciplineMemberRequest>,
+    ) -> Result<Response<pb::DisciplineMemberResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.discipline_member(&caller, request.into_inner()).await)
+    }
+
+    async fn list_disciplinary_records(
+        &self,
+        request: Request<pb::ListDisciplinaryRecordsRequest>,
+    ) -> Result<Response<pb::ListDisciplinaryRecordsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_disciplinary_records(&caller, request.into_inner()).await)
+    }
+
+    async fn record_party_admission(
+        &self,
+        request: Request<pb::RecordPartyAdmissionRequest>,
+    ) -> Result<Response<pb::RecordPartyAdmissionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.record_party_admission(&caller, request.into_inner()).await)
+    }
+
+    async fn list_age_out_proposals(
+        &self,
+        request: Request<pb::ListAgeOutProposalsRequest>,
+    ) -> Result<Response<pb::ListAgeOutProposalsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_age_out_proposals(&caller, request.into_inner()).await)
+    }
+
+    async fn decide_age_out(
+        &self,
+        request: Request<pb::DecideAgeOutRequest>,
+    ) -> Result<Response<pb::DecideAgeOutResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.decide_age_out(&caller, request.into_inner()).await)
+    }
+
+    async fn get_unit_statistics(
+        &self,
+        request: Request<pb::GetUnitStatisticsRequest>,
+    ) -> Result<Response<pb::GetUnitStatisticsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_unit_statistics(&caller, request.into_inner()).await)
     }
 }

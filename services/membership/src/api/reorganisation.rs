@@ -164,6 +164,7 @@ impl Reorganiser {
                     self.ctx.outbox.enqueue(&txn, &event).await?;
                     rewrites.push((old_path, moved.path.clone()));
                 }
+                crate::storage::statistics::move_all(&txn, &unit.unit_id, &target.unit_id).await?;
                 let merged = units::mark_merged(&txn, unit, &target.unit_id, change(K::Merged)).await?;
                 self.ctx.outbox.enqueue(&txn, &publish::unit_merged(&merged, &target, &plan.plan_id)).await?;
                 true

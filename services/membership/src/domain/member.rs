@@ -8,10 +8,101 @@ use doan_platform::text::TextRule;
 use super::rules::AdmissionRule;
 
 /// A member's status (numbers match `doan.membership.v1.MemberStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MemberStatus {
     /// An active member.
     Active = 1,
+    /// Transferred outside the system.
+    TransferredOut = 2,
+    /// Aged out (trưởng thành đoàn).
+    AgedOut = 3,
+    /// Removed (xóa tên).
+    Removed = 4,
+    /// Expelled (khai trừ).
+    Expelled = 5,
+}
+
+impl MemberStatus {
+    /// A stored number (written by this code; unknown numbers read as active).
+    pub fn from_stored(value: i32) -> Self {
+        match value {
+            2 => Self::TransferredOut,
+            3 => Self::AgedOut,
+            4 => Self::Removed,
+            5 => Self::Expelled,
+            _ => Self::Active,
+        }
+    }
+
+    /// Fails unless the member is active (only active members are removed, disciplined,
+    /// aged out, transferred or recorded as admitted to the Party).
+    pub fn require_active(self, member_id: &str) -> AppResult<()> {
+        if self != Self::Active {
+            return Err(AppError::FailedPrecondition(format!("member {member_id} is {self:?}, not active")));
+        }
+        Ok(())
+    }
+}
+
+/// A disciplinary measure (numbers match `doan.membership.v1.DisciplineKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisciplineKind {
+    /// Khiển trách.
+    Reprimand = 1,
+    /// Cảnh cáo.
+    Warning = 2,
+    /// Khai trừ: ends the membership.
+    Expulsion = 3,
+}
+
+impl DisciplineKind {
+    /// Parses the proto number (field `kind`).
+    pub fn parse(value: i32) -> AppResult<Self> {
+        match value {
+            1 => Ok(Self::Reprimand),
+            2 => Ok(Self::Warning),
+            3 => Ok(Self::Expulsion),
+            _ => Err(AppError::invalid("kind", "must be REPRIMAND, WARNING or EXPULSION")),
+        }
+    }
+}
+
+/// A decision date (`field`): a Vietnam date, not after `today`, not before `admitted_on`.
+pub fn check_decision_date(
+    field: &'static str,
+    on: NaiveDate,
+    admitted_on: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<()> {
+    if on > today {
+        return Err(AppError::invalid(field, format!("must not be after today ({today} in Vietnam)")));
+    }
+    if on < admitted_on {
+        return Err(AppError::invalid(field, format!("must not be before the member's admission ({admitted_on})")));
+    }
+    Ok(())
+}
+
+/// The day a member born on `date_of_birth` turns `years` (29 February births: 28 February in
+/// years without that day).
+pub fn birthday(date_of_birth: NaiveDate, years: u32) -> Option<NaiveDate> {
+    date_of_birth.checked_add_months(Months::new(12 * years))
+}
+
+/// The month `YYYY-MM` as its first and last day.
+pub fn parse_month(field: &'static str, value: &str) -> AppResult<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{}-01", value.trim()), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1931..=2199).contains(&d.year()))
+        .ok_or_else(|| AppError::invalid(field, "expected a month like 2026-11 (1931 to 2199)"))?;
+    let last = first.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).expect("month end");
+    Ok((first, last))
+}
+
+/// Members proposed for age-out in a month: those whose 30th birthday (the rule's
+/// `max_age_years`) falls on or before the month's last day.
+pub fn ages_out_by(date_of_birth: NaiveDate, month_last_day: NaiveDate, max_age_years: u32) -> bool {
+    birthday(date_of_birth, max_age_years).is_some_and(|d| d <= month_last_day)
 }
 
 /// A citizen ID (CCCD): exactly 12 digits.
@@ -239,6 +330,7 @@ mod tests {
         max_age_years: 30,
         child_under_years: 16,
         backdate_days: 90,
+        age_out_years: 30,
     };
 
     #[test]
@@ -283,6 +375,25 @@ mod tests {
         let deep = check_admission_date(d("2026-08-25"), today, &RULE, false).unwrap_err();
         assert!(matches!(deep, AppError::PermissionDenied(_)), "{deep}");
         assert!(check_admission_date(d("2026-08-25"), today, &RULE, true).is_ok(), "a supervising officer");
+    }
+
+    #[test]
+    fn age_out_months_and_decision_dates() {
+        let (first, last) = parse_month("month", "2026-02").unwrap();
+        assert_eq!((first, last), (d("2026-02-01"), d("2026-02-28")));
+        assert!(parse_month("month", "2026-13").is_err());
+        assert!(parse_month("month", "1900-01").is_err());
+        // 30 on 28 February 2026 (born on a leap day): proposed in February, not January.
+        assert!(ages_out_by(d("1996-02-29"), d("2026-02-28"), 30));
+        assert!(!ages_out_by(d("1996-02-29"), d("2026-01-31"), 30));
+        assert!(ages_out_by(d("1990-05-01"), d("2026-02-28"), 30), "older members are proposed too");
+        let today = d("2026-11-30");
+        assert!(check_decision_date("decided_on", d("2026-12-01"), d("2020-01-01"), today).is_err());
+        assert!(check_decision_date("decided_on", d("2019-12-31"), d("2020-01-01"), today).is_err());
+        assert!(check_decision_date("decided_on", today, d("2020-01-01"), today).is_ok());
+        assert_eq!(MemberStatus::from_stored(4), MemberStatus::Removed);
+        assert!(MemberStatus::Expelled.require_active("m").is_err());
+        assert!(DisciplineKind::parse(0).is_err());
     }
 
     #[test]

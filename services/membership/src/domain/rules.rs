@@ -18,6 +18,8 @@ pub struct AdmissionRule {
     pub child_under_years: u32,
     /// An admission dated more than this many days before today needs a supervising officer.
     pub backdate_days: u32,
+    /// Members are proposed for age-out (trưởng thành đoàn) from this birthday on.
+    pub age_out_years: u32,
 }
 
 impl RuleValues for AdmissionRule {
@@ -27,6 +29,9 @@ impl RuleValues for AdmissionRule {
         }
         if self.child_under_years > self.max_age_years {
             return Err("child_under_years must not exceed max_age_years".into());
+        }
+        if self.age_out_years < self.max_age_years {
+            return Err("age_out_years must not be below max_age_years".into());
         }
         Ok(())
     }

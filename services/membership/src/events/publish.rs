@@ -1,7 +1,7 @@
 //! Each membership change as its integration event, carrying the entity's version.
 
 use doan_platform::convert::format_date;
-use doan_proto::events::{MemberAdmitted, UnitCreated, UnitMerged, UnitMoved, UnitUpdated};
+use doan_proto::events::{MemberAdmitted, MemberStatusChanged, UnitCreated, UnitMerged, UnitMoved, UnitUpdated};
 
 use crate::domain::member::member_number;
 use crate::storage::entities::{member, unit};
@@ -69,5 +69,21 @@ pub fn unit_merged(merged: &unit::Model, target: &unit::Model, plan_id: &str) ->
         version: merged.version.max(1) as u64,
         path: merged.path.clone(),
         plan_id: plan_id.to_string(),
+    }
+}
+
+/// `m`'s status changed from `previous` on `on` (a Vietnam date) for `reason`.
+pub fn member_status_changed(m: &member::Model, previous: i32, on: &str, reason: &str) -> MemberStatusChanged {
+    MemberStatusChanged {
+        member_id: m.member_id.clone(),
+        member_number: member_number(m.seq),
+        full_name: m.full_name.clone(),
+        unit_id: m.unit_id.clone(),
+        unit_path: m.unit_path.clone(),
+        status: m.status,
+        previous_status: previous,
+        effective_on: on.to_string(),
+        reason: reason.to_string(),
+        version: m.version.max(1) as u64,
     }
 }

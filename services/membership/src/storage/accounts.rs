@@ -48,3 +48,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount) -> Result<accoun
     .insert(db)
     .await
 }
+
+/// The account `account_id`.
+pub async fn find(db: &impl ConnectionTrait, account_id: &str) -> Result<Option<account::Model>, DbErr> {
+    account::Entity::find_by_id(account_id.to_string()).one(db).await
+}

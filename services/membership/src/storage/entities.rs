@@ -133,6 +133,14 @@ pub mod member {
         pub version: i64,
         /// Id of the admission rule version the admission was decided by.
         pub admission_rule: String,
+        /// Date of the Party admission.
+        pub party_admitted_on: Option<Date>,
+        /// Number of the Party's admission decision.
+        pub party_decision: String,
+        /// Date of the last status change.
+        pub status_changed_on: Option<Date>,
+        /// Why the status last changed.
+        pub status_reason: String,
     }
 
     /// No relations are navigated.
@@ -391,6 +399,145 @@ pub mod cluster_unit {
         /// Unit.
         #[sea_orm(primary_key, auto_increment = false)]
         pub unit_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `positions`: officers' positions per unit and term.
+pub mod position {
+    use sea_orm::entity::prelude::*;
+
+    /// A position.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "positions")]
+    pub struct Model {
+        /// Position id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position_id: String,
+        /// Unit.
+        pub unit_id: String,
+        /// Officer account.
+        pub account_id: String,
+        /// The officer's member record.
+        pub member_id: Option<String>,
+        /// Kind number (`PositionKind`).
+        pub kind: i32,
+        /// Term label.
+        pub term: String,
+        /// First day.
+        pub starts_on: Date,
+        /// Last day of the term.
+        pub ends_on: Option<Date>,
+        /// Last day held, when ended early.
+        pub ended_on: Option<Date>,
+        /// Why ended early.
+        pub end_reason: String,
+        /// Account that assigned it.
+        pub assigned_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `disciplinary_records`: disciplinary decisions.
+pub mod disciplinary_record {
+    use sea_orm::entity::prelude::*;
+
+    /// A decision.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disciplinary_records")]
+    pub struct Model {
+        /// Record id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub record_id: String,
+        /// Member.
+        pub member_id: String,
+        /// Kind number (`DisciplineKind`).
+        pub kind: i32,
+        /// Decision number.
+        pub decision_number: String,
+        /// Decision date.
+        pub decided_on: Date,
+        /// Signer.
+        pub signer: String,
+        /// Reason.
+        pub reason: String,
+        /// Account that recorded it.
+        pub recorded_by: String,
+        /// When.
+        pub recorded_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `age_out_proposals`: monthly age-out proposals.
+pub mod age_out_proposal {
+    use sea_orm::entity::prelude::*;
+
+    /// A proposal.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "age_out_proposals")]
+    pub struct Model {
+        /// Month `YYYY-MM`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub month: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Member row sequence (the member number).
+        pub seq: i64,
+        /// The 30th birthday.
+        pub thirtieth_birthday: Date,
+        /// State number (`AgeOutState`).
+        pub state: i32,
+        /// Why kept.
+        pub note: String,
+        /// Account that decided.
+        pub decided_by: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `unit_counters`: live statistics per unit.
+pub mod unit_counter {
+    use sea_orm::entity::prelude::*;
+
+    /// One counter.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "unit_counters")]
+    pub struct Model {
+        /// Unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// Metric (`status`, `sex`, `birth_year`, `ethnicity`, `admitted`, …).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub metric: String,
+        /// Key within the metric (a status number, a year, …).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        /// Count.
+        pub count: i64,
     }
 
     /// No relations are navigated.

@@ -73,6 +73,7 @@ pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member:
         created_at: Set(new.created_at),
         version: Set(1),
         admission_rule: Set(new.admission_rule),
+        status_changed_on: Set(Some(new.admitted_on)),
         ..Default::default()
     }
     .insert(txn)
@@ -163,4 +164,51 @@ pub async fn rehome(
         .await?;
     super::placements::change(txn, &batch, to, on, reason).await?;
     Ok(batch)
+}
+
+/// Sets `m`'s status on `on` for `reason` (version one more).
+pub async fn set_status(
+    txn: &impl ConnectionTrait,
+    m: member::Model,
+    status: MemberStatus,
+    on: NaiveDate,
+    reason: &str,
+) -> Result<member::Model, DbErr> {
+    let version = m.version + 1;
+    let mut active: member::ActiveModel = m.into();
+    active.status = Set(status as i32);
+    active.status_changed_on = Set(Some(on));
+    active.status_reason = Set(reason.to_string());
+    active.version = Set(version);
+    active.update(txn).await
+}
+
+/// Records `m`'s Party admission (version one more).
+pub async fn set_party_admission(
+    txn: &impl ConnectionTrait,
+    m: member::Model,
+    on: NaiveDate,
+    decision: &str,
+) -> Result<member::Model, DbErr> {
+    let version = m.version + 1;
+    let mut active: member::ActiveModel = m.into();
+    active.party_admitted_on = Set(Some(on));
+    active.party_decision = Set(decision.to_string());
+    active.version = Set(version);
+    active.update(txn).await
+}
+
+/// Up to `limit` members after row `after`, by row (for passes over every member).
+pub async fn page(db: &impl ConnectionTrait, after: i64, limit: u64) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::Seq.gt(after))
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The members `ids`.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find().filter(member::Column::MemberId.is_in(ids.iter().cloned())).all(db).await
 }

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(EntityVersions));
         all.push(Box::new(RulesAndAudit));
         all.push(Box::new(TreeChanges));
+        all.push(Box::new(Lifecycle));
         all
     }
 }
@@ -409,6 +410,159 @@ impl MigrationTrait for TreeChanges {
         m.drop_index(Index::drop().name("units_one_holding").table("units").to_owned()).await?;
         for c in ["holding_parent", "holding", "merged_into", "status"] {
             m.alter_table(Table::alter().table("units").drop_column(c).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A member's whole life: officers' positions per unit and term (every existing officer gets
+/// an open executive-committee position in their unit), status changes and Party admission on
+/// the member, disciplinary records, monthly age-out proposals, and per-unit counters for live
+/// statistics (filled from the members already there; the ethnicity groups by a background
+/// pass that can decrypt).
+struct Lifecycle;
+
+impl MigrationName for Lifecycle {
+    fn name(&self) -> &str {
+        "m0005_membership_lifecycle"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Lifecycle {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("positions")
+                .if_not_exists()
+                .col(string("position_id").primary_key())
+                .col(string("unit_id"))
+                .col(string("account_id"))
+                .col(string_null("member_id"))
+                .col(integer("kind"))
+                .col(string("term").default(""))
+                .col(date("starts_on"))
+                .col(date_null("ends_on"))
+                .col(date_null("ended_on"))
+                .col(string("end_reason").default(""))
+                .col(string("assigned_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, col) in
+            [("positions_account", "account_id"), ("positions_unit", "unit_id"), ("positions_member", "member_id")]
+        {
+            m.create_index(Index::create().name(name).table("positions").col(col).if_not_exists().to_owned()).await?;
+        }
+        for col in [
+            date_null("party_admitted_on").to_owned(),
+            string("party_decision").default("").to_owned(),
+            date_null("status_changed_on").to_owned(),
+            string("status_reason").default("").to_owned(),
+        ] {
+            m.alter_table(Table::alter().table("members").add_column(col).to_owned()).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("disciplinary_records")
+                .if_not_exists()
+                .col(string("record_id").primary_key())
+                .col(string("member_id"))
+                .col(integer("kind"))
+                .col(string("decision_number"))
+                .col(date("decided_on"))
+                .col(string("signer"))
+                .col(string("reason"))
+                .col(string("recorded_by"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("disciplinary_member")
+                .table("disciplinary_records")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("age_out_proposals")
+                .if_not_exists()
+                .col(string("month"))
+                .col(string("member_id"))
+                .col(big_integer("seq"))
+                .col(date("thirtieth_birthday"))
+                .col(integer("state"))
+                .col(string("note").default(""))
+                .col(string("decided_by").default(""))
+                .primary_key(Index::create().col("month").col("member_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("members_birth").table("members").col("date_of_birth").if_not_exists().to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("unit_counters")
+                .if_not_exists()
+                .col(string("unit_id"))
+                .col(string("metric"))
+                .col(string("key"))
+                .col(big_integer("count"))
+                .primary_key(Index::create().col("unit_id").col("metric").col("key"))
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let postgres = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+        let (created_on, year_of) = if postgres {
+            ("(created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date", "CAST(EXTRACT(YEAR FROM {}) AS INTEGER)")
+        } else {
+            ("date(created_at, '+7 hours')", "CAST(strftime('%Y', {}) AS INTEGER)")
+        };
+        let year = |col: &str| year_of.replace("{}", col);
+        db.execute_unprepared(&format!(
+            "INSERT INTO positions (position_id, unit_id, account_id, kind, starts_on, assigned_by, created_at) \
+             SELECT account_id, unit_id, account_id, 4, {created_on}, 'migration', created_at FROM accounts \
+             WHERE role = 'officer' AND unit_id IS NOT NULL"
+        ))
+        .await?;
+        db.execute_unprepared("UPDATE members SET status_changed_on = admitted_on WHERE status_changed_on IS NULL")
+            .await?;
+        for (metric, key, filter) in [
+            ("status", "CAST(status AS TEXT)".to_string(), "1 = 1"),
+            ("sex", "CAST(sex AS TEXT)".to_string(), "status = 1"),
+            ("birth_year", format!("CAST({} AS TEXT)", year("date_of_birth")), "status = 1"),
+            ("admitted", format!("CAST({} AS TEXT)", year("admitted_on")), "1 = 1"),
+        ] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO unit_counters (unit_id, metric, key, count) \
+                 SELECT unit_id, '{metric}', {key}, COUNT(*) FROM members WHERE {filter} GROUP BY unit_id, {key}"
+            ))
+            .await?;
+        }
+        // Ethnicity is encrypted: the service counts the groups of the rows up to here once,
+        // before it serves (`backfill_statistics`).
+        db.execute_unprepared(
+            "INSERT INTO unit_counters (unit_id, metric, key, count) \
+             SELECT '', 'meta', 'ethnicity_cutoff', COALESCE(MAX(seq), 0) FROM members",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["unit_counters", "age_out_proposals", "disciplinary_records", "positions"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        for c in ["status_reason", "status_changed_on", "party_decision", "party_admitted_on"] {
+            m.alter_table(Table::alter().table("members").drop_column(c).to_owned()).await?;
         }
         Ok(())
     }

@@ -3,10 +3,13 @@
 pub mod access_log;
 pub mod accounts;
 pub mod clusters;
+pub mod discipline;
 pub mod entities;
 pub mod logins;
 pub mod members;
 pub mod migrations;
 pub mod placements;
+pub mod positions;
 pub mod reorganisation;
+pub mod statistics;
 pub mod units;
