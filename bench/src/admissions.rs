@@ -86,7 +86,7 @@ pub async fn run(world: &World, scratch_db: &str, clients: &[usize], duration: D
         let ours: Sample = run_load(c, duration, move |_| {
             let mut client = gw.clone();
             let n = ctr.fetch_add(1, Ordering::Relaxed);
-            let mut req = admission(&branch, 0);
+            let mut req = admission(&branch, (n % u64::from(u32::MAX)) as u32);
             req.citizen_id = format!("{:012}", 100_000_000_000u64 + n);
             let req = authed(&officer, req);
             async move { client.admit_member(req).await.map(|_| ()).map_err(anyhow::Error::from) }

@@ -8,6 +8,7 @@
 //! `DOAN_TEST_*_URL` variables of the tests). Reports figures; never fails on them.
 
 mod admissions;
+mod cards;
 mod events;
 mod footprint;
 mod gateway;
@@ -33,6 +34,8 @@ enum Scenario {
     Admissions,
     /// RSS and start-up time of each process.
     Footprint,
+    /// Offline member-card verification per core vs raw Ed25519.
+    Cards,
 }
 
 /// Benchmarks of the Đoàn platform, each against a raw baseline measured in the same run.
@@ -143,6 +146,10 @@ async fn main() -> anyhow::Result<()> {
     if wants(Scenario::Footprint) {
         let t = footprint::run(&urls, duration).await?;
         sections.push(("4. Footprint (release binary)".into(), t.markdown()));
+    }
+    if wants(Scenario::Cards) {
+        let t = tokio::task::spawn_blocking(move || cards::run(duration)).await??;
+        sections.push(("5. Member cards verified offline".into(), t.markdown()));
     }
 
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -123,12 +123,20 @@ pub async fn create_tree(gw: &Gateway, admin: &str) -> Tree {
     Tree { root, province, branch, other_province }
 }
 
-/// A valid admission request for a branch; `n` varies the citizen ID.
+/// A distinct Vietnamese name per `n` ("Nguyễn Thị" and one given name per digit), so that
+/// admissions are not taken for duplicates of each other.
+pub fn member_name(n: u32) -> String {
+    const GIVEN: [&str; 10] = ["Lan", "Mai", "Hoa", "Cúc", "Đào", "Huệ", "Thảo", "Ngọc", "Hương", "Yến"];
+    let digits: Vec<&str> = format!("{n:05}").bytes().map(|d| GIVEN[(d - b'0') as usize]).collect();
+    format!("Nguyễn Thị {}", digits.join(" "))
+}
+
+/// A valid admission request for a branch; `n` varies the citizen ID and the name.
 pub fn admission(branch: &str, n: u32) -> mem::AdmitMemberRequest {
     let today = Utc::now().date_naive();
     mem::AdmitMemberRequest {
         unit_id: branch.into(),
-        full_name: "Nguyễn Thị Lan".into(),
+        full_name: member_name(n),
         date_of_birth: today.checked_sub_days(Days::new(18 * 366)).expect("date").format("%Y-%m-%d").to_string(),
         sex: mem::Sex::Female as i32,
         ethnicity: "Kinh".into(),
@@ -139,6 +147,7 @@ pub fn admission(branch: &str, n: u32) -> mem::AdmitMemberRequest {
         admitted_on: today.checked_sub_days(Days::new(1)).expect("date").format("%Y-%m-%d").to_string(),
         resolution_number: "15-NQ/ĐTN".into(),
         guardian_consent: false,
+        confirm_possible_duplicate: false,
     }
 }
 

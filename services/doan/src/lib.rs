@@ -205,7 +205,19 @@ pub fn start_gateway(
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     let verifier = verifier(&settings)?;
     let upstreams = doan_gateway::Upstreams::from_settings(&settings)?;
-    Ok(tokio::spawn(doan_gateway::serve(settings, verifier, limiter, upstreams, listener, shutdown)))
+    // The RPCs callable without a token are the public ones of the services' policy tables.
+    let public = ServiceName::ALL
+        .iter()
+        .flat_map(|name| {
+            let table = name.policies();
+            table
+                .policies
+                .iter()
+                .filter(|p| p.audience == doan_platform::policy::Audience::Public)
+                .map(move |p| format!("/{}/{}", table.service, p.method))
+        })
+        .collect();
+    Ok(tokio::spawn(doan_gateway::serve(settings, verifier, limiter, upstreams, public, listener, shutdown)))
 }
 
 /// Which event bus and rate limiter a [`Platform`] uses.

@@ -2,7 +2,7 @@
 //!
 //! It serves gRPC-web (HTTP/1.1 and HTTP/2, with CORS for browsers) and native gRPC on one
 //! port for every public service, plus health and reflection; verifies the caller's token
-//! (except on Login and ActivateMemberAccount); rate-limits per caller (Redis, or memory in
+//! (except on the public RPCs of the services' policy tables); rate-limits per caller (Redis, or memory in
 //! the embedded mode); sets a deadline on calls that carry none; and forwards the call,
 //! token and trace context included, to the owning service.
 //!
@@ -82,12 +82,14 @@ fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
         .max_age(Duration::from_secs(24 * 3600)))
 }
 
-/// Serves the gateway on `listener` until `shutdown`.
+/// Serves the gateway on `listener` until `shutdown`; `public` names the methods callable
+/// without a token (`/package.Service/Method`).
 pub async fn serve(
     settings: Arc<Settings>,
     verifier: TokenVerifier,
     limiter: Arc<dyn RateLimiter>,
     upstreams: Upstreams,
+    public: std::collections::HashSet<String>,
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -97,6 +99,7 @@ pub async fn serve(
         settings.gateway.rate_limit_per_minute,
         Duration::from_millis(settings.gateway.request_timeout_ms),
         client_addr::TrustedProxies::parse(&settings.gateway.trusted_proxies)?,
+        public,
     ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;

@@ -22,13 +22,6 @@ use tracing::Instrument;
 use crate::client_addr::TrustedProxies;
 use crate::ratelimit::RateLimiter;
 
-/// Methods callable without a token.
-pub const PUBLIC_METHODS: &[&str] =
-    &["/doan.membership.v1.MembershipService/Login", "/doan.membership.v1.MembershipService/ActivateMemberAccount"];
-
-/// Server-streaming methods: exempt from the gateway's deadline.
-pub const STREAMING_METHODS: &[&str] = &["/doan.notifications.v1.NotificationsService/WatchNotifications"];
-
 /// What every forwarded call must pass.
 pub struct Gate {
     verifier: TokenVerifier,
@@ -36,25 +29,31 @@ pub struct Gate {
     limit_per_minute: u32,
     max_deadline: Duration,
     trusted_proxies: TrustedProxies,
+    public: std::collections::HashSet<String>,
+    streaming: std::collections::HashSet<String>,
 }
 
 impl Gate {
-    /// A gate verifying tokens with `verifier` and limiting each caller to
-    /// `limit_per_minute` calls (0: unlimited); unary calls get at most `max_deadline`.
+    /// A gate verifying tokens with `verifier` (except on `public` methods,
+    /// `/package.Service/Method`, the services' policy tables' public RPCs) and limiting each
+    /// caller to `limit_per_minute` calls (0: unlimited); unary calls get at most
+    /// `max_deadline`.
     pub fn new(
         verifier: TokenVerifier,
         limiter: Arc<dyn RateLimiter>,
         limit_per_minute: u32,
         max_deadline: Duration,
         trusted_proxies: TrustedProxies,
+        public: std::collections::HashSet<String>,
     ) -> Self {
-        Self { verifier, limiter, limit_per_minute, max_deadline, trusted_proxies }
+        let streaming = doan_platform::policy::streaming_methods();
+        Self { verifier, limiter, limit_per_minute, max_deadline, trusted_proxies, public, streaming }
     }
 
     /// Checks a call and prepares it for forwarding; returns its deadline (None: streaming).
     pub async fn admit(&self, request: &mut http::Request<Body>) -> Result<Option<Duration>, tonic::Status> {
         let path = request.uri().path().to_string();
-        let key = if PUBLIC_METHODS.contains(&path.as_str()) {
+        let key = if self.public.contains(&path) {
             let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
             let forwarded: Vec<&str> =
                 request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
@@ -79,7 +78,7 @@ impl Gate {
             }
         }
         doan_platform::telemetry::inject_headers(request.headers_mut());
-        if STREAMING_METHODS.contains(&path.as_str()) {
+        if self.streaming.contains(&path) {
             return Ok(None);
         }
         let asked = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);

@@ -74,8 +74,10 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .context("pii.encryption_key is required by membership (generate one with `doan keygen`)")?;
     let cipher = FieldCipher::from_base64(key.expose_secret())?;
     let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
-    let api = std::sync::Arc::new(api::MembershipApi::new(ctx.clone(), issuer, cipher, rules));
+    let cards = api::Cards::from_settings(signing.expose_secret(), auth.verifying_key_pem.as_deref())?;
+    let api = std::sync::Arc::new(api::MembershipApi::new(ctx.clone(), issuer, cipher, rules, cards));
     api.ensure_bootstrap_admin().await?;
+    api.backfill_search_keys().await?;
     api.backfill_statistics().await?;
     api.resume_reorganisations();
     api.spawn_age_out_proposer();

@@ -28,6 +28,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod card;
 pub mod clock;
 pub mod config;
 pub mod convert;

@@ -114,16 +114,25 @@ impl PolicyTable {
     }
 }
 
-/// The methods of `service` (full name) in the published contract.
-pub fn contract_methods(service: &str) -> Vec<String> {
+/// Every method of the published contract: (full service name, method descriptor).
+fn contract() -> Vec<(String, prost_types::MethodDescriptorProto)> {
     use prost::Message;
     let set = prost_types::FileDescriptorSet::decode(doan_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
     set.file
         .iter()
-        .flat_map(|file| file.service.iter().map(move |s| (file.package(), s)))
-        .filter(|(package, s)| format!("{package}.{}", s.name()) == service)
-        .flat_map(|(_, s)| s.method.iter().map(|m| m.name().to_string()))
+        .flat_map(|file| file.service.iter().map(move |s| (format!("{}.{}", file.package(), s.name()), s)))
+        .flat_map(|(service, s)| s.method.iter().map(move |m| (service.clone(), m.clone())))
         .collect()
+}
+
+/// The methods of `service` (full name) in the published contract.
+pub fn contract_methods(service: &str) -> Vec<String> {
+    contract().into_iter().filter(|(s, _)| s == service).map(|(_, m)| m.name().to_string()).collect()
+}
+
+/// The server-streaming methods of the contract, as paths (`/package.Service/Method`).
+pub fn streaming_methods() -> std::collections::HashSet<String> {
+    contract().into_iter().filter(|(_, m)| m.server_streaming()).map(|(s, m)| format!("/{s}/{}", m.name())).collect()
 }
 
 /// Applies the tables' audiences before any handler: the path names the service and method.

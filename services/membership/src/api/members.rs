@@ -10,8 +10,8 @@ use sea_orm::TransactionTrait;
 
 use super::MembershipApi;
 use crate::domain::member::{
-    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, check_admission_date, member_number, parse_email,
-    parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
+    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, check_admission_date, member_number, name_key,
+    parse_email, parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
 };
 use crate::domain::stats::{self, MemberFacts};
 use crate::domain::unit::UnitLevel;
@@ -125,6 +125,21 @@ impl MembershipApi {
         let phone = Phone::parse(&r.phone)?;
         let email = parse_email(&r.email)?;
         let resolution_number = parse_resolution_number(&r.resolution_number)?;
+        let name_key = name_key(&full_name);
+        let citizen_index = self.cipher.blind_index(citizen_id.as_str());
+        if members::by_citizen_index(&self.ctx.db, &citizen_index).await?.is_some() {
+            return Err(AppError::AlreadyExists("a member with this citizen_id already exists".into()));
+        }
+        let twin = match r.confirm_possible_duplicate {
+            true => None,
+            false => members::same_name_and_birth(&self.ctx.db, &name_key, date_of_birth).await?,
+        };
+        if let Some(same) = twin {
+            return Err(AppError::FailedPrecondition(format!(
+                "member {} has the same name and date of birth; if this is another person, admit again with confirm_possible_duplicate",
+                member_number(same.seq)
+            )));
+        }
 
         let txn = self.ctx.db.begin().await?;
         let new = NewMember {
@@ -134,8 +149,10 @@ impl MembershipApi {
             ethnicity_enc: self.cipher.encrypt(&ethnicity),
             religion_enc: self.cipher.encrypt(&religion),
             citizen_id_enc: self.cipher.encrypt(citizen_id.as_str()),
-            citizen_id_index: self.cipher.blind_index(citizen_id.as_str()),
+            citizen_id_index: citizen_index,
             phone_enc: self.cipher.encrypt(phone.as_str()),
+            phone_index: self.cipher.blind_index(phone.as_str()),
+            name_key,
             email,
             unit_id: unit.unit_id.clone(),
             unit_path: unit.path.clone(),
@@ -198,7 +215,7 @@ impl MembershipApi {
     }
 
     /// Records that `caller` received `member_id`'s personal data through `rpc`, and why.
-    async fn log_access(
+    pub(super) async fn log_access(
         &self,
         db: &impl sea_orm::ConnectionTrait,
         caller: &Caller,
@@ -221,8 +238,11 @@ impl MembershipApi {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
         }
         let unit_name = units::find(&self.ctx.db, &member.unit_id).await?.map(|u| u.name).unwrap_or_default();
+        let (card_token, valid_until) = self.card_token(&member)?;
         Ok(pb::GetMemberCardResponse {
             card: Some(pb::MemberCard {
+                card_token,
+                valid_until: format_date(valid_until),
                 member_number: member_number(member.seq),
                 full_name: member.full_name,
                 unit_name,

@@ -9,10 +9,12 @@ mod leaving;
 mod members;
 mod positions;
 mod reorganisation;
+mod search;
 mod statistics;
 mod units;
 
 pub use reorganisation::Reorganiser;
+pub use search::Cards;
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role, TokenIssuer};
@@ -32,19 +34,21 @@ pub struct MembershipApi {
     cipher: FieldCipher,
     rules: std::sync::Arc<crate::Rules>,
     reorganiser: Reorganiser,
+    cards: Cards,
 }
 
 impl MembershipApi {
-    /// An API over `ctx`, signing tokens with `issuer`, protecting personal data with `cipher`,
-    /// deciding by `rules`.
+    /// An API over `ctx`, signing tokens with `issuer` and member cards with `cards`,
+    /// protecting personal data with `cipher`, deciding by `rules`.
     pub fn new(
         ctx: ServiceContext,
         issuer: TokenIssuer,
         cipher: FieldCipher,
         rules: std::sync::Arc<crate::Rules>,
+        cards: Cards,
     ) -> Self {
         let reorganiser = Reorganiser::new(ctx.clone());
-        Self { ctx, issuer, cipher, rules, reorganiser }
+        Self { ctx, issuer, cipher, rules, reorganiser, cards }
     }
 
     /// Resumes plans left applying, now and every few seconds until shutdown.
@@ -357,5 +361,28 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::GetUnitStatisticsResponse>, Status> {
         let caller = self.caller(&request).await?;
         respond(self.get_unit_statistics(&caller, request.into_inner()).await)
+    }
+
+    async fn search_members(
+        &self,
+        request: Request<pb::SearchMembersRequest>,
+    ) -> Result<Response<pb::SearchMembersResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.search_members(&caller, request.into_inner()).await)
+    }
+
+    async fn list_revoked_cards(
+        &self,
+        request: Request<pb::ListRevokedCardsRequest>,
+    ) -> Result<Response<pb::ListRevokedCardsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_revoked_cards(&caller, request.into_inner()).await)
+    }
+
+    async fn get_card_keys(
+        &self,
+        request: Request<pb::GetCardKeysRequest>,
+    ) -> Result<Response<pb::GetCardKeysResponse>, Status> {
+        respond(self.get_card_keys(request.into_inner()).await)
     }
 }

@@ -46,5 +46,9 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "ListAgeOutProposals", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "DecideAgeOut", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "GetUnitStatistics", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "SearchMembers", audience: Officers, scope: Scope::Unit("unit_id") },
+        // The key set is public: anyone may verify a card offline.
+        RpcPolicy { method: "GetCardKeys", audience: Public, scope: Scope::None },
+        RpcPolicy { method: "ListRevokedCards", audience: Officers, scope: Scope::Unit("unit_id") },
     ],
 };

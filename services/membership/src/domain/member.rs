@@ -165,6 +165,20 @@ pub fn parse_full_name(value: &str) -> AppResult<String> {
     Ok(name)
 }
 
+/// A name as search and duplicate detection compare it: no diacritics ("Đ" is "d"), lower
+/// case, single spaces. "Nguyễn Văn An" → "nguyen van an".
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let bare: String = name
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| if matches!(c, 'đ' | 'Đ') { 'd' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect();
+    bare.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// An optional email: empty, or an address with one `@`, no spaces and a dot in the domain,
 /// at most 254 characters; stored lowercase.
 pub fn parse_email(value: &str) -> AppResult<String> {
@@ -394,6 +408,14 @@ mod tests {
         assert_eq!(MemberStatus::from_stored(4), MemberStatus::Removed);
         assert!(MemberStatus::Expelled.require_active("m").is_err());
         assert!(DisciplineKind::parse(0).is_err());
+    }
+
+    #[test]
+    fn names_compare_without_diacritics() {
+        assert_eq!(name_key("Nguyễn Văn An"), "nguyen van an");
+        assert_eq!(name_key("  ĐẶNG   thị  Đào "), "dang thi dao");
+        assert_eq!(name_key("H'Hen Niê"), "h'hen nie");
+        assert_eq!(name_key("Nguye\u{302}\u{303}n"), "nguyen", "decomposed input");
     }
 
     #[test]

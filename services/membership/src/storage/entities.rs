@@ -141,6 +141,10 @@ pub mod member {
         pub status_changed_on: Option<Date>,
         /// Why the status last changed.
         pub status_reason: String,
+        /// The name without diacritics, case or extra spaces (search, duplicates).
+        pub name_key: String,
+        /// Keyed blind index of the phone (exact search).
+        pub phone_index: String,
     }
 
     /// No relations are navigated.

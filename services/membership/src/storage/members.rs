@@ -47,6 +47,10 @@ pub struct NewMember {
     pub created_at: DateTime<Utc>,
     /// Admission rule version that decided.
     pub admission_rule: String,
+    /// The name without diacritics.
+    pub name_key: String,
+    /// Keyed blind index of the phone.
+    pub phone_index: String,
 }
 
 /// Stores an admitted member (version 1) and their first placement inside `txn`. A citizen ID already on file is a
@@ -74,6 +78,8 @@ pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member:
         version: Set(1),
         admission_rule: Set(new.admission_rule),
         status_changed_on: Set(Some(new.admitted_on)),
+        name_key: Set(new.name_key),
+        phone_index: Set(new.phone_index),
         ..Default::default()
     }
     .insert(txn)
@@ -211,4 +217,130 @@ pub async fn page(db: &impl ConnectionTrait, after: i64, limit: u64) -> Result<V
 /// The members `ids`.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<member::Model>, DbErr> {
     member::Entity::find().filter(member::Column::MemberId.is_in(ids.iter().cloned())).all(db).await
+}
+
+/// An active or former member with the same name key and date of birth (a possible
+/// duplicate).
+pub async fn same_name_and_birth(
+    db: &impl ConnectionTrait,
+    name_key: &str,
+    date_of_birth: NaiveDate,
+) -> Result<Option<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::NameKey.eq(name_key))
+        .filter(member::Column::DateOfBirth.eq(date_of_birth))
+        .order_by_asc(member::Column::Seq)
+        .one(db)
+        .await
+}
+
+/// What a search filters by; `None` is "any".
+#[derive(Debug, Default)]
+pub struct Search {
+    /// Subtree path.
+    pub path: String,
+    /// Substring of the name key.
+    pub name_key: Option<String>,
+    /// Exact member row.
+    pub seq: Option<i64>,
+    /// Exact phone blind index.
+    pub phone_index: Option<String>,
+    /// Exact citizen ID blind index.
+    pub citizen_id_index: Option<String>,
+    /// Status number.
+    pub status: Option<i32>,
+    /// Sex number.
+    pub sex: Option<i32>,
+    /// Born on or after.
+    pub born_from: Option<NaiveDate>,
+    /// Born on or before.
+    pub born_until: Option<NaiveDate>,
+}
+
+/// Up to `limit` members matching `s`, by member number, after row `after`.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    s: &Search,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<member::Model>, DbErr> {
+    let mut q = member::Entity::find()
+        .filter(member::Column::UnitPath.starts_with(&s.path))
+        .filter(member::Column::Seq.gt(after));
+    if let Some(name) = &s.name_key {
+        q = q.filter(member::Column::NameKey.contains(name));
+    }
+    if let Some(seq) = s.seq {
+        q = q.filter(member::Column::Seq.eq(seq));
+    }
+    if let Some(h) = &s.phone_index {
+        q = q.filter(member::Column::PhoneIndex.eq(h));
+    }
+    if let Some(h) = &s.citizen_id_index {
+        q = q.filter(member::Column::CitizenIdIndex.eq(h));
+    }
+    if let Some(status) = s.status {
+        q = q.filter(member::Column::Status.eq(status));
+    }
+    if let Some(sex) = s.sex {
+        q = q.filter(member::Column::Sex.eq(sex));
+    }
+    if let Some(d) = s.born_from {
+        q = q.filter(member::Column::DateOfBirth.gte(d));
+    }
+    if let Some(d) = s.born_until {
+        q = q.filter(member::Column::DateOfBirth.lte(d));
+    }
+    q.order_by_asc(member::Column::Seq).limit(limit).all(db).await
+}
+
+/// Members of the subtree at `path` who left (status not active) on or after `since`, by
+/// member number, after row `after`.
+pub async fn revoked(
+    db: &impl ConnectionTrait,
+    path: &str,
+    since: NaiveDate,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::UnitPath.starts_with(path))
+        .filter(member::Column::Status.ne(MemberStatus::Active as i32))
+        .filter(member::Column::StatusChangedOn.gte(since))
+        .filter(member::Column::Seq.gt(after))
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Up to `limit` members whose search keys are not filled yet (rows older than them).
+pub async fn without_search_keys(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::NameKey.eq(""))
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Fills a member's search keys.
+pub async fn set_search_keys(
+    db: &impl ConnectionTrait,
+    seq: i64,
+    name_key: &str,
+    phone_index: &str,
+) -> Result<(), DbErr> {
+    member::Entity::update_many()
+        .col_expr(member::Column::NameKey, Expr::value(name_key))
+        .col_expr(member::Column::PhoneIndex, Expr::value(phone_index))
+        .filter(member::Column::Seq.eq(seq))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The member whose citizen ID has blind index `index`.
+pub async fn by_citizen_index(db: &impl ConnectionTrait, index: &str) -> Result<Option<member::Model>, DbErr> {
+    member::Entity::find().filter(member::Column::CitizenIdIndex.eq(index)).one(db).await
 }

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(RulesAndAudit));
         all.push(Box::new(TreeChanges));
         all.push(Box::new(Lifecycle));
+        all.push(Box::new(SearchKeys));
         all
     }
 }
@@ -562,6 +563,47 @@ impl MigrationTrait for Lifecycle {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         for c in ["status_reason", "status_changed_on", "party_decision", "party_admitted_on"] {
+            m.alter_table(Table::alter().table("members").drop_column(c).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Search keys: the name without diacritics (`name_key`, for search and duplicate detection)
+/// and a keyed blind index of the phone; both filled for earlier members by the service
+/// before it serves (the phone is encrypted, and SQL cannot strip diacritics portably).
+struct SearchKeys;
+
+impl MigrationName for SearchKeys {
+    fn name(&self) -> &str {
+        "m0006_membership_search_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SearchKeys {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in [string("name_key").default("").to_owned(), string("phone_index").default("").to_owned()] {
+            m.alter_table(Table::alter().table("members").add_column(col).to_owned()).await?;
+        }
+        m.create_index(
+            Index::create()
+                .name("members_name_birth")
+                .table("members")
+                .col("name_key")
+                .col("date_of_birth")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("members_phone").table("members").col("phone_index").if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for c in ["phone_index", "name_key"] {
             m.alter_table(Table::alter().table("members").drop_column(c).to_owned()).await?;
         }
         Ok(())
