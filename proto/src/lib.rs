@@ -54,6 +54,7 @@ pub mod events {
         UnitUpdated,
         UnitMoved,
         UnitMerged,
-        MemberStatusChanged
+        MemberStatusChanged,
+        MemberTransferred
     );
 }

@@ -180,6 +180,26 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .position_id
         .clone();
 
+    // A transfer of member A to the grassroots unit above (officer A is on both sides).
+    let transfer = gw
+        .membership
+        .clone()
+        .request_transfer(authed(
+            &admin,
+            doan_proto::membership::RequestTransferRequest {
+                member_ids: vec![member_a.clone()],
+                to_unit_id: grassroots_a.clone(),
+                reason: "Chuyển lớp".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("transfer")
+        .into_inner()
+        .transfer
+        .expect("transfer")
+        .transfer_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -192,6 +212,8 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("plan_id", plan),
         ("cluster_id", cluster),
         ("position_id", position),
+        ("transfer_id", transfer),
+        ("member_ids", member_a.clone()),
     ]
     .into();
     let callers = [
@@ -222,7 +244,9 @@ async fn every_rpc_answers_by_its_declared_policy() {
             let mut message = DynamicMessage::new(method.input());
             for field in method.input().fields() {
                 if let Some(value) = fields.get(field.name()) {
-                    message.set_field(&field, Value::String(value.clone()));
+                    let value = Value::String(value.clone());
+                    let value = if field.is_list() { Value::List(vec![value]) } else { value };
+                    message.set_field(&field, value);
                 }
             }
             let path = format!("/{}/{}", table.service, method.name());

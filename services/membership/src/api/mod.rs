@@ -11,6 +11,7 @@ mod positions;
 mod reorganisation;
 mod search;
 mod statistics;
+mod transfers;
 mod units;
 
 pub use reorganisation::Reorganiser;
@@ -384,5 +385,53 @@ impl MembershipService for MembershipApi {
         request: Request<pb::GetCardKeysRequest>,
     ) -> Result<Response<pb::GetCardKeysResponse>, Status> {
         respond(self.get_card_keys(request.into_inner()).await)
+    }
+
+    async fn request_transfer(
+        &self,
+        request: Request<pb::RequestTransferRequest>,
+    ) -> Result<Response<pb::RequestTransferResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.request_transfer(&caller, request.into_inner()).await)
+    }
+
+    async fn release_transfer(
+        &self,
+        request: Request<pb::ReleaseTransferRequest>,
+    ) -> Result<Response<pb::ReleaseTransferResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.release_transfer(&caller, request.into_inner()).await)
+    }
+
+    async fn accept_transfer(
+        &self,
+        request: Request<pb::AcceptTransferRequest>,
+    ) -> Result<Response<pb::AcceptTransferResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.accept_transfer(&caller, request.into_inner()).await)
+    }
+
+    async fn refuse_transfer(
+        &self,
+        request: Request<pb::RefuseTransferRequest>,
+    ) -> Result<Response<pb::RefuseTransferResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.refuse_transfer(&caller, request.into_inner()).await)
+    }
+
+    async fn get_transfer(
+        &self,
+        request: Request<pb::GetTransferRequest>,
+    ) -> Result<Response<pb::GetTransferResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_transfer(&caller, request.into_inner()).await)
+    }
+
+    async fn list_transfers(
+        &self,
+        request: Request<pb::ListTransfersRequest>,
+    ) -> Result<Response<pb::ListTransfersResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_transfers(&caller, request.into_inner()).await)
     }
 }

@@ -50,5 +50,12 @@ pub const POLICIES: PolicyTable = PolicyTable {
         // The key set is public: anyone may verify a card offline.
         RpcPolicy { method: "GetCardKeys", audience: Public, scope: Scope::None },
         RpcPolicy { method: "ListRevokedCards", audience: Officers, scope: Scope::Unit("unit_id") },
+        // Members request their own transfer; officers of either side request members'.
+        RpcPolicy { method: "RequestTransfer", audience: MembersAndOfficers, scope: Scope::Resource("member_ids") },
+        RpcPolicy { method: "ReleaseTransfer", audience: Officers, scope: Scope::Resource("transfer_id") },
+        RpcPolicy { method: "AcceptTransfer", audience: Officers, scope: Scope::Resource("transfer_id") },
+        RpcPolicy { method: "RefuseTransfer", audience: Officers, scope: Scope::Resource("transfer_id") },
+        RpcPolicy { method: "GetTransfer", audience: MembersAndOfficers, scope: Scope::Resource("transfer_id") },
+        RpcPolicy { method: "ListTransfers", audience: Officers, scope: Scope::Unit("unit_id") },
     ],
 };

@@ -345,6 +345,7 @@ mod tests {
         child_under_years: 16,
         backdate_days: 90,
         age_out_years: 30,
+        transfer_expiry_days: 60,
     };
 
     #[test]

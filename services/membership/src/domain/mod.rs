@@ -5,4 +5,5 @@ pub mod officer;
 pub mod reorg;
 pub mod rules;
 pub mod stats;
+pub mod transfer;
 pub mod unit;

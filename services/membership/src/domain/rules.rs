@@ -20,6 +20,8 @@ pub struct AdmissionRule {
     pub backdate_days: u32,
     /// Members are proposed for age-out (trưởng thành đoàn) from this birthday on.
     pub age_out_years: u32,
+    /// A transfer not finished within this many days expires.
+    pub transfer_expiry_days: u32,
 }
 
 impl RuleValues for AdmissionRule {
@@ -32,6 +34,9 @@ impl RuleValues for AdmissionRule {
         }
         if self.age_out_years < self.max_age_years {
             return Err("age_out_years must not be below max_age_years".into());
+        }
+        if self.transfer_expiry_days == 0 {
+            return Err("transfer_expiry_days must be at least 1".into());
         }
         Ok(())
     }

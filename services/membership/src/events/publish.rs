@@ -1,7 +1,9 @@
 //! Each membership change as its integration event, carrying the entity's version.
 
 use doan_platform::convert::format_date;
-use doan_proto::events::{MemberAdmitted, MemberStatusChanged, UnitCreated, UnitMerged, UnitMoved, UnitUpdated};
+use doan_proto::events::{
+    MemberAdmitted, MemberStatusChanged, MemberTransferred, UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
+};
 
 use crate::domain::member::member_number;
 use crate::storage::entities::{member, unit};
@@ -85,5 +87,20 @@ pub fn member_status_changed(m: &member::Model, previous: i32, on: &str, reason:
         effective_on: on.to_string(),
         reason: reason.to_string(),
         version: m.version.max(1) as u64,
+    }
+}
+
+/// `m` was placed in its (new) unit by transfer `transfer_id`, leaving `from_unit_id`.
+pub fn member_transferred(m: &member::Model, from_unit_id: &str, transfer_id: &str, on: &str) -> MemberTransferred {
+    MemberTransferred {
+        member_id: m.member_id.clone(),
+        member_number: member_number(m.seq),
+        full_name: m.full_name.clone(),
+        from_unit_id: from_unit_id.to_string(),
+        unit_id: m.unit_id.clone(),
+        unit_path: m.unit_path.clone(),
+        version: m.version.max(1) as u64,
+        transfer_id: transfer_id.to_string(),
+        effective_on: on.to_string(),
     }
 }

@@ -53,3 +53,13 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount) -> Result<accoun
 pub async fn find(db: &impl ConnectionTrait, account_id: &str) -> Result<Option<account::Model>, DbErr> {
     account::Entity::find_by_id(account_id.to_string()).one(db).await
 }
+
+/// Scopes member `member_id`'s account (if activated) to their new branch.
+pub async fn move_member(db: &impl ConnectionTrait, member_id: &str, unit_id: &str) -> Result<(), DbErr> {
+    account::Entity::update_many()
+        .col_expr(account::Column::UnitId, sea_orm::sea_query::Expr::value(unit_id))
+        .filter(account::Column::MemberId.eq(member_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

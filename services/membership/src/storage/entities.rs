@@ -550,3 +550,76 @@ pub mod unit_counter {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `transfers`: transfer requests.
+pub mod transfer {
+    use sea_orm::entity::prelude::*;
+
+    /// A transfer.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "transfers")]
+    pub struct Model {
+        /// Transfer id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub transfer_id: String,
+        /// Receiving unit; `None` for an external destination.
+        pub to_unit_id: Option<String>,
+        /// External destination number (0: a unit).
+        pub external: i32,
+        /// External organisation's name.
+        pub external_name: String,
+        /// Why.
+        pub reason: String,
+        /// `sender`, `receiver` or `member`.
+        pub initiated_by: String,
+        /// Requesting account.
+        pub requested_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+        /// When unfinished items expire.
+        pub expires_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `transfer_items`: one member's part of each transfer.
+pub mod transfer_item {
+    use sea_orm::entity::prelude::*;
+
+    /// An item.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "transfer_items")]
+    pub struct Model {
+        /// Transfer.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub transfer_id: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// The unit the member leaves.
+        pub from_unit_id: String,
+        /// State number (`ItemState`).
+        pub state: i32,
+        /// Dues settled up to `YYYY-MM`.
+        pub dues_paid_until: String,
+        /// Sending side's comment.
+        pub sender_comment: String,
+        /// Branch the member was placed in.
+        pub placed_unit_id: String,
+        /// Why refused.
+        pub refusal_reason: String,
+        /// Account that last decided.
+        pub decided_by: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -344,3 +344,25 @@ pub async fn set_search_keys(
 pub async fn by_citizen_index(db: &impl ConnectionTrait, index: &str) -> Result<Option<member::Model>, DbErr> {
     member::Entity::find().filter(member::Column::CitizenIdIndex.eq(index)).one(db).await
 }
+
+/// Places `m` in unit `unit_id` at `path` (version one more); its placement history and
+/// account follow.
+pub async fn place(
+    txn: &impl ConnectionTrait,
+    m: member::Model,
+    unit_id: &str,
+    path: &str,
+    on: NaiveDate,
+    reason: &str,
+) -> Result<member::Model, DbErr> {
+    let version = m.version + 1;
+    let member_id = m.member_id.clone();
+    let mut active: member::ActiveModel = m.into();
+    active.unit_id = Set(unit_id.to_string());
+    active.unit_path = Set(path.to_string());
+    active.version = Set(version);
+    let placed = active.update(txn).await?;
+    super::placements::change(txn, std::slice::from_ref(&member_id), unit_id, on, reason).await?;
+    super::accounts::move_member(txn, &member_id, unit_id).await?;
+    Ok(placed)
+}

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(TreeChanges));
         all.push(Box::new(Lifecycle));
         all.push(Box::new(SearchKeys));
+        all.push(Box::new(Transfers));
         all
     }
 }
@@ -605,6 +606,70 @@ impl MigrationTrait for SearchKeys {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for c in ["phone_index", "name_key"] {
             m.alter_table(Table::alter().table("members").drop_column(c).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Transfers (chuyển sinh hoạt): one request, one item per member.
+struct Transfers;
+
+impl MigrationName for Transfers {
+    fn name(&self) -> &str {
+        "m0007_membership_transfers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Transfers {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("transfers")
+                .if_not_exists()
+                .col(string("transfer_id").primary_key())
+                .col(string_null("to_unit_id"))
+                .col(integer("external"))
+                .col(string("external_name"))
+                .col(string("reason"))
+                .col(string("initiated_by"))
+                .col(string("requested_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("transfers_to").table("transfers").col("to_unit_id").if_not_exists().to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("transfer_items")
+                .if_not_exists()
+                .col(string("transfer_id"))
+                .col(string("member_id"))
+                .col(string("from_unit_id"))
+                .col(integer("state"))
+                .col(string("dues_paid_until").default(""))
+                .col(string("sender_comment").default(""))
+                .col(string("placed_unit_id").default(""))
+                .col(string("refusal_reason").default(""))
+                .col(string("decided_by").default(""))
+                .primary_key(Index::create().col("transfer_id").col("member_id"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, col) in [("transfer_items_member", "member_id"), ("transfer_items_from", "from_unit_id")] {
+            m.create_index(Index::create().name(name).table("transfer_items").col(col).if_not_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["transfer_items", "transfers"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
     }

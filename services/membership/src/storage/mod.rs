@@ -12,4 +12,5 @@ pub mod placements;
 pub mod positions;
 pub mod reorganisation;
 pub mod statistics;
+pub mod transfers;
 pub mod units;
