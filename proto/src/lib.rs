@@ -55,6 +55,7 @@ pub mod events {
         UnitMoved,
         UnitMerged,
         MemberStatusChanged,
-        MemberTransferred
+        MemberTransferred,
+        MemberUpdated
     );
 }

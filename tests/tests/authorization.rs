@@ -200,6 +200,18 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("transfer")
         .transfer_id;
 
+    // An application to branch A.
+    let application = gw
+        .membership
+        .clone()
+        .submit_application(doan_proto::membership::SubmitApplicationRequest {
+            applicant: Some(doan_tests::client::admission(&branch_a, 77)),
+        })
+        .await
+        .expect("application")
+        .into_inner()
+        .application_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -213,6 +225,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("cluster_id", cluster),
         ("position_id", position),
         ("transfer_id", transfer),
+        ("application_id", application),
         ("member_ids", member_a.clone()),
     ]
     .into();

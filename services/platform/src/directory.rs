@@ -11,8 +11,8 @@
 //! tree.
 
 use doan_proto::events::{
-    EventEnvelope, IntegrationEvent, MemberAdmitted, MemberStatusChanged, MemberTransferred, UnitCreated, UnitMerged,
-    UnitMoved, UnitUpdated,
+    EventEnvelope, IntegrationEvent, MemberAdmitted, MemberStatusChanged, MemberTransferred, MemberUpdated,
+    UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
 };
 use sea_orm::sea_query::{OnConflict, Table};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -89,7 +89,7 @@ pub mod member {
 }
 
 /// The event types the directory consumes.
-pub const EVENT_TYPES: [&str; 7] = [
+pub const EVENT_TYPES: [&str; 8] = [
     UnitCreated::EVENT_TYPE,
     UnitUpdated::EVENT_TYPE,
     UnitMoved::EVENT_TYPE,
@@ -97,6 +97,7 @@ pub const EVENT_TYPES: [&str; 7] = [
     MemberAdmitted::EVENT_TYPE,
     MemberStatusChanged::EVENT_TYPE,
     MemberTransferred::EVENT_TYPE,
+    MemberUpdated::EVENT_TYPE,
 ];
 
 /// A consuming service's own columns holding unit paths (`table`, `column`), rewritten with
@@ -346,6 +347,20 @@ pub async fn apply(
                 unit_path: e.unit_path,
                 version: e.version,
                 status: 1,
+            };
+            upsert_member(txn, state).await?;
+            Ok(true)
+        }
+        MemberUpdated::EVENT_TYPE => {
+            let e: MemberUpdated = decode_payload(envelope)?;
+            let state = MemberState {
+                member_id: e.member_id,
+                member_number: e.member_number,
+                full_name: e.full_name,
+                unit_id: e.unit_id,
+                unit_path: e.unit_path,
+                version: e.version,
+                status: e.status,
             };
             upsert_member(txn, state).await?;
             Ok(true)

@@ -33,6 +33,15 @@ pub(super) fn summary(m: member::Model) -> pb::MemberSummary {
 }
 
 impl MembershipApi {
+    /// `m` with its positions, as the API returns it.
+    pub(super) async fn member_full(&self, m: member::Model) -> AppResult<pb::Member> {
+        let held = crate::storage::positions::of_member(&self.ctx.db, &m.member_id).await?;
+        let today = self.ctx.clock.today();
+        let mut out = self.member_to_pb(m)?;
+        out.positions = held.into_iter().map(|p| super::positions::position_to_pb(p, today)).collect();
+        Ok(out)
+    }
+
     fn member_to_pb(&self, m: member::Model) -> AppResult<pb::Member> {
         let open = |field: &str, value: &str| {
             self.cipher.decrypt(value).map_err(|e| AppError::Internal(e.context(format!("decrypt {field}"))))
@@ -58,6 +67,19 @@ impl MembershipApi {
             status_changed_on: m.status_changed_on.map(format_date).unwrap_or_default(),
             status_reason: m.status_reason,
             version: m.version.max(1) as u64,
+            profile: Some(pb::MemberProfile {
+                hometown: m.hometown,
+                residence: m.residence,
+                citizen_id_issued_on: m.citizen_id_issued_on.map(format_date).unwrap_or_default(),
+                citizen_id_issued_place: m.citizen_id_issued_place,
+                education_level: m.education_level,
+                professional_level: m.professional_level,
+                political_theory_level: m.political_theory_level,
+                it_level: m.it_level,
+                language_level: m.language_level,
+                occupation: m.occupation,
+            }),
+            positions: Vec::new(),
         })
     }
 
@@ -73,8 +95,21 @@ impl MembershipApi {
         caller: &Caller,
         r: pb::AdmitMemberRequest,
     ) -> AppResult<pb::AdmitMemberResponse> {
+        let (unit, authority) = self.admitting_unit(caller, &r.unit_id).await?;
+        let created = self.admit(caller, &unit, authority, &r, None).await?;
+        Ok(pb::AdmitMemberResponse { member: Some(self.member_full(created).await?) })
+    }
+
+    /// The unit `unit_id` a member is admitted to (an active branch or chi đoàn cơ sở of the
+    /// caller's subtree) and the caller's authority: a branch's own officers propose, they do
+    /// not admit.
+    pub(super) async fn admitting_unit(
+        &self,
+        caller: &Caller,
+        unit_id: &str,
+    ) -> AppResult<(crate::storage::entities::unit::Model, AdmissionAuthority)> {
         caller.require_officer()?;
-        let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
+        let unit = self.managed_unit(caller, "unit_id", unit_id).await?;
         super::units::require_active(&unit)?;
         let level = UnitLevel::from_stored(unit.level);
         if !level.is_some_and(UnitLevel::holds_members) {
@@ -97,6 +132,21 @@ impl MembershipApi {
                 unit.unit_id
             )));
         }
+        Ok((unit, authority))
+    }
+
+    /// Admits the member `r` describes to `unit` by the caller's `authority`: the rules in
+    /// force on the admission date, identity documents, duplicates; the member, its
+    /// placement, counters, event and access record in one transaction, with `application`
+    /// (marked admitted) when the admission decides one.
+    pub(super) async fn admit(
+        &self,
+        caller: &Caller,
+        unit: &crate::storage::entities::unit::Model,
+        authority: AdmissionAuthority,
+        r: &pb::AdmitMemberRequest,
+        application: Option<crate::storage::entities::application::ActiveModel>,
+    ) -> AppResult<member::Model> {
         let full_name = parse_full_name(&r.full_name)?;
         let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
         let admitted_on = parse_date("admitted_on", &r.admitted_on)?;
@@ -182,19 +232,23 @@ impl MembershipApi {
         let mut counted = stats::diff(None, Some(&facts));
         counted.push(stats::flow("admitted", admitted_on));
         statistics::apply(&txn, &created.unit_id, &counted).await?;
+        let rpc = match application {
+            Some(mut application) => {
+                application.state = sea_orm::Set(3);
+                application.member_id = sea_orm::Set(created.member_id.clone());
+                application.decided_by = sea_orm::Set(caller.account_id.clone());
+                crate::storage::applications::update(&txn, application).await?;
+                "DecideApplication"
+            }
+            None => "AdmitMember",
+        };
         // The response carries the new member's personal data: logged like any other read.
-        self.log_access(
-            &txn,
-            caller,
-            &created.member_id,
-            "AdmitMember",
-            "admission record returned to the admitting officer",
-        )
-        .await?;
+        self.log_access(&txn, caller, &created.member_id, rpc, "admission record returned to the admitting officer")
+            .await?;
         txn.commit().await?;
         self.ctx.outbox.wake();
         tracing::info!(member_id = %created.member_id, unit_id = %unit.unit_id, by = %caller.account_id, "member admitted");
-        Ok(pb::AdmitMemberResponse { member: Some(self.member_to_pb(created)?) })
+        Ok(created)
     }
 
     pub(super) async fn get_member(
@@ -211,7 +265,7 @@ impl MembershipApi {
         };
         // Personal data leaves only with an access record.
         self.log_access(&self.ctx.db, caller, &member.member_id, "GetMember", &purpose).await?;
-        Ok(pb::GetMemberResponse { member: Some(self.member_to_pb(member)?) })
+        Ok(pb::GetMemberResponse { member: Some(self.member_full(member).await?) })
     }
 
     /// Records that `caller` received `member_id`'s personal data through `rpc`, and why.

@@ -4,10 +4,12 @@ mod policy;
 pub use policy::POLICIES;
 
 mod accounts;
+mod applications;
 mod clusters;
 mod leaving;
 mod members;
 mod positions;
+mod records;
 mod reorganisation;
 mod search;
 mod statistics;
@@ -433,5 +435,69 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::ListTransfersResponse>, Status> {
         let caller = self.caller(&request).await?;
         respond(self.list_transfers(&caller, request.into_inner()).await)
+    }
+
+    async fn update_member(
+        &self,
+        request: Request<pb::UpdateMemberRequest>,
+    ) -> Result<Response<pb::UpdateMemberResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.update_member(&caller, request.into_inner()).await)
+    }
+
+    async fn get_member_history(
+        &self,
+        request: Request<pb::GetMemberHistoryRequest>,
+    ) -> Result<Response<pb::GetMemberHistoryResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_member_history(&caller, request.into_inner()).await)
+    }
+
+    async fn record_guardian_consent(
+        &self,
+        request: Request<pb::RecordGuardianConsentRequest>,
+    ) -> Result<Response<pb::RecordGuardianConsentResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.record_guardian_consent(&caller, request.into_inner()).await)
+    }
+
+    async fn propose_application(
+        &self,
+        request: Request<pb::ProposeApplicationRequest>,
+    ) -> Result<Response<pb::ProposeApplicationResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.propose_application(&caller, request.into_inner()).await)
+    }
+
+    async fn decide_application(
+        &self,
+        request: Request<pb::DecideApplicationRequest>,
+    ) -> Result<Response<pb::DecideApplicationResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.decide_application(&caller, request.into_inner()).await)
+    }
+
+    async fn get_application(
+        &self,
+        request: Request<pb::GetApplicationRequest>,
+    ) -> Result<Response<pb::GetApplicationResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_application(&caller, request.into_inner()).await)
+    }
+
+    async fn list_applications(
+        &self,
+        request: Request<pb::ListApplicationsRequest>,
+    ) -> Result<Response<pb::ListApplicationsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_applications(&caller, request.into_inner()).await)
+    }
+
+    async fn submit_application(
+        &self,
+        request: Request<pb::SubmitApplicationRequest>,
+    ) -> Result<Response<pb::SubmitApplicationResponse>, Status> {
+        let caller = self.optional_caller(&request).await?;
+        respond(self.submit_application(caller.as_ref(), request.into_inner()).await)
     }
 }

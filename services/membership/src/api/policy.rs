@@ -50,6 +50,15 @@ pub const POLICIES: PolicyTable = PolicyTable {
         // The key set is public: anyone may verify a card offline.
         RpcPolicy { method: "GetCardKeys", audience: Public, scope: Scope::None },
         RpcPolicy { method: "ListRevokedCards", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "UpdateMember", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        RpcPolicy { method: "GetMemberHistory", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        // A person applies without an account (the gateway limits calls per address).
+        RpcPolicy { method: "SubmitApplication", audience: Public, scope: Scope::None },
+        RpcPolicy { method: "RecordGuardianConsent", audience: Officers, scope: Scope::Resource("application_id") },
+        RpcPolicy { method: "ProposeApplication", audience: Officers, scope: Scope::Resource("application_id") },
+        RpcPolicy { method: "DecideApplication", audience: Officers, scope: Scope::Resource("application_id") },
+        RpcPolicy { method: "GetApplication", audience: Officers, scope: Scope::Resource("application_id") },
+        RpcPolicy { method: "ListApplications", audience: Officers, scope: Scope::Unit("unit_id") },
         // Members request their own transfer; officers of either side request members'.
         RpcPolicy { method: "RequestTransfer", audience: MembersAndOfficers, scope: Scope::Resource("member_ids") },
         RpcPolicy { method: "ReleaseTransfer", audience: Officers, scope: Scope::Resource("transfer_id") },

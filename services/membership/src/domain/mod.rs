@@ -2,6 +2,7 @@
 
 pub mod member;
 pub mod officer;
+pub mod profile;
 pub mod reorg;
 pub mod rules;
 pub mod stats;

@@ -2,7 +2,8 @@
 
 use doan_platform::convert::format_date;
 use doan_proto::events::{
-    MemberAdmitted, MemberStatusChanged, MemberTransferred, UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
+    MemberAdmitted, MemberStatusChanged, MemberTransferred, MemberUpdated, UnitCreated, UnitMerged, UnitMoved,
+    UnitUpdated,
 };
 
 use crate::domain::member::member_number;
@@ -102,5 +103,18 @@ pub fn member_transferred(m: &member::Model, from_unit_id: &str, transfer_id: &s
         version: m.version.max(1) as u64,
         transfer_id: transfer_id.to_string(),
         effective_on: on.to_string(),
+    }
+}
+
+/// `m`'s record changed: its state as other services hold it.
+pub fn member_updated(m: &member::Model) -> MemberUpdated {
+    MemberUpdated {
+        member_id: m.member_id.clone(),
+        member_number: member_number(m.seq),
+        full_name: m.full_name.clone(),
+        unit_id: m.unit_id.clone(),
+        unit_path: m.unit_path.clone(),
+        status: m.status,
+        version: m.version.max(1) as u64,
     }
 }

@@ -145,6 +145,26 @@ pub mod member {
         pub name_key: String,
         /// Keyed blind index of the phone (exact search).
         pub phone_index: String,
+        /// Quê quán.
+        pub hometown: String,
+        /// Residence.
+        pub residence: String,
+        /// Where the citizen ID was issued.
+        pub citizen_id_issued_place: String,
+        /// Education level.
+        pub education_level: String,
+        /// Professional level.
+        pub professional_level: String,
+        /// Political theory level.
+        pub political_theory_level: String,
+        /// IT level.
+        pub it_level: String,
+        /// Foreign-language level.
+        pub language_level: String,
+        /// Occupation.
+        pub occupation: String,
+        /// When the citizen ID was issued.
+        pub citizen_id_issued_on: Option<Date>,
     }
 
     /// No relations are navigated.
@@ -615,6 +635,114 @@ pub mod transfer_item {
         pub refusal_reason: String,
         /// Account that last decided.
         pub decided_by: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_changes`: the versioned history of member records.
+pub mod member_change {
+    use sea_orm::entity::prelude::*;
+
+    /// One field's change.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_changes")]
+    pub struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// Member.
+        pub member_id: String,
+        /// The record's version the change made.
+        pub version: i64,
+        /// Field name.
+        pub field: String,
+        /// Value before (ciphertext when `personal`).
+        pub before_value: String,
+        /// Value after (ciphertext when `personal`).
+        pub after_value: String,
+        /// The values are personal data.
+        pub personal: bool,
+        /// Account.
+        pub changed_by: String,
+        /// When.
+        pub changed_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `applications`: applications to join.
+pub mod application {
+    use sea_orm::entity::prelude::*;
+
+    /// An application.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "applications")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub application_id: String,
+        /// Branch applied to.
+        pub unit_id: String,
+        /// State number (`ApplicationState`).
+        pub state: i32,
+        /// Full name.
+        pub full_name: String,
+        /// Date of birth.
+        pub date_of_birth: Date,
+        /// Sex number.
+        pub sex: i32,
+        /// Encrypted ethnicity.
+        pub ethnicity_enc: String,
+        /// Encrypted religion.
+        pub religion_enc: String,
+        /// Encrypted citizen ID.
+        pub citizen_id_enc: String,
+        /// Blind index of the citizen ID.
+        pub citizen_id_index: String,
+        /// Encrypted phone.
+        pub phone_enc: String,
+        /// Encrypted email.
+        pub email_enc: String,
+        /// Under 16 when filed.
+        pub is_child: bool,
+        /// Guardian's name.
+        pub guardian_name: String,
+        /// Guardian's relation.
+        pub guardian_relation: String,
+        /// Date of the consent.
+        pub guardian_consented_on: Option<Date>,
+        /// Consent document reference.
+        pub guardian_document: String,
+        /// `self` or the entering account.
+        pub submitted_by: String,
+        /// When filed.
+        pub submitted_at: DateTimeUtc,
+        /// Branch's proposal note.
+        pub proposal_note: String,
+        /// Proposing account.
+        pub proposed_by: String,
+        /// Resolution number.
+        pub resolution_number: String,
+        /// Resolution date.
+        pub resolution_date: Option<Date>,
+        /// Signer.
+        pub signer: String,
+        /// Why rejected.
+        pub rejection_reason: String,
+        /// Deciding account.
+        pub decided_by: String,
+        /// Member admitted.
+        pub member_id: String,
     }
 
     /// No relations are navigated.

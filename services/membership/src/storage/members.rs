@@ -366,3 +366,8 @@ pub async fn place(
     super::accounts::move_member(txn, &member_id, unit_id).await?;
     Ok(placed)
 }
+
+/// Stores a changed member row (the caller sets its version).
+pub async fn update(txn: &impl ConnectionTrait, row: member::ActiveModel) -> Result<member::Model, DbErr> {
+    row.update(txn).await
+}

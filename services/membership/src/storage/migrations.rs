@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Lifecycle));
         all.push(Box::new(SearchKeys));
         all.push(Box::new(Transfers));
+        all.push(Box::new(RecordsAndApplications));
         all
     }
 }
@@ -670,6 +671,113 @@ impl MigrationTrait for Transfers {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["transfer_items", "transfers"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The full member record (hometown, residence, levels, occupation), its versioned change
+/// history, and applications to join with guardian consent.
+struct RecordsAndApplications;
+
+impl MigrationName for RecordsAndApplications {
+    fn name(&self) -> &str {
+        "m0008_membership_records_and_applications"
+    }
+}
+
+/// The profile columns of `members`, all text but the issue date.
+pub const PROFILE_TEXT: [&str; 9] = [
+    "hometown",
+    "residence",
+    "citizen_id_issued_place",
+    "education_level",
+    "professional_level",
+    "political_theory_level",
+    "it_level",
+    "language_level",
+    "occupation",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for RecordsAndApplications {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in PROFILE_TEXT {
+            m.alter_table(Table::alter().table("members").add_column(string(col).default("")).to_owned()).await?;
+        }
+        m.alter_table(Table::alter().table("members").add_column(date_null("citizen_id_issued_on")).to_owned()).await?;
+        m.create_table(
+            Table::create()
+                .table("member_changes")
+                .if_not_exists()
+                .col(big_pk_auto("id"))
+                .col(string("member_id"))
+                .col(big_integer("version"))
+                .col(string("field"))
+                .col(text("before_value"))
+                .col(text("after_value"))
+                .col(boolean("personal"))
+                .col(string("changed_by"))
+                .col(timestamp_with_time_zone("changed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("member_changes_member")
+                .table("member_changes")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("applications")
+                .if_not_exists()
+                .col(string("application_id").primary_key())
+                .col(string("unit_id"))
+                .col(integer("state"))
+                .col(string("full_name"))
+                .col(date("date_of_birth"))
+                .col(integer("sex"))
+                .col(text("ethnicity_enc"))
+                .col(text("religion_enc"))
+                .col(text("citizen_id_enc"))
+                .col(string("citizen_id_index"))
+                .col(text("phone_enc"))
+                .col(text("email_enc"))
+                .col(boolean("is_child"))
+                .col(string("guardian_name").default(""))
+                .col(string("guardian_relation").default(""))
+                .col(date_null("guardian_consented_on"))
+                .col(string("guardian_document").default(""))
+                .col(string("submitted_by"))
+                .col(timestamp_with_time_zone("submitted_at"))
+                .col(text("proposal_note").default(""))
+                .col(string("proposed_by").default(""))
+                .col(string("resolution_number").default(""))
+                .col(date_null("resolution_date"))
+                .col(string("signer").default(""))
+                .col(string("rejection_reason").default(""))
+                .col(string("decided_by").default(""))
+                .col(string("member_id").default(""))
+                .to_owned(),
+        )
+        .await?;
+        for (name, col) in [("applications_unit", "unit_id"), ("applications_citizen", "citizen_id_index")] {
+            m.create_index(Index::create().name(name).table("applications").col(col).if_not_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["applications", "member_changes"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        for col in PROFILE_TEXT.iter().chain(["citizen_id_issued_on"].iter()) {
+            m.alter_table(Table::alter().table("members").drop_column(*col).to_owned()).await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod accounts;
+pub mod applications;
 pub mod clusters;
 pub mod discipline;
 pub mod entities;

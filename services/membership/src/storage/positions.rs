@@ -141,3 +141,12 @@ pub async fn members_in_post(
         .filter_map(|p| p.member_id)
         .collect())
 }
+
+/// The positions member `member_id` holds or held, newest first.
+pub async fn of_member(db: &impl ConnectionTrait, member_id: &str) -> Result<Vec<position::Model>, DbErr> {
+    position::Entity::find()
+        .filter(position::Column::MemberId.eq(member_id))
+        .order_by_desc(position::Column::StartsOn)
+        .all(db)
+        .await
+}

@@ -336,3 +336,14 @@ pub async fn subtree_members(db: &impl ConnectionTrait, path: &str) -> Result<u6
         .count(db)
         .await
 }
+
+/// Ids of the units in the subtree at `path`.
+pub async fn subtree_ids(db: &impl ConnectionTrait, path: &str) -> Result<Vec<String>, DbErr> {
+    unit::Entity::find()
+        .select_only()
+        .column(unit::Column::UnitId)
+        .filter(unit::Column::Path.starts_with(path))
+        .into_tuple()
+        .all(db)
+        .await
+}
