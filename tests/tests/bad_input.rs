@@ -193,6 +193,201 @@ async fn every_rpc_names_the_bad_field() {
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(seen, sorted, "member-number order");
 
+    // Membership's tree, officers, lifecycle, transfers, records and applications: a malformed
+    // field of each RPC is named, and nothing is written.
+    let member = m()
+        .admit_member(authed(&officer, admission(&tree.branch, 320)))
+        .await
+        .expect("a member to name")
+        .into_inner()
+        .member
+        .expect("member")
+        .member_id;
+    let x = || "not-an-id".to_string();
+    let province = tree.province.clone();
+    expect_invalid(
+        m().merge_units(authed(
+            &officer,
+            mem::MergeUnitsRequest { unit_id: tree.branch.clone(), target_unit_id: x(), ..Default::default() },
+        ))
+        .await,
+        "target_unit_id",
+    );
+    expect_invalid(
+        m().dissolve_unit(authed(&officer, mem::DissolveUnitRequest { unit_id: x(), ..Default::default() })).await,
+        "unit_id",
+    );
+    let plan = |steps: Vec<mem::ReorganisationStep>| mem::CreateReorganisationPlanRequest {
+        unit_id: province.clone(),
+        title: "Sắp xếp".into(),
+        steps,
+        ..Default::default()
+    };
+    expect_invalid(m().create_reorganisation_plan(authed(&officer, plan(vec![]))).await, "steps");
+    expect_invalid(
+        m().create_reorganisation_plan(authed(
+            &officer,
+            plan(vec![mem::ReorganisationStep { unit_id: tree.branch.clone(), ..Default::default() }]),
+        ))
+        .await,
+        "steps.kind",
+    );
+    expect_invalid(
+        m().create_reorganisation_plan(authed(
+            &officer,
+            plan(vec![mem::ReorganisationStep {
+                kind: 4,
+                unit_id: tree.branch.clone(),
+                new_name: "\u{0}".into(),
+                ..Default::default()
+            }]),
+        ))
+        .await,
+        "steps.new_name",
+    );
+    expect_invalid(
+        m().preview_reorganisation_plan(authed(&officer, mem::PreviewReorganisationPlanRequest { plan_id: x() })).await,
+        "plan_id",
+    );
+    expect_invalid(
+        m().apply_reorganisation_plan(authed(&officer, mem::ApplyReorganisationPlanRequest { plan_id: x() })).await,
+        "plan_id",
+    );
+    expect_invalid(
+        m().get_reorganisation_plan(authed(&officer, mem::GetReorganisationPlanRequest { plan_id: x() })).await,
+        "plan_id",
+    );
+    let watch =
+        m().watch_reorganisation_plan(authed(&officer, mem::WatchReorganisationPlanRequest { plan_id: x() })).await;
+    expect_invalid(watch.map(|_| ()).map(tonic::Response::new), "plan_id");
+    expect_invalid(
+        m().get_unit_history(authed(&officer, mem::GetUnitHistoryRequest { unit_id: x() })).await,
+        "unit_id",
+    );
+    expect_invalid(
+        m().get_member_unit_history(authed(&officer, mem::GetMemberUnitHistoryRequest { member_id: x() })).await,
+        "member_id",
+    );
+    expect_invalid(
+        m().update_cluster_units(authed(
+            &officer,
+            mem::UpdateClusterUnitsRequest { cluster_id: x(), ..Default::default() },
+        ))
+        .await,
+        "cluster_id",
+    );
+    expect_invalid(m().list_clusters(authed(&officer, mem::ListClustersRequest { unit_id: x() })).await, "unit_id");
+    expect_invalid(
+        m().end_position(authed(&officer, mem::EndPositionRequest { position_id: x(), ..Default::default() })).await,
+        "position_id",
+    );
+    expect_invalid(
+        m().list_positions(authed(&officer, mem::ListPositionsRequest { unit_id: x(), include_ended: true })).await,
+        "unit_id",
+    );
+    expect_invalid(
+        m().list_disciplinary_records(authed(&officer, mem::ListDisciplinaryRecordsRequest { member_id: x() })).await,
+        "member_id",
+    );
+    expect_invalid(
+        m().record_party_admission(authed(
+            &officer,
+            mem::RecordPartyAdmissionRequest {
+                member_id: member.clone(),
+                admitted_on: "30/11/2026".into(),
+                decision_number: "1".into(),
+            },
+        ))
+        .await,
+        "admitted_on",
+    );
+    expect_invalid(
+        m().list_age_out_proposals(authed(
+            &officer,
+            mem::ListAgeOutProposalsRequest { unit_id: province.clone(), month: "2026-13".into() },
+        ))
+        .await,
+        "month",
+    );
+    expect_invalid(
+        m().decide_age_out(authed(
+            &officer,
+            mem::DecideAgeOutRequest { unit_id: province.clone(), month: "11/2026".into(), ..Default::default() },
+        ))
+        .await,
+        "month",
+    );
+    expect_invalid(
+        m().list_revoked_cards(authed(
+            &officer,
+            mem::ListRevokedCardsRequest { unit_id: province.clone(), since: "hôm qua".into(), ..Default::default() },
+        ))
+        .await,
+        "since",
+    );
+    expect_invalid(
+        m().accept_transfer(authed(&officer, mem::AcceptTransferRequest { transfer_id: x(), ..Default::default() }))
+            .await,
+        "transfer_id",
+    );
+    expect_invalid(
+        m().refuse_transfer(authed(&officer, mem::RefuseTransferRequest { transfer_id: x(), ..Default::default() }))
+            .await,
+        "transfer_id",
+    );
+    expect_invalid(
+        m().get_transfer(authed(&officer, mem::GetTransferRequest { transfer_id: x() })).await,
+        "transfer_id",
+    );
+    expect_invalid(
+        m().list_transfers(authed(
+            &officer,
+            mem::ListTransfersRequest { unit_id: province.clone(), direction: 9, page_size: 0 },
+        ))
+        .await,
+        "direction",
+    );
+    expect_invalid(
+        m().get_member_history(authed(
+            &officer,
+            mem::GetMemberHistoryRequest { member_id: x(), purpose: String::new() },
+        ))
+        .await,
+        "member_id",
+    );
+    expect_invalid(
+        m().record_guardian_consent(authed(
+            &officer,
+            mem::RecordGuardianConsentRequest { application_id: x(), consent: None },
+        ))
+        .await,
+        "application_id",
+    );
+    expect_invalid(
+        m().propose_application(authed(
+            &officer,
+            mem::ProposeApplicationRequest { application_id: x(), note: String::new() },
+        ))
+        .await,
+        "application_id",
+    );
+    expect_invalid(
+        m().list_applications(authed(
+            &officer,
+            mem::ListApplicationsRequest { unit_id: province.clone(), state: 9, page_size: 0 },
+        ))
+        .await,
+        "state",
+    );
+    let unchanged = m()
+        .get_member(authed(&officer, mem::GetMemberRequest { member_id: member, purpose: "kiểm tra".into() }))
+        .await
+        .expect("member")
+        .into_inner()
+        .member
+        .expect("member");
+    assert_eq!((unchanged.version, unchanged.party_admitted_on.as_str()), (1, ""), "nothing half-written");
+
     // Activities.
     let a = || gw.activities.clone();
     let now = chrono::Utc::now();
