@@ -206,6 +206,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .clone()
         .submit_application(doan_proto::membership::SubmitApplicationRequest {
             applicant: Some(doan_tests::client::admission(&branch_a, 77)),
+            ..Default::default()
         })
         .await
         .expect("application")

@@ -366,7 +366,7 @@ async fn every_rpc_names_the_bad_field() {
     expect_invalid(
         m().propose_application(authed(
             &officer,
-            mem::ProposeApplicationRequest { application_id: x(), note: String::new() },
+            mem::ProposeApplicationRequest { application_id: x(), ..Default::default() },
         ))
         .await,
         "application_id",

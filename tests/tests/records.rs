@@ -36,28 +36,49 @@ async fn records(tp: &TestPlatform) {
     child.ethnicity = "H'Mông".into();
     child.date_of_birth =
         today.checked_sub_months(Months::new(12 * 15)).unwrap().checked_sub_days(Days::new(2)).unwrap().to_string();
+    let doc = |kind: &str, reference: &str| mem::ApplicationDocument { kind: kind.into(), reference: reference.into() };
     let filed = m
         .clone()
-        .submit_application(mem::SubmitApplicationRequest { applicant: Some(child.clone()) })
+        .submit_application(mem::SubmitApplicationRequest {
+            applicant: Some(child.clone()),
+            documents: vec![doc("application_letter", "Đơn ngày 2/11/2026"), doc("personal_history", "Lý lịch số 45")],
+        })
         .await
         .expect("anyone may apply")
         .into_inner();
     assert!(filed.needs_guardian_consent);
     let app = filed.application_id.clone();
-    let again = m.clone().submit_application(mem::SubmitApplicationRequest { applicant: Some(child.clone()) }).await;
+    let again = m
+        .clone()
+        .submit_application(mem::SubmitApplicationRequest { applicant: Some(child.clone()), ..Default::default() })
+        .await;
     assert_eq!(again.unwrap_err().code(), Code::AlreadyExists, "one open application per citizen ID");
-    let missing = m.clone().submit_application(mem::SubmitApplicationRequest { applicant: None }).await.unwrap_err();
+    let missing = m
+        .clone()
+        .submit_application(mem::SubmitApplicationRequest { applicant: None, ..Default::default() })
+        .await
+        .unwrap_err();
+    let twice = mem::SubmitApplicationRequest {
+        applicant: Some(admission(&branch, 905)),
+        documents: vec![doc("application_letter", "a"), doc("application_letter", "b")],
+    };
+    let twice = m.clone().submit_application(twice).await.unwrap_err();
+    assert!(twice.message().contains("documents"), "{}", twice.message());
     assert!(missing.message().contains("applicant"), "{}", missing.message());
     let mut too_young = admission(&branch, 901);
     too_young.date_of_birth = today.checked_sub_months(Months::new(12 * 14)).unwrap().to_string();
-    let young =
-        m.clone().submit_application(mem::SubmitApplicationRequest { applicant: Some(too_young) }).await.unwrap_err();
+    let young = m
+        .clone()
+        .submit_application(mem::SubmitApplicationRequest { applicant: Some(too_young), ..Default::default() })
+        .await
+        .unwrap_err();
     assert!(young.message().contains("date_of_birth"), "{}", young.message());
 
     // No proposal before the guardian consents.
     let propose = |id: &str| mem::ProposeApplicationRequest {
         application_id: id.into(),
         note: "Chi đoàn họp ngày 20/11".into(),
+        documents: vec![doc("orientation_certificate", "Giấy chứng nhận cảm tình Đoàn số 7")],
     };
     let early = m.clone().propose_application(authed(&branch_officer, propose(&app))).await.unwrap_err();
     assert_eq!(early.code(), Code::FailedPrecondition);
@@ -110,6 +131,7 @@ async fn records(tp: &TestPlatform) {
         .application
         .unwrap();
     assert_eq!((read.member_id.as_str(), read.guardian.unwrap().relation.as_str()), (member.member_id.as_str(), "Cha"));
+    assert_eq!(read.documents.len(), 3);
     let no_purpose = m
         .clone()
         .get_application(authed(
@@ -125,12 +147,22 @@ async fn records(tp: &TestPlatform) {
         .clone()
         .submit_application(authed(
             &branch_officer,
-            mem::SubmitApplicationRequest { applicant: Some(admission(&branch, 902)) },
+            mem::SubmitApplicationRequest { applicant: Some(admission(&branch, 902)), ..Default::default() },
         ))
         .await
         .expect("entered")
         .into_inner();
     assert!(!entered.needs_guardian_consent);
+    let bare = mem::ProposeApplicationRequest { application_id: entered.application_id.clone(), ..Default::default() };
+    m.clone().propose_application(authed(&branch_officer, bare)).await.expect("proposed without documents");
+    let lacking =
+        m.clone().decide_application(authed(&school_officer, decide(&entered.application_id))).await.unwrap_err();
+    assert_eq!(lacking.code(), Code::FailedPrecondition);
+    assert!(
+        lacking.message().contains("application_letter, personal_history, orientation_certificate"),
+        "{}",
+        lacking.message()
+    );
     let reject = mem::DecideApplicationRequest {
         application_id: entered.application_id.clone(),
         admit: false,

@@ -14,8 +14,8 @@ use tonic::Request;
 use super::MembershipApi;
 use super::units::require_active;
 use crate::domain::member::{
-    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, parse_email, parse_ethnicity, parse_full_name,
-    parse_religion, parse_sex,
+    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, missing_documents, parse_documents, parse_email,
+    parse_ethnicity, parse_full_name, parse_religion, parse_sex,
 };
 use crate::domain::unit::UnitLevel;
 use crate::storage::entities::{application, unit};
@@ -24,6 +24,18 @@ use crate::storage::{applications, members, units};
 const SUBMITTED: i32 = 1;
 const PROPOSED: i32 = 2;
 const REJECTED: i32 = 4;
+
+fn documents_in(field: &'static str, docs: &[pb::ApplicationDocument]) -> AppResult<Vec<(String, String)>> {
+    let pairs: Vec<(String, String)> = docs.iter().map(|d| (d.kind.clone(), d.reference.clone())).collect();
+    parse_documents(field, &pairs)
+}
+
+fn documents_out(stored: &str) -> Vec<pb::ApplicationDocument> {
+    applications::decode_documents(stored)
+        .into_iter()
+        .map(|(kind, reference)| pb::ApplicationDocument { kind, reference })
+        .collect()
+}
 
 fn summary(a: &application::Model) -> pb::ApplicationSummary {
     pb::ApplicationSummary {
@@ -81,6 +93,7 @@ impl MembershipApi {
         let citizen_id = CitizenId::parse(&p.citizen_id)?;
         let phone = Phone::parse(&p.phone)?;
         let email = parse_email(&p.email)?;
+        let documents = documents_in("documents", &r.documents)?;
         let index = self.cipher.blind_index(citizen_id.as_str());
         if members::by_citizen_index(&self.ctx.db, &index).await?.is_some() {
             return Err(AppError::AlreadyExists("a member with this citizen_id already exists".into()));
@@ -111,6 +124,7 @@ impl MembershipApi {
                 phone_enc: Set(self.cipher.encrypt(phone.as_str())),
                 email_enc: Set(self.cipher.encrypt(&email)),
                 is_child: Set(age.is_child),
+                documents: Set(applications::encode_documents(&documents)),
                 submitted_by: Set(submitted_by),
                 submitted_at: Set(self.ctx.clock.now()),
                 ..Default::default()
@@ -163,6 +177,13 @@ impl MembershipApi {
     ) -> AppResult<pb::ProposeApplicationResponse> {
         let (a, _) = self.application(caller, &r.application_id).await?;
         let note = TextRule::paragraphs(1000).parse("note", &r.note)?;
+        let added = documents_in("documents", &r.documents)?;
+        let mut documents = applications::decode_documents(&a.documents);
+        documents.retain(|(k, _)| !added.iter().any(|(n, _)| n == k));
+        documents.extend(added);
+        if documents.len() > 20 {
+            return Err(AppError::invalid("documents", "an application holds at most 20 documents"));
+        }
         if a.state != SUBMITTED {
             return Err(AppError::FailedPrecondition(format!(
                 "application {} is not awaiting a proposal",
@@ -176,6 +197,7 @@ impl MembershipApi {
             )));
         }
         let mut row: application::ActiveModel = a.into();
+        row.documents = Set(applications::encode_documents(&documents));
         row.state = Set(PROPOSED);
         row.proposal_note = Set(note);
         row.proposed_by = Set(caller.account_id.clone());
@@ -223,6 +245,18 @@ impl MembershipApi {
             return Err(AppError::FailedPrecondition(format!(
                 "application {} must be proposed by its branch before it is decided",
                 a.application_id
+            )));
+        }
+        // The documents the rule in force on the resolution date requires.
+        let resolution_date = parse_date("resolution_date", &r.resolution_date)?;
+        let rule = self.rules.admission.at("resolution_date", resolution_date)?;
+        let missing = missing_documents(&rule.rule.required_documents, &applications::decode_documents(&a.documents));
+        if !missing.is_empty() {
+            return Err(AppError::FailedPrecondition(format!(
+                "application {} lacks documents the rule {} requires: {}",
+                a.application_id,
+                rule.id,
+                missing.join(", ")
             )));
         }
         let open = |v: &str| self.cipher.decrypt(v).map_err(|e| AppError::Internal(e.context("decrypt application")));
@@ -305,6 +339,7 @@ impl MembershipApi {
                 signer: a.signer.clone(),
                 rejection_reason: a.rejection_reason.clone(),
                 member_id: a.member_id.clone(),
+                documents: documents_out(&a.documents),
             }),
         })
     }

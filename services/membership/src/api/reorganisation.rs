@@ -559,14 +559,23 @@ impl MembershipApi {
         let db = self.ctx.db.clone();
         let shutdown = self.ctx.shutdown.clone();
         let plan_id = plan.plan_id;
+        // A watch ends with the caller's token, as every stream does.
+        let now = self.ctx.clock.now().timestamp().max(0) as u64;
+        let expires_in = Duration::from_secs(caller.expires_at.saturating_sub(now));
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             let mut last = None;
             let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let expired = tokio::time::sleep(expires_in);
+            tokio::pin!(expired);
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = tx.closed() => return,
+                    _ = &mut expired => {
+                        let _ = tx.send(Err(Status::unauthenticated("the token expired; log in again and watch again"))).await;
+                        return;
+                    }
                     _ = tick.tick() => {}
                 }
                 let (plan, steps) =

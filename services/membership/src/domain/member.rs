@@ -302,6 +302,36 @@ impl AdmissionAuthority {
     }
 }
 
+/// True for a document kind: 1 to 40 of `a-z`, `0-9`, `_`.
+pub fn is_document_kind(kind: &str) -> bool {
+    (1..=40).contains(&kind.len()) && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// An application's documents as `(kind, reference)` (request field `field`): kinds as
+/// [`is_document_kind`], each once; references 1 to 200 characters of text.
+pub fn parse_documents(field: &'static str, docs: &[(String, String)]) -> AppResult<Vec<(String, String)>> {
+    if docs.len() > 20 {
+        return Err(AppError::invalid(field, "at most 20 documents"));
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (kind, reference) in docs {
+        let kind = kind.trim().to_string();
+        if !is_document_kind(&kind) {
+            return Err(AppError::invalid(field, "a kind is 1 to 40 of a-z, 0-9 and _"));
+        }
+        if out.iter().any(|(k, _)| *k == kind) {
+            return Err(AppError::invalid(field, format!("{kind} is given twice")));
+        }
+        out.push((kind, TextRule::line(200).parse(field, reference)?));
+    }
+    Ok(out)
+}
+
+/// The kinds of `required` that `held` lacks.
+pub fn missing_documents(required: &[String], held: &[(String, String)]) -> Vec<String> {
+    required.iter().filter(|r| !held.iter().any(|(k, _)| k == *r)).cloned().collect()
+}
+
 /// A resolution number, e.g. `15-NQ/ĐTN`.
 pub fn parse_resolution_number(value: &str) -> AppResult<String> {
     doan_platform::convert::required_text("resolution_number", value, 64)
@@ -346,6 +376,7 @@ mod tests {
         backdate_days: 90,
         age_out_years: 30,
         transfer_expiry_days: 60,
+        required_documents: Vec::new(),
     };
 
     #[test]
@@ -363,6 +394,12 @@ mod tests {
         assert!(check("2008-02-29", "2023-03-01").is_ok());
         // Another rule version, other bounds.
         let older = AdmissionRule { min_age_years: 16, min_age_extra_days: 0, ..RULE };
+        // Documents.
+        let held = parse_documents("documents", &[("application_letter".into(), "Đơn ngày 1/11".into())]).unwrap();
+        let required = vec!["application_letter".to_string(), "personal_history".to_string()];
+        assert_eq!(missing_documents(&required, &held), vec!["personal_history".to_string()]);
+        assert!(parse_documents("documents", &[("Đơn".into(), "x".into())]).is_err());
+        assert!(parse_documents("documents", &[("a".into(), "x".into()), ("a".into(), "y".into())]).is_err());
         assert!(AdmissionAge::check(d("2010-03-10"), d("2025-03-11"), &older).is_err());
     }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use doan_platform::rules::RuleValues;
 
 /// `rules/admission.toml`: who may be admitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AdmissionRule {
     /// Full years at least, on the admission date…
     pub min_age_years: u32,
@@ -22,6 +22,9 @@ pub struct AdmissionRule {
     pub age_out_years: u32,
     /// A transfer not finished within this many days expires.
     pub transfer_expiry_days: u32,
+    /// Documents an application must hold before it is decided (kinds, e.g.
+    /// `application_letter`).
+    pub required_documents: Vec<String>,
 }
 
 impl RuleValues for AdmissionRule {
@@ -37,6 +40,9 @@ impl RuleValues for AdmissionRule {
         }
         if self.transfer_expiry_days == 0 {
             return Err("transfer_expiry_days must be at least 1".into());
+        }
+        if let Some(bad) = self.required_documents.iter().find(|d| !crate::domain::member::is_document_kind(d)) {
+            return Err(format!("required_documents: {bad:?} is not a kind (a-z, 0-9 and _, 1 to 40)"));
         }
         Ok(())
     }

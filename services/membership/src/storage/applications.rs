@@ -61,3 +61,14 @@ pub async fn changes_of(db: &impl ConnectionTrait, member_id: &str) -> Result<Ve
         .all(db)
         .await
 }
+
+/// Documents as stored: `kind<TAB>reference` per line (kinds have no tab, references no
+/// control characters).
+pub fn encode_documents(docs: &[(String, String)]) -> String {
+    docs.iter().map(|(k, r)| format!("{k}\t{r}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Stored documents as `(kind, reference)`.
+pub fn decode_documents(stored: &str) -> Vec<(String, String)> {
+    stored.lines().filter_map(|l| l.split_once('\t')).map(|(k, r)| (k.to_string(), r.to_string())).collect()
+}

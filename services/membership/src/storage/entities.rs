@@ -743,6 +743,8 @@ pub mod application {
         pub decided_by: String,
         /// Member admitted.
         pub member_id: String,
+        /// Documents on file, `kind<TAB>reference` per line.
+        pub documents: String,
     }
 
     /// No relations are navigated.

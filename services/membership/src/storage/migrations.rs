@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(SearchKeys));
         all.push(Box::new(Transfers));
         all.push(Box::new(RecordsAndApplications));
+        all.push(Box::new(ApplicationDocuments));
         all
     }
 }
@@ -780,5 +781,25 @@ impl MigrationTrait for RecordsAndApplications {
             m.alter_table(Table::alter().table("members").drop_column(*col).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The documents an application holds (`kind<TAB>reference` lines).
+struct ApplicationDocuments;
+
+impl MigrationName for ApplicationDocuments {
+    fn name(&self) -> &str {
+        "m0009_membership_application_documents"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ApplicationDocuments {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("applications").add_column(text("documents").default("")).to_owned()).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("applications").drop_column("documents").to_owned()).await
     }
 }
