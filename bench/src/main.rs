@@ -12,6 +12,7 @@ mod cards;
 mod events;
 mod footprint;
 mod gateway;
+mod reorg;
 mod setup;
 mod stats;
 
@@ -36,6 +37,8 @@ enum Scenario {
     Footprint,
     /// Offline member-card verification per core vs raw Ed25519.
     Cards,
+    /// A provincial-scale move (MoveUnit) vs one raw UPDATE.
+    Reorganisation,
 }
 
 /// Benchmarks of the Đoàn platform, each against a raw baseline measured in the same run.
@@ -146,6 +149,14 @@ async fn main() -> anyhow::Result<()> {
     if wants(Scenario::Footprint) {
         let t = footprint::run(&urls, duration).await?;
         sections.push(("4. Footprint (release binary)".into(), t.markdown()));
+    }
+    if wants(Scenario::Reorganisation) {
+        let run = run_id();
+        let settings = TestPlatform::server_settings(&urls, &run).await?;
+        let tp = TestPlatform::servers_with(urls.clone(), run, settings).await?;
+        let t = reorg::run(&tp, 100_000).await?;
+        tp.stop().await?;
+        sections.push(("6. Reorganisation (100,000 members move)".into(), t.markdown()));
     }
     if wants(Scenario::Cards) {
         let t = tokio::task::spawn_blocking(move || cards::run(duration)).await??;

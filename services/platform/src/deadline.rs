@@ -16,7 +16,11 @@ use std::time::Duration;
 use tonic::body::Body;
 
 /// How much earlier than tonic's own timer this layer answers.
-const MARGIN: Duration = Duration::from_millis(5);
+/// How long before a caller's deadline the server answers DEADLINE_EXCEEDED: a tenth of the
+/// deadline, from 5 to 100 ms, so the answer reaches the caller before its own timer fires.
+fn margin(timeout: Duration) -> Duration {
+    (timeout / 10).clamp(Duration::from_millis(5), Duration::from_millis(100))
+}
 
 /// The layer (add with `Server::builder().layer(DeadlineLayer)`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,13 +56,17 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let timeout = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        // The deadline is fixed now, when tonic's own timer (outside this layer) starts too,
+        // not when this future is first polled: under load that can come later than tonic's
+        // timer, which would then answer CANCELLED first.
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t.saturating_sub(margin(t)));
         // The service that was polled ready handles this call; a fresh clone takes its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let handler = tokio::spawn(async move { inner.call(request).await });
         Box::pin(async move {
-            let joined = match timeout {
-                Some(t) => match tokio::time::timeout(t.saturating_sub(MARGIN), handler).await {
+            let joined = match (timeout, deadline) {
+                (Some(t), Some(deadline)) => match tokio::time::timeout_at(deadline, handler).await {
                     Ok(joined) => joined,
                     Err(_) => {
                         return Ok(tonic::Status::deadline_exceeded(format!(
@@ -68,7 +76,7 @@ where
                         .into_http());
                     }
                 },
-                None => handler.await,
+                _ => handler.await,
             };
             match joined {
                 Ok(result) => result,

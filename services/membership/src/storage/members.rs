@@ -117,23 +117,20 @@ pub async fn page_in_subtree(
 /// Rewrites the unit path of up to `limit` members whose path starts with `old` (a moved
 /// subtree) to start with `new`. Returns how many; 0 when none is left.
 pub async fn rewrite_paths(txn: &impl ConnectionTrait, old: &str, new: &str, limit: u64) -> Result<u64, DbErr> {
-    let batch: Vec<i64> = member::Entity::find()
-        .select_only()
+    use sea_orm::sea_query::{ExprTrait, Query};
+    // One statement per batch: the rows to rewrite are chosen by a subquery.
+    let batch = Query::select()
         .column(member::Column::Seq)
-        .filter(member::Column::UnitPath.starts_with(old))
+        .from(member::Entity)
+        .and_where(Expr::col(member::Column::UnitPath).like(format!("{old}%")))
         .limit(limit)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    member::Entity::update_many()
+        .to_owned();
+    let done = member::Entity::update_many()
         .col_expr(member::Column::UnitPath, doan_platform::db::path_rewritten(member::Column::UnitPath, old, new))
-        .filter(member::Column::Seq.is_in(batch.iter().copied()))
+        .filter(Expr::col(member::Column::Seq).in_subquery(batch))
         .exec(txn)
         .await?;
-    Ok(batch.len() as u64)
+    Ok(done.rows_affected)
 }
 
 /// Re-homes up to `limit` active members of unit `from` into unit `to` at `to_path` (each
