@@ -150,6 +150,10 @@ async fn main() -> anyhow::Result<()> {
         let t = footprint::run(&urls, duration).await?;
         sections.push(("4. Footprint (release binary)".into(), t.markdown()));
     }
+    if wants(Scenario::Cards) {
+        let t = tokio::task::spawn_blocking(move || cards::run(duration)).await??;
+        sections.push(("5. Member cards verified offline".into(), t.markdown()));
+    }
     if wants(Scenario::Reorganisation) {
         let run = run_id();
         let settings = TestPlatform::server_settings(&urls, &run).await?;
@@ -157,10 +161,6 @@ async fn main() -> anyhow::Result<()> {
         let t = reorg::run(&tp, 100_000).await?;
         tp.stop().await?;
         sections.push(("6. Reorganisation (100,000 members move)".into(), t.markdown()));
-    }
-    if wants(Scenario::Cards) {
-        let t = tokio::task::spawn_blocking(move || cards::run(duration)).await??;
-        sections.push(("5. Member cards verified offline".into(), t.markdown()));
     }
 
     let args: Vec<String> = std::env::args().skip(1).collect();
