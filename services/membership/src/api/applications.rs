@@ -57,6 +57,30 @@ impl MembershipApi {
         self.caller(request).await.map(Some)
     }
 
+    /// The applicant's details, decrypted, as an admission request to `a`'s unit.
+    fn applicant(&self, a: &application::Model) -> AppResult<pb::AdmitMemberRequest> {
+        Ok(pb::AdmitMemberRequest {
+            unit_id: a.unit_id.clone(),
+            full_name: a.full_name.clone(),
+            date_of_birth: format_date(a.date_of_birth),
+            sex: a.sex,
+            ethnicity: self.open("ethnicity", &a.ethnicity_enc)?,
+            religion: self.open("religion", &a.religion_enc)?,
+            citizen_id: self.open("citizen_id", &a.citizen_id_enc)?,
+            phone: self.open("phone", &a.phone_enc)?,
+            email: self.open("email", &a.email_enc)?,
+            ..Default::default()
+        })
+    }
+
+    /// Stores a changed application; returns its summary.
+    async fn save_application(&self, row: application::ActiveModel) -> AppResult<pb::ApplicationSummary> {
+        let txn = self.ctx.db.begin().await?;
+        let updated = applications::update(&txn, row).await?;
+        txn.commit().await?;
+        Ok(summary(&updated))
+    }
+
     async fn application(&self, caller: &Caller, id: &str) -> AppResult<(application::Model, unit::Model)> {
         let id = parse_id("application_id", id)?;
         let a = applications::find(&self.ctx.db, &id)
@@ -164,10 +188,7 @@ impl MembershipApi {
         row.guardian_relation = Set(relation);
         row.guardian_consented_on = Set(Some(on));
         row.guardian_document = Set(document);
-        let txn = self.ctx.db.begin().await?;
-        let updated = applications::update(&txn, row).await?;
-        txn.commit().await?;
-        Ok(pb::RecordGuardianConsentResponse { application: Some(summary(&updated)) })
+        Ok(pb::RecordGuardianConsentResponse { application: Some(self.save_application(row).await?) })
     }
 
     pub(super) async fn propose_application(
@@ -201,10 +222,7 @@ impl MembershipApi {
         row.state = Set(PROPOSED);
         row.proposal_note = Set(note);
         row.proposed_by = Set(caller.account_id.clone());
-        let txn = self.ctx.db.begin().await?;
-        let updated = applications::update(&txn, row).await?;
-        txn.commit().await?;
-        Ok(pb::ProposeApplicationResponse { application: Some(summary(&updated)) })
+        Ok(pb::ProposeApplicationResponse { application: Some(self.save_application(row).await?) })
     }
 
     pub(super) async fn decide_application(
@@ -235,10 +253,10 @@ impl MembershipApi {
             row.state = Set(REJECTED);
             row.rejection_reason = Set(reason);
             row.decided_by = Set(caller.account_id.clone());
-            let txn = self.ctx.db.begin().await?;
-            let updated = applications::update(&txn, row).await?;
-            txn.commit().await?;
-            return Ok(pb::DecideApplicationResponse { application: Some(summary(&updated)), member: None });
+            return Ok(pb::DecideApplicationResponse {
+                application: Some(self.save_application(row).await?),
+                member: None,
+            });
         }
         let signer = required_text("signer", &r.signer, 200)?;
         if a.state != PROPOSED {
@@ -259,21 +277,12 @@ impl MembershipApi {
                 missing.join(", ")
             )));
         }
-        let open = |v: &str| self.cipher.decrypt(v).map_err(|e| AppError::Internal(e.context("decrypt application")));
         let request = pb::AdmitMemberRequest {
-            unit_id: a.unit_id.clone(),
-            full_name: a.full_name.clone(),
-            date_of_birth: format_date(a.date_of_birth),
-            sex: a.sex,
-            ethnicity: open(&a.ethnicity_enc)?,
-            religion: open(&a.religion_enc)?,
-            citizen_id: open(&a.citizen_id_enc)?,
-            phone: open(&a.phone_enc)?,
-            email: open(&a.email_enc)?,
             admitted_on: r.resolution_date.clone(),
             resolution_number: r.resolution_number.clone(),
             guardian_consent: a.guardian_consented_on.is_some(),
             confirm_possible_duplicate: r.confirm_possible_duplicate,
+            ..self.applicant(&a)?
         };
         let mut row: application::ActiveModel = a.clone().into();
         row.resolution_number = Set(r.resolution_number.trim().to_string());
@@ -304,19 +313,7 @@ impl MembershipApi {
         let purpose = TextRule::line(200).parse("purpose", &r.purpose)?;
         let subject = format!("application:{}", a.application_id);
         self.log_access(&self.ctx.db, caller, &subject, "GetApplication", &purpose).await?;
-        let open = |v: &str| self.cipher.decrypt(v).map_err(|e| AppError::Internal(e.context("decrypt application")));
-        let applicant = pb::AdmitMemberRequest {
-            unit_id: a.unit_id.clone(),
-            full_name: a.full_name.clone(),
-            date_of_birth: format_date(a.date_of_birth),
-            sex: a.sex,
-            ethnicity: open(&a.ethnicity_enc)?,
-            religion: open(&a.religion_enc)?,
-            citizen_id: open(&a.citizen_id_enc)?,
-            phone: open(&a.phone_enc)?,
-            email: open(&a.email_enc)?,
-            ..Default::default()
-        };
+        let applicant = self.applicant(&a)?;
         let guardian = a.guardian_consented_on.map(|on| pb::GuardianConsent {
             guardian_name: a.guardian_name.clone(),
             relation: a.guardian_relation.clone(),

@@ -54,10 +54,7 @@ fn month_label(first: NaiveDate) -> String {
 impl MembershipApi {
     /// What the counters know of `m` (its ethnicity decrypted, kept only as the group).
     pub(super) fn facts(&self, m: &member::Model) -> AppResult<MemberFacts> {
-        let ethnicity = self
-            .cipher
-            .decrypt(&m.ethnicity_enc)
-            .map_err(|e| AppError::Internal(e.context("decrypt ethnicity for statistics")))?;
+        let ethnicity = self.open("ethnicity for statistics", &m.ethnicity_enc)?;
         Ok(MemberFacts {
             status: MemberStatus::from_stored(m.status),
             sex: m.sex,

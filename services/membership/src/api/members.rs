@@ -43,9 +43,7 @@ impl MembershipApi {
     }
 
     fn member_to_pb(&self, m: member::Model) -> AppResult<pb::Member> {
-        let open = |field: &str, value: &str| {
-            self.cipher.decrypt(value).map_err(|e| AppError::Internal(e.context(format!("decrypt {field}"))))
-        };
+        let open = |field: &str, value: &str| self.open(field, value);
         Ok(pb::Member {
             member_number: member_number(m.seq),
             ethnicity: open("ethnicity", &m.ethnicity_enc)?,
@@ -231,7 +229,6 @@ impl MembershipApi {
         };
         let mut counted = stats::diff(None, Some(&facts));
         counted.push(stats::flow("admitted", admitted_on));
-        statistics::apply(&txn, &created.unit_id, &counted).await?;
         let rpc = match application {
             Some(mut application) => {
                 application.state = sea_orm::Set(3);
@@ -245,6 +242,8 @@ impl MembershipApi {
         // The response carries the new member's personal data: logged like any other read.
         self.log_access(&txn, caller, &created.member_id, rpc, "admission record returned to the admitting officer")
             .await?;
+        // Counters last: their row locks are held only until the commit.
+        statistics::apply(&txn, &created.unit_id, &counted).await?;
         txn.commit().await?;
         self.ctx.outbox.wake();
         tracing::info!(member_id = %created.member_id, unit_id = %unit.unit_id, by = %caller.account_id, "member admitted");

@@ -54,6 +54,11 @@ impl MembershipApi {
         Self { ctx, issuer, cipher, rules, reorganiser, cards }
     }
 
+    /// Decrypts `value`, a protected field named `what` (for the log, never the value).
+    fn open(&self, what: &str, value: &str) -> AppResult<String> {
+        self.cipher.decrypt(value).map_err(|e| AppError::Internal(e.context(format!("decrypt {what}"))))
+    }
+
     /// Resumes plans left applying, now and every few seconds until shutdown.
     pub fn resume_reorganisations(&self) {
         self.reorganiser.resume_forever();

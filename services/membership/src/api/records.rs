@@ -28,7 +28,7 @@ fn profile_text(field: &'static str, value: &str) -> AppResult<String> {
 impl MembershipApi {
     /// The current value of `field` in `m`, as text (decrypted).
     fn field_value(&self, m: &member::Model, field: Field) -> AppResult<String> {
-        let open = |v: &str| self.cipher.decrypt(v).map_err(|e| AppError::Internal(e.context("decrypt a field")));
+        let open = |v: &str| self.open(field.name(), v);
         Ok(match field {
             Field::FullName => m.full_name.clone(),
             Field::DateOfBirth => format_date(m.date_of_birth),
@@ -261,7 +261,7 @@ impl MembershipApi {
         if let Some(purpose) = purpose.as_ref().filter(|_| rows.iter().any(|c| c.personal)) {
             self.log_access(&self.ctx.db, caller, &m.member_id, "GetMemberHistory", purpose).await?;
         }
-        let open = |v: &str| self.cipher.decrypt(v).map_err(|e| AppError::Internal(e.context("decrypt history")));
+        let open = |v: &str| self.open("history", v);
         let mut changes = Vec::with_capacity(rows.len());
         for c in rows {
             let (before, after) = match (c.personal, purpose.is_some()) {

@@ -560,6 +560,9 @@ pub mod unit_counter {
         /// Key within the metric (a status number, a year, …).
         #[sea_orm(primary_key, auto_increment = false)]
         pub key: String,
+        /// Which of the counter's rows (a counter is the sum of its shards).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub shard: i32,
         /// Count.
         pub count: i64,
     }

@@ -422,8 +422,9 @@ impl MigrationTrait for TreeChanges {
 /// A member's whole life: officers' positions per unit and term (every existing officer gets
 /// an open executive-committee position in their unit), status changes and Party admission on
 /// the member, disciplinary records, monthly age-out proposals, and per-unit counters for live
-/// statistics (filled from the members already there; the ethnicity groups by a background
-/// pass that can decrypt).
+/// statistics (filled from the members already there; the ethnicity groups by a pass that can
+/// decrypt). Each counter is split in shards, so that admissions to one busy branch do not
+/// queue on one row.
 struct Lifecycle;
 
 impl MigrationName for Lifecycle {
@@ -518,8 +519,9 @@ impl MigrationTrait for Lifecycle {
                 .col(string("unit_id"))
                 .col(string("metric"))
                 .col(string("key"))
+                .col(integer("shard").default(0))
                 .col(big_integer("count"))
-                .primary_key(Index::create().col("unit_id").col("metric").col("key"))
+                .primary_key(Index::create().col("unit_id").col("metric").col("key").col("shard"))
                 .to_owned(),
         )
         .await?;

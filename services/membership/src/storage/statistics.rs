@@ -6,28 +6,38 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
 use super::entities::{unit, unit_counter};
 use crate::domain::stats::Counter;
 
-/// Adds `changes` to the counters of `unit_id` (inside the transaction of the change).
+/// Rows each counter is split over: concurrent changes to one unit (admissions to a busy
+/// branch) update different rows instead of queueing on one row's lock until commit.
+pub const SHARDS: i32 = 16;
+
+/// Adds `changes` to the counters of `unit_id` (inside the transaction of the change), in one
+/// shard picked at random, with one statement; call it last before the commit, so that its
+/// row locks are held briefly.
 pub async fn apply(txn: &impl ConnectionTrait, unit_id: &str, changes: &[(Counter, i64)]) -> Result<(), DbErr> {
-    for ((metric, key), delta) in changes {
-        let row = unit_counter::ActiveModel {
-            unit_id: Set(unit_id.to_string()),
-            metric: Set(metric.to_string()),
-            key: Set(key.clone()),
-            count: Set(*delta),
-        };
-        unit_counter::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    unit_counter::Column::UnitId,
-                    unit_counter::Column::Metric,
-                    unit_counter::Column::Key,
-                ])
-                .value(unit_counter::Column::Count, Expr::cust("unit_counters.count + excluded.count"))
-                .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+    if changes.is_empty() {
+        return Ok(());
     }
+    let shard = (rand::random::<u32>() % SHARDS as u32) as i32;
+    let rows = changes.iter().map(|((metric, key), delta)| unit_counter::ActiveModel {
+        unit_id: Set(unit_id.to_string()),
+        metric: Set(metric.to_string()),
+        key: Set(key.clone()),
+        shard: Set(shard),
+        count: Set(*delta),
+    });
+    unit_counter::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                unit_counter::Column::UnitId,
+                unit_counter::Column::Metric,
+                unit_counter::Column::Key,
+                unit_counter::Column::Shard,
+            ])
+            .value(unit_counter::Column::Count, Expr::cust("unit_counters.count + excluded.count"))
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -35,8 +45,15 @@ pub async fn apply(txn: &impl ConnectionTrait, unit_id: &str, changes: &[(Counte
 /// target's now).
 pub async fn move_all(txn: &impl ConnectionTrait, from: &str, to: &str) -> Result<(), DbErr> {
     let rows = unit_counter::Entity::find().filter(unit_counter::Column::UnitId.eq(from)).all(txn).await?;
-    let changes: Vec<(Counter, i64)> =
-        rows.into_iter().filter_map(|r| Some(((static_metric(&r.metric)?, r.key), r.count))).collect();
+    // The shards of each counter summed: one row per counter in one statement.
+    let mut changes: Vec<(Counter, i64)> = Vec::new();
+    for r in rows {
+        let Some(metric) = static_metric(&r.metric) else { continue };
+        match changes.iter_mut().find(|((m, k), _)| *m == metric && *k == r.key) {
+            Some((_, n)) => *n += r.count,
+            None => changes.push(((metric, r.key), r.count)),
+        }
+    }
     apply(txn, to, &changes).await?;
     unit_counter::Entity::delete_many().filter(unit_counter::Column::UnitId.eq(from)).exec(txn).await?;
     Ok(())
@@ -116,6 +133,7 @@ pub async fn mark_ethnicity_backfilled(txn: &impl ConnectionTrait) -> Result<(),
         unit_id: Set(String::new()),
         metric: Set("meta".into()),
         key: Set("ethnicity_backfilled".into()),
+        shard: Set(0),
         count: Set(1),
     })
     .exec_without_returning(txn)
