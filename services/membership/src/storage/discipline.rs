@@ -111,11 +111,6 @@ pub async fn propose(txn: &impl ConnectionTrait, month: &str, rows: Vec<NewPropo
     Ok(())
 }
 
-/// True when proposals of `month` exist.
-pub async fn proposed(db: &impl ConnectionTrait, month: &str) -> Result<bool, DbErr> {
-    Ok(age_out_proposal::Entity::find().filter(age_out_proposal::Column::Month.eq(month)).one(db).await?.is_some())
-}
-
 /// Proposals of `month` whose member is now in the subtree at `path`, by member number.
 pub async fn proposals_in(
     db: &impl ConnectionTrait,
