@@ -56,6 +56,9 @@ pub mod events {
         UnitMerged,
         MemberStatusChanged,
         MemberTransferred,
-        MemberUpdated
+        MemberUpdated,
+        MemberRated,
+        UnitRated,
+        ReminderDue
     );
 }

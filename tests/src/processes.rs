@@ -53,6 +53,7 @@ impl Processes {
             ("DOAN__JOBS__BATCH_SIZE".into(), settings.jobs.batch_size.to_string()),
             ("DOAN__JOBS__BATCH_PAUSE_MS".into(), settings.jobs.batch_pause_ms.to_string()),
             ("DOAN__JOBS__LEASE_SECS".into(), settings.jobs.lease_secs.to_string()),
+            ("DOAN__JOBS__REMINDERS_EVERY_SECS".into(), settings.jobs.reminders_every_secs.to_string()),
             ("DOAN__TELEMETRY__LOG_FORMAT".into(), "text".into()),
         ];
         for svc in &PROCESSES[..4] {

@@ -5,10 +5,11 @@
 //! - `domain/`: which level may issue which form; recipients; the Vietnamese calendar year.
 //! - `storage/`: entities and migrations (decisions, recipients, standings, the directory).
 //! - `api/`: the `doan.awards.v1.AwardsService` implementation.
-//! - `events/`: the consumer of the directory events and `ParticipationRecorded`.
+//! - `events/`: the consumer of the directory events, `ParticipationRecorded`, `MemberRated`
+//!   and `UnitRated`.
 //!
-//! Publishes `AwardGranted` (one per recipient); consumes `UnitCreated`, `MemberAdmitted`,
-//! `ParticipationRecorded`.
+//! Publishes `AwardGranted` (one per recipient); consumes the directory's events,
+//! `ParticipationRecorded` (standings) and the yearly ratings (`MemberRated`, `UnitRated`).
 
 pub mod api;
 pub mod domain;

@@ -7,7 +7,9 @@
 //! - `events/`: the integration events it publishes (`UnitCreated`, `MemberAdmitted`).
 //! - `api/`: the `doan.membership.v1.MembershipService` implementation and its policies.
 //!
-//! Publishes `UnitCreated` and `MemberAdmitted` through its outbox; consumes nothing.
+//! Publishes the tree's and members' events (`UnitCreated`, `MemberAdmitted`, …), the year's
+//! ratings (`MemberRated`, `UnitRated`) and reminders (`ReminderDue`) through its outbox;
+//! consumes `ParticipationRecorded` and `AwardGranted` as evidence of members' years.
 
 pub mod api;
 pub mod domain;
@@ -50,10 +52,7 @@ impl Rules {
     }
 }
 
-/// The event types membership consumes: none.
-pub fn subscriptions() -> Vec<&'static str> {
-    Vec::new()
-}
+pub use events::subscriptions;
 
 /// The service's database migrator.
 pub use storage::migrations::Migrator;
@@ -81,10 +80,11 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     api.backfill_statistics().await?;
     api.resume_reorganisations();
     api.spawn_age_out_proposer();
+    api.spawn_reminders();
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::from_arc(api)),
-        consumer: None,
+        consumer: Some(events::consumer(ctx)),
         // Closed failed-login windows.
         retention: vec![doan_platform::retention::RetentionRule {
             table: "login_throttle",

@@ -5,8 +5,8 @@
 //! - `domain/`: what each event says to the member (Vietnamese texts).
 //! - `storage/`: entities and migrations (notifications).
 //! - `api/`: the `doan.notifications.v1.NotificationsService` implementation.
-//! - `events/`: the consumer turning `MemberAdmitted`, `ParticipationRecorded` and
-//!   `AwardGranted` into notices.
+//! - `events/`: the consumer turning `MemberAdmitted`, `ParticipationRecorded`,
+//!   `AwardGranted`, `MemberRated` and `ReminderDue` into notices.
 //!
 //! Publishes nothing.
 

@@ -17,7 +17,13 @@ pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam()).date_naive()
 }
 
-/// The Vietnam calendar year at instant `t`.
+/// The instant Vietnam day `day` begins (its midnight in Hà Nội).
+pub fn vietnam_day_start(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    vietnam().from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("a fixed offset").to_utc()
+}
+
+/// The Vietnam year of `t`.
 pub fn vietnam_year(t: DateTime<Utc>) -> i32 {
     vietnam_date(t).year()
 }

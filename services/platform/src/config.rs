@@ -54,6 +54,9 @@ pub struct JobsSettings {
     /// Seconds a process holds a job it applies; another replica (or the restarted process)
     /// takes the job over when the holder stopped renewing for this long.
     pub lease_secs: u64,
+    /// Seconds between looks for reminders to send (dues owed, evaluation deadlines,
+    /// remittances due); each reminder goes out once, whatever the number of looks.
+    pub reminders_every_secs: u64,
 }
 
 /// Where a deployment's own rule files are.
@@ -282,6 +285,7 @@ connect_timeout_ms = 5000
 batch_size = 1000
 batch_pause_ms = 0
 lease_secs = 10
+reminders_every_secs = 600
 
 [retention]
 outbox_published_hours = 168

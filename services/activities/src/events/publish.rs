@@ -20,5 +20,6 @@ pub fn participation_recorded(
         unit_id: activity.unit_id.clone(),
         checked_in_at: Some(doan_platform::convert::timestamp(at)),
         points: activity.points,
+        minutes: (activity.ends_at - activity.starts_at).num_minutes().clamp(0, 720) as i32,
     }
 }

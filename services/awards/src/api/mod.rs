@@ -194,7 +194,8 @@ impl AwardsApi {
             _ => return Err(AppError::invalid("year", "must be a calendar year like 2026, or 0 for the current year")),
         };
         let (points, participations) = standings::get(&self.ctx.db, &member_id, year).await?;
-        Ok(pb::GetMemberStandingResponse { member_id, year, points, participations })
+        let rating = standings::member_rating(&self.ctx.db, &member_id, year).await?;
+        Ok(pb::GetMemberStandingResponse { member_id, year, points, participations, rating })
     }
 }
 

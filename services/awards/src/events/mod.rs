@@ -1,15 +1,17 @@
 //! The events room: what awards publishes ([`publish`], always through the outbox) and
-//! consumes (the directory, and check-ins into standings).
+//! consumes (the directory, check-ins into standings, and
+//! the yearly ratings membership confirms).
 
 pub mod publish;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
-use doan_proto::events::{EventEnvelope, IntegrationEvent, ParticipationRecorded};
+use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberRated, ParticipationRecorded, UnitRated};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::vietnam_year;
+use crate::storage::entities::rating;
 use crate::storage::standings;
 
 struct AwardsHandler {
@@ -22,13 +24,38 @@ impl EventHandler for AwardsHandler {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
-        if !directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await?
-            && envelope.event_type == ParticipationRecorded::EVENT_TYPE
-        {
-            let e: ParticipationRecorded = decode_payload(envelope)?;
-            let at = doan_platform::convert::parse_timestamp("checked_in_at", e.checked_in_at)
-                .map_err(|err| HandlerError::Poison(err.to_string()))?;
-            standings::add_participation(&txn, &e.member_id, vietnam_year(at), i64::from(e.points)).await?;
+        if !directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await? {
+            match envelope.event_type.as_str() {
+                ParticipationRecorded::EVENT_TYPE => {
+                    let e: ParticipationRecorded = decode_payload(envelope)?;
+                    let at = doan_platform::convert::parse_timestamp("checked_in_at", e.checked_in_at)
+                        .map_err(|err| HandlerError::Poison(err.to_string()))?;
+                    standings::add_participation(&txn, &e.member_id, vietnam_year(at), i64::from(e.points)).await?;
+                }
+                MemberRated::EVENT_TYPE => {
+                    let e: MemberRated = decode_payload(envelope)?;
+                    let r = rating::Model {
+                        subject_id: e.member_id,
+                        period_id: e.period_id,
+                        unit: false,
+                        year: e.year,
+                        rating: e.rating,
+                    };
+                    standings::add_rating(&txn, r).await?;
+                }
+                UnitRated::EVENT_TYPE => {
+                    let e: UnitRated = decode_payload(envelope)?;
+                    let r = rating::Model {
+                        subject_id: e.unit_id,
+                        period_id: e.period_id,
+                        unit: true,
+                        year: e.year,
+                        rating: e.rating,
+                    };
+                    standings::add_rating(&txn, r).await?;
+                }
+                _ => {}
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -38,7 +65,7 @@ impl EventHandler for AwardsHandler {
 /// The event types awards consumes.
 pub fn subscriptions() -> Vec<&'static str> {
     let mut event_types = directory::EVENT_TYPES.to_vec();
-    event_types.push(ParticipationRecorded::EVENT_TYPE);
+    event_types.extend([ParticipationRecorded::EVENT_TYPE, MemberRated::EVENT_TYPE, UnitRated::EVENT_TYPE]);
     event_types
 }
 

@@ -94,3 +94,32 @@ pub mod standing {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `ratings`: yearly ratings of members and units, as membership reported them.
+pub mod rating {
+    use sea_orm::entity::prelude::*;
+
+    /// A rating.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ratings")]
+    pub struct Model {
+        /// The member or unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub subject_id: String,
+        /// The evaluation period.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period_id: String,
+        /// A unit's rating (a member's otherwise).
+        pub unit: bool,
+        /// The period's year label.
+        pub year: i32,
+        /// Membership's rating number (`MemberRating` or `UnitRating`).
+        pub rating: i32,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateAwards));
         all.push(Box::new(AwardRuleVersion));
+        all.push(Box::new(Ratings));
         all
     }
 }
@@ -107,5 +108,42 @@ impl MigrationTrait for AwardRuleVersion {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("award_decisions").drop_column("award_rule").to_owned()).await
+    }
+}
+
+/// Yearly ratings of members and units reported by membership (`MemberRated`, `UnitRated`):
+/// evidence for emulation and nominations.
+struct Ratings;
+
+impl MigrationName for Ratings {
+    fn name(&self) -> &str {
+        "m0003_awards_ratings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Ratings {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("ratings")
+                .if_not_exists()
+                .col(string("subject_id"))
+                .col(string("period_id"))
+                .col(boolean("unit"))
+                .col(integer("year"))
+                .col(integer("rating"))
+                .primary_key(Index::create().col("subject_id").col("period_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("ratings_subject_year").table("ratings").col("subject_id").col("year").if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("ratings").to_owned()).await
     }
 }

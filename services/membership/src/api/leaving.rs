@@ -206,9 +206,7 @@ impl MembershipApi {
             )));
         }
         let txn = self.ctx.db.begin().await?;
-        let unit_id = m.unit_id.clone();
-        let recorded = members::set_party_admission(&txn, m, admitted_on, &decision).await?;
-        statistics::apply(&txn, &unit_id, &[stats::flow("party", admitted_on)]).await?;
+        let recorded = record_party_admission_in(&txn, m, admitted_on, &decision).await?;
         txn.commit().await?;
         Ok(pb::RecordPartyAdmissionResponse { member: Some(summary(recorded)) })
     }
@@ -431,4 +429,18 @@ impl MembershipApi {
         tracing::info!(up_to_row = cutoff, "statistics: ethnicity groups of earlier members counted");
         Ok(())
     }
+}
+
+/// Records member `m`'s admission to the Party on `admitted_on` (decision `decision`) inside
+/// `txn`, with its yearly counter (written last before the commit).
+pub(super) async fn record_party_admission_in(
+    txn: &impl ConnectionTrait,
+    m: member::Model,
+    admitted_on: NaiveDate,
+    decision: &str,
+) -> AppResult<member::Model> {
+    let unit_id = m.unit_id.clone();
+    let recorded = members::set_party_admission(txn, m, admitted_on, decision).await?;
+    statistics::apply(txn, &unit_id, &[stats::flow("party", admitted_on)]).await?;
+    Ok(recorded)
 }

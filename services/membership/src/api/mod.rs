@@ -6,13 +6,18 @@ pub use policy::POLICIES;
 mod accounts;
 mod applications;
 mod clusters;
+mod dues;
+mod evaluation;
 mod leaving;
 mod members;
+mod party;
 mod positions;
 mod records;
+mod reminders;
 mod reorganisation;
 mod search;
 mod statistics;
+mod training;
 mod transfers;
 mod units;
 
@@ -88,6 +93,22 @@ impl MembershipApi {
         let unit = self.unit(field, unit_id).await?;
         caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
         Ok(unit)
+    }
+
+    /// The unit `unit_id` (request field `field`) for reading: one the caller administers,
+    /// or, for a member, their own branch or one of its ancestors.
+    async fn readable_unit(&self, caller: &Caller, field: &'static str, unit_id: &str) -> AppResult<unit::Model> {
+        let unit = self.unit(field, unit_id).await?;
+        if caller.manages(&unit.path) {
+            return Ok(unit);
+        }
+        if let Some(member_id) = caller.member_id.as_deref()
+            && let Some(m) = crate::storage::members::find(&self.ctx.db, member_id).await?
+            && doan_platform::auth::path_contains(&m.unit_path, &unit.unit_id)
+        {
+            return Ok(unit);
+        }
+        Err(AppError::PermissionDenied(format!("unit {} is outside your scope", unit.unit_id)))
     }
 
     async fn unit(&self, field: &'static str, unit_id: &str) -> AppResult<unit::Model> {
@@ -504,5 +525,237 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::SubmitApplicationResponse>, Status> {
         let caller = self.optional_caller(&request).await?;
         respond(self.submit_application(caller.as_ref(), request.into_inner()).await)
+    }
+
+    async fn set_dues_category(
+        &self,
+        request: Request<pb::SetDuesCategoryRequest>,
+    ) -> Result<Response<pb::SetDuesCategoryResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.set_dues_category(&caller, request.into_inner()).await)
+    }
+
+    async fn record_dues_payment(
+        &self,
+        request: Request<pb::RecordDuesPaymentRequest>,
+    ) -> Result<Response<pb::RecordDuesPaymentResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.record_dues_payment(&caller, request.into_inner()).await)
+    }
+
+    async fn confirm_dues_payment(
+        &self,
+        request: Request<pb::ConfirmDuesPaymentRequest>,
+    ) -> Result<Response<pb::ConfirmDuesPaymentResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.confirm_dues_payment(&caller, request.into_inner()).await)
+    }
+
+    async fn grant_dues_exemption(
+        &self,
+        request: Request<pb::GrantDuesExemptionRequest>,
+    ) -> Result<Response<pb::GrantDuesExemptionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.grant_dues_exemption(&caller, request.into_inner()).await)
+    }
+
+    async fn get_dues_ledger(
+        &self,
+        request: Request<pb::GetDuesLedgerRequest>,
+    ) -> Result<Response<pb::GetDuesLedgerResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_dues_ledger(&caller, request.into_inner()).await)
+    }
+
+    async fn create_remittance(
+        &self,
+        request: Request<pb::CreateRemittanceRequest>,
+    ) -> Result<Response<pb::CreateRemittanceResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.create_remittance(&caller, request.into_inner()).await)
+    }
+
+    async fn confirm_remittance(
+        &self,
+        request: Request<pb::ConfirmRemittanceRequest>,
+    ) -> Result<Response<pb::ConfirmRemittanceResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.confirm_remittance(&caller, request.into_inner()).await)
+    }
+
+    async fn list_remittances(
+        &self,
+        request: Request<pb::ListRemittancesRequest>,
+    ) -> Result<Response<pb::ListRemittancesResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_remittances(&caller, request.into_inner()).await)
+    }
+
+    async fn get_dues_report(
+        &self,
+        request: Request<pb::GetDuesReportRequest>,
+    ) -> Result<Response<pb::GetDuesReportResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_dues_report(&caller, request.into_inner()).await)
+    }
+
+    async fn create_training_programme(
+        &self,
+        request: Request<pb::CreateTrainingProgrammeRequest>,
+    ) -> Result<Response<pb::CreateTrainingProgrammeResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.create_training_programme(&caller, request.into_inner()).await)
+    }
+
+    async fn get_training_programme(
+        &self,
+        request: Request<pb::GetTrainingProgrammeRequest>,
+    ) -> Result<Response<pb::GetTrainingProgrammeResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_training_programme(&caller, request.into_inner()).await)
+    }
+
+    async fn register_training(
+        &self,
+        request: Request<pb::RegisterTrainingRequest>,
+    ) -> Result<Response<pb::RegisterTrainingResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.register_training(&caller, request.into_inner()).await)
+    }
+
+    async fn add_training_evidence(
+        &self,
+        request: Request<pb::AddTrainingEvidenceRequest>,
+    ) -> Result<Response<pb::AddTrainingEvidenceResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.add_training_evidence(&caller, request.into_inner()).await)
+    }
+
+    async fn submit_training_self_assessment(
+        &self,
+        request: Request<pb::SubmitTrainingSelfAssessmentRequest>,
+    ) -> Result<Response<pb::SubmitTrainingSelfAssessmentResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.submit_training_self_assessment(&caller, request.into_inner()).await)
+    }
+
+    async fn evaluate_training(
+        &self,
+        request: Request<pb::EvaluateTrainingRequest>,
+    ) -> Result<Response<pb::EvaluateTrainingResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.evaluate_training(&caller, request.into_inner()).await)
+    }
+
+    async fn get_training_record(
+        &self,
+        request: Request<pb::GetTrainingRecordRequest>,
+    ) -> Result<Response<pb::GetTrainingRecordResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_training_record(&caller, request.into_inner()).await)
+    }
+
+    async fn open_evaluation_period(
+        &self,
+        request: Request<pb::OpenEvaluationPeriodRequest>,
+    ) -> Result<Response<pb::OpenEvaluationPeriodResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.open_evaluation_period(&caller, request.into_inner()).await)
+    }
+
+    async fn list_evaluation_periods(
+        &self,
+        request: Request<pb::ListEvaluationPeriodsRequest>,
+    ) -> Result<Response<pb::ListEvaluationPeriodsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_evaluation_periods(&caller, request.into_inner()).await)
+    }
+
+    async fn get_evidence_sheet(
+        &self,
+        request: Request<pb::GetEvidenceSheetRequest>,
+    ) -> Result<Response<pb::GetEvidenceSheetResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_evidence_sheet(&caller, request.into_inner()).await)
+    }
+
+    async fn propose_ratings(
+        &self,
+        request: Request<pb::ProposeRatingsRequest>,
+    ) -> Result<Response<pb::ProposeRatingsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.propose_ratings(&caller, request.into_inner()).await)
+    }
+
+    async fn confirm_ratings(
+        &self,
+        request: Request<pb::ConfirmRatingsRequest>,
+    ) -> Result<Response<pb::ConfirmRatingsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.confirm_ratings(&caller, request.into_inner()).await)
+    }
+
+    async fn get_member_evaluation(
+        &self,
+        request: Request<pb::GetMemberEvaluationRequest>,
+    ) -> Result<Response<pb::GetMemberEvaluationResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_member_evaluation(&caller, request.into_inner()).await)
+    }
+
+    async fn rate_unit(
+        &self,
+        request: Request<pb::RateUnitRequest>,
+    ) -> Result<Response<pb::RateUnitResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.rate_unit(&caller, request.into_inner()).await)
+    }
+
+    async fn propose_party_introduction(
+        &self,
+        request: Request<pb::ProposePartyIntroductionRequest>,
+    ) -> Result<Response<pb::ProposePartyIntroductionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.propose_party_introduction(&caller, request.into_inner()).await)
+    }
+
+    async fn send_party_introduction(
+        &self,
+        request: Request<pb::SendPartyIntroductionRequest>,
+    ) -> Result<Response<pb::SendPartyIntroductionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.send_party_introduction(&caller, request.into_inner()).await)
+    }
+
+    async fn record_introduction_outcome(
+        &self,
+        request: Request<pb::RecordIntroductionOutcomeRequest>,
+    ) -> Result<Response<pb::RecordIntroductionOutcomeResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.record_introduction_outcome(&caller, request.into_inner()).await)
+    }
+
+    async fn get_party_introduction(
+        &self,
+        request: Request<pb::GetPartyIntroductionRequest>,
+    ) -> Result<Response<pb::GetPartyIntroductionResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_party_introduction(&caller, request.into_inner()).await)
+    }
+
+    async fn list_party_introductions(
+        &self,
+        request: Request<pb::ListPartyIntroductionsRequest>,
+    ) -> Result<Response<pb::ListPartyIntroductionsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.list_party_introductions(&caller, request.into_inner()).await)
+    }
+
+    async fn get_party_introduction_statistics(
+        &self,
+        request: Request<pb::GetPartyIntroductionStatisticsRequest>,
+    ) -> Result<Response<pb::GetPartyIntroductionStatisticsResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_party_introduction_statistics(&caller, request.into_inner()).await)
     }
 }

@@ -55,6 +55,8 @@ pub struct DuesRule {
     pub unsalaried_vnd: i64,
     /// VND per month for salaried members.
     pub salaried_vnd: i64,
+    /// VND per month for pupils and students.
+    pub student_vnd: i64,
     /// Thirds each level keeps…
     pub kept_share_thirds: u8,
     /// …and remits upward.
@@ -69,6 +71,10 @@ pub struct DuesRule {
     pub province_remits_by: String,
     /// Longest hardship exemption, months.
     pub max_exemption_months: u8,
+    /// A monthly or quarterly remittance is due this many days after its period ends.
+    pub remit_within_days: u32,
+    /// Members with dues owed are reminded on this day of each month (1 to 28).
+    pub reminder_day: u32,
 }
 
 /// How often money moves up.
@@ -85,11 +91,17 @@ pub enum Cadence {
 
 impl RuleValues for DuesRule {
     fn validate(&self) -> Result<(), String> {
-        if self.unsalaried_vnd <= 0 || self.salaried_vnd <= 0 {
+        if self.unsalaried_vnd <= 0 || self.salaried_vnd <= 0 || self.student_vnd <= 0 {
             return Err("dues amounts must be positive VND".into());
         }
         if self.kept_share_thirds + self.remitted_share_thirds != 3 {
             return Err("kept_share_thirds and remitted_share_thirds must add up to 3".into());
+        }
+        if !(1..=12).contains(&self.max_exemption_months) {
+            return Err("max_exemption_months must be 1 to 12".into());
+        }
+        if !(1..=28).contains(&self.reminder_day) {
+            return Err("reminder_day must be 1 to 28".into());
         }
         parse_month_day(&self.province_remits_by).map(|_| ())
     }
@@ -104,14 +116,58 @@ pub struct EvaluationRule {
     pub school_year_starts: String,
     /// Ratings, best first.
     pub ratings: Vec<String>,
+    /// Share of a branch's rated members that may be rated first, percent (rounded down).
+    pub excellent_max_percent: u32,
+    /// Best rating (1-based) with a disciplinary decision in the period.
+    pub disciplined_best: u8,
+    /// Best rating with the training programme not passed.
+    pub training_not_passed_best: u8,
+    /// More than this many months of dues owed in the period…
+    pub arrears_months_limit: u32,
+    /// …caps the rating here.
+    pub arrears_best: u8,
+    /// Unit ratings, best first.
+    pub unit_ratings: Vec<String>,
+    /// Thresholds of every unit rating but the last, in order.
+    pub unit_thresholds: Vec<UnitThreshold>,
+    /// Party introduction: minimum age on the resolution date.
+    pub party_min_age_years: u32,
+    /// Party introduction: the latest confirmed rating at least this good (1-based).
+    pub party_min_rating: u8,
+    /// Party introduction: that rating's period ended within this many days.
+    pub party_rating_within_days: u32,
+    /// Reminders of an evaluation deadline go out this many days before it.
+    pub reminder_days_before: u32,
+}
+
+/// What a unit needs for a rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct UnitThreshold {
+    /// Members rated excellent or good, percent of those rated, at least.
+    pub min_good_percent: u32,
+    /// Members not completing their duties, percent of those rated, at most.
+    pub max_not_completed_percent: u32,
+    /// Targets met, percent of targets set, at least (no targets: 100).
+    pub min_targets_percent: u32,
 }
 
 impl RuleValues for EvaluationRule {
     fn validate(&self) -> Result<(), String> {
         parse_month_day(&self.calendar_year_starts)?;
         parse_month_day(&self.school_year_starts)?;
-        if self.ratings.len() < 2 {
-            return Err("at least two ratings are needed".into());
+        if self.ratings.len() != 4 {
+            return Err("ratings must name the four member ratings, best first".into());
+        }
+        if self.unit_ratings.len() != 5 || self.unit_thresholds.len() != 4 {
+            return Err("unit_ratings must name five ratings and unit_thresholds the first four".into());
+        }
+        if self.excellent_max_percent > 100 {
+            return Err("excellent_max_percent must be 0 to 100".into());
+        }
+        for best in [self.disciplined_best, self.training_not_passed_best, self.arrears_best, self.party_min_rating] {
+            if !(1..=4).contains(&best) {
+                return Err("ratings in rules are 1 (best) to 4".into());
+            }
         }
         Ok(())
     }

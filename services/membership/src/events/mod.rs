@@ -1,4 +1,89 @@
-//! The events room: what membership publishes ([`publish`], always through the outbox).
-//! Membership consumes nothing.
+//! The events room: what membership publishes ([`publish`], always through the outbox) and
+//! consumes: the evidence of members' years reported by the other services — participations
+//! (activities) and awards (awards) — into its read models.
 
 pub mod publish;
+
+use chrono::NaiveDate;
+use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::clock::vietnam_date;
+use doan_platform::convert::parse_timestamp;
+use doan_platform::inbox;
+use doan_platform::service::ServiceContext;
+use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, ParticipationRecorded};
+use sea_orm::DatabaseConnection;
+
+use crate::storage::entities::{member_award, member_participation};
+use crate::storage::evidence;
+
+/// The longest volunteer time credited for one participation, minutes.
+const MAX_MINUTES: i32 = 720;
+
+struct EvidenceHandler {
+    db: DatabaseConnection,
+}
+
+fn poison(e: impl std::fmt::Display) -> HandlerError {
+    HandlerError::Poison(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl EventHandler for EvidenceHandler {
+    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+        enum Fact {
+            Participation(member_participation::Model),
+            Award(member_award::Model),
+        }
+        let fact = match envelope.event_type.as_str() {
+            ParticipationRecorded::EVENT_TYPE => {
+                let e: ParticipationRecorded = decode_payload(envelope)?;
+                let at = parse_timestamp("checked_in_at", e.checked_in_at).map_err(poison)?;
+                Fact::Participation(member_participation::Model {
+                    participation_id: e.participation_id,
+                    member_id: e.member_id,
+                    activity_id: e.activity_id,
+                    activity_title: e.activity_title,
+                    checked_in_at: at,
+                    on_day: vietnam_date(at),
+                    minutes: e.minutes.clamp(0, MAX_MINUTES),
+                })
+            }
+            AwardGranted::EVENT_TYPE => {
+                let e: AwardGranted = decode_payload(envelope)?;
+                if e.member_id.is_empty() {
+                    // A collective award: the unit's, not a member's evidence.
+                    return Ok(());
+                }
+                let on: NaiveDate = e.decision_date.parse().map_err(poison)?;
+                Fact::Award(member_award::Model {
+                    decision_id: e.decision_id,
+                    member_id: e.member_id,
+                    form: e.form,
+                    decision_number: e.decision_number,
+                    decision_date: on,
+                    content: e.content,
+                })
+            }
+            _ => return Ok(()),
+        };
+        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
+            return Ok(());
+        };
+        match fact {
+            Fact::Participation(p) => evidence::add_participation(&txn, p).await?,
+            Fact::Award(a) => evidence::add_award(&txn, a).await?,
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// The event types membership consumes.
+pub fn subscriptions() -> Vec<&'static str> {
+    vec![ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]
+}
+
+/// The membership consumer.
+pub fn consumer(ctx: &ServiceContext) -> Consumer {
+    ctx.consumer(subscriptions(), EvidenceHandler { db: ctx.db.clone() })
+}

@@ -2,12 +2,12 @@
 
 use doan_platform::convert::format_date;
 use doan_proto::events::{
-    MemberAdmitted, MemberStatusChanged, MemberTransferred, MemberUpdated, UnitCreated, UnitMerged, UnitMoved,
-    UnitUpdated,
+    MemberAdmitted, MemberRated, MemberStatusChanged, MemberTransferred, MemberUpdated, ReminderDue, UnitCreated,
+    UnitMerged, UnitMoved, UnitRated, UnitUpdated,
 };
 
 use crate::domain::member::member_number;
-use crate::storage::entities::{member, unit};
+use crate::storage::entities::{evaluation_period, member, member_rating, unit, unit_rating};
 
 /// A unit was added to the tree.
 pub fn unit_created(u: &unit::Model) -> UnitCreated {
@@ -117,4 +117,35 @@ pub fn member_updated(m: &member::Model) -> MemberUpdated {
         status: m.status,
         version: m.version.max(1) as u64,
     }
+}
+
+/// A member's rating was confirmed.
+pub fn member_rated(r: &member_rating::Model, m: &member::Model, p: &evaluation_period::Model) -> MemberRated {
+    MemberRated {
+        member_id: r.member_id.clone(),
+        unit_id: r.unit_id.clone(),
+        unit_path: m.unit_path.clone(),
+        period_id: p.period_id.clone(),
+        year: p.year,
+        rating: r.rating,
+        period_ends_on: format_date(p.ends_on),
+        participations: r.participations,
+    }
+}
+
+/// A unit was rated.
+pub fn unit_rated(r: &unit_rating::Model, u: &unit::Model, p: &evaluation_period::Model) -> UnitRated {
+    UnitRated {
+        unit_id: u.unit_id.clone(),
+        unit_path: u.path.clone(),
+        period_id: p.period_id.clone(),
+        year: p.year,
+        rating: r.rating,
+        members_rated: r.members_rated,
+    }
+}
+
+/// Something is due for `member_ids` (at most 1,000 per event).
+pub fn reminder_due(kind: &str, member_ids: Vec<String>, unit_id: &str, due_on: chrono::NaiveDate, detail: String) -> ReminderDue {
+    ReminderDue { kind: kind.to_string(), member_ids, unit_id: unit_id.to_string(), due_on: format_date(due_on), detail }
 }

@@ -165,6 +165,8 @@ pub mod member {
         pub occupation: String,
         /// When the citizen ID was issued.
         pub citizen_id_issued_on: Option<Date>,
+        /// Dues category number (`DuesCategory`; 3, unsalaried, until set).
+        pub dues_category: i32,
     }
 
     /// No relations are navigated.
@@ -748,6 +750,658 @@ pub mod application {
         pub member_id: String,
         /// Documents on file, `kind<TAB>reference` per line.
         pub documents: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `dues_payments`: a dues payment of whole months.
+pub mod dues_payment {
+    use sea_orm::entity::prelude::*;
+
+    /// A dues payment of whole months.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dues_payments")]
+    pub struct Model {
+        /// Payment id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub payment_id: String,
+        /// Member.
+        pub member_id: String,
+        /// Collecting unit (the member's branch then).
+        pub unit_id: String,
+        /// First month, `YYYY-MM`.
+        pub first_month: String,
+        /// Months covered.
+        pub months: i32,
+        /// Amount.
+        pub amount_vnd: i64,
+        /// `PaymentMethod` number.
+        pub method: i32,
+        /// Bank reference or receipt.
+        pub reference: String,
+        /// `PaymentState` number.
+        pub state: i32,
+        /// Date paid.
+        pub paid_on: Date,
+        /// Recording account.
+        pub recorded_by: String,
+        /// When recorded.
+        pub recorded_at: DateTimeUtc,
+        /// Confirming or rejecting account.
+        pub decided_by: String,
+        /// Why rejected.
+        pub reject_reason: String,
+        /// The remittance that included it.
+        pub remittance_id: Option<String>,
+        /// Dues rule that priced it.
+        pub rule_id: String,
+        /// Category when priced.
+        pub category: i32,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `dues_months`: one covered month of a member's dues.
+pub mod dues_month {
+    use sea_orm::entity::prelude::*;
+
+    /// One covered month of a member's dues.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dues_months")]
+    pub struct Model {
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// `YYYY-MM`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub month: String,
+        /// `DuesMonthState` number (paid, pending, exempt).
+        pub state: i32,
+        /// Paid for the month (0 when exempt).
+        pub amount_vnd: i64,
+        /// Collecting unit.
+        pub unit_id: String,
+        /// Covering payment, or empty.
+        pub payment_id: String,
+        /// Covering exemption, or empty.
+        pub exemption_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `dues_exemptions`: a hardship exemption.
+pub mod dues_exemption {
+    use sea_orm::entity::prelude::*;
+
+    /// A hardship exemption.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dues_exemptions")]
+    pub struct Model {
+        /// Exemption id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub exemption_id: String,
+        /// Member.
+        pub member_id: String,
+        /// First month.
+        pub first_month: String,
+        /// Months.
+        pub months: i32,
+        /// Grounds.
+        pub reason: String,
+        /// Officer's account.
+        pub granted_by: String,
+        /// When.
+        pub granted_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `remittances`: a unit's share sent to its parent.
+pub mod remittance {
+    use sea_orm::entity::prelude::*;
+
+    /// A unit's share sent to its parent.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "remittances")]
+    pub struct Model {
+        /// Remittance id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub remittance_id: String,
+        /// Remitting unit.
+        pub from_unit_id: String,
+        /// Receiving parent.
+        pub to_unit_id: String,
+        /// Period label.
+        pub period: String,
+        /// Collected part of the pool.
+        pub collected_vnd: i64,
+        /// Received part.
+        pub received_vnd: i64,
+        /// Pool.
+        pub pool_vnd: i64,
+        /// Kept.
+        pub kept_vnd: i64,
+        /// Sent.
+        pub amount_vnd: i64,
+        /// `RemittanceState` number.
+        pub state: i32,
+        /// Due day.
+        pub due_on: Date,
+        /// Sending account.
+        pub created_by: String,
+        /// When sent.
+        pub created_at: DateTimeUtc,
+        /// Confirming account.
+        pub confirmed_by: String,
+        /// When confirmed.
+        pub confirmed_at: Option<DateTimeUtc>,
+        /// Dues rule.
+        pub rule_id: String,
+        /// The receiver's remittance that included it.
+        pub forwarded_in: Option<String>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `training_programmes`: a year's training programme of a subtree.
+pub mod training_programme {
+    use sea_orm::entity::prelude::*;
+
+    /// A year's training programme of a subtree.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_programmes")]
+    pub struct Model {
+        /// Programme id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub programme_id: String,
+        /// Setting unit.
+        pub unit_id: String,
+        /// Year.
+        pub year: i32,
+        /// Title.
+        pub title: String,
+        /// Officer's account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `training_criteria`: a criterion of a programme.
+pub mod training_criterion {
+    use sea_orm::entity::prelude::*;
+
+    /// A criterion of a programme.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_criteria")]
+    pub struct Model {
+        /// Criterion id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub criterion_id: String,
+        /// Programme.
+        pub programme_id: String,
+        /// Order.
+        pub position: i32,
+        /// Title.
+        pub title: String,
+        /// What it asks.
+        pub description: String,
+        /// `CriterionKind` number.
+        pub kind: i32,
+        /// Participations needed.
+        pub target: i32,
+        /// Required to pass.
+        pub required: bool,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `training_registrations`: a member's training year.
+pub mod training_registration {
+    use sea_orm::entity::prelude::*;
+
+    /// A member's training year.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_registrations")]
+    pub struct Model {
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Year.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        /// Programme.
+        pub programme_id: String,
+        /// `TrainingState` number.
+        pub state: i32,
+        /// Self-assessment.
+        pub self_assessment: String,
+        /// `TrainingResult` number.
+        pub result: i32,
+        /// Branch's comment.
+        pub comment: String,
+        /// Registering account.
+        pub registered_by: String,
+        /// When.
+        pub registered_at: DateTimeUtc,
+        /// Evaluating account.
+        pub evaluated_by: String,
+        /// When evaluated.
+        pub evaluated_at: Option<DateTimeUtc>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `training_evidence`: evidence linked to a criterion.
+pub mod training_evidence {
+    use sea_orm::entity::prelude::*;
+
+    /// Evidence linked to a criterion.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_evidence")]
+    pub struct Model {
+        /// Evidence id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub evidence_id: String,
+        /// Member.
+        pub member_id: String,
+        /// Year.
+        pub year: i32,
+        /// Criterion.
+        pub criterion_id: String,
+        /// `EvidenceKind` number.
+        pub kind: i32,
+        /// Participation.
+        pub participation_id: String,
+        /// Activity title.
+        pub activity_title: String,
+        /// Document reference.
+        pub reference: String,
+        /// What it shows.
+        pub description: String,
+        /// Account.
+        pub added_by: String,
+        /// When.
+        pub added_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `training_verdicts`: the branch's verdict on one criterion of a member's year.
+pub mod training_verdict {
+    use sea_orm::entity::prelude::*;
+
+    /// The branch's verdict on one criterion of a member's year.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "training_verdicts")]
+    pub struct Model {
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Year.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        /// Criterion.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub criterion_id: String,
+        /// Met.
+        pub met: bool,
+        /// Note.
+        pub officer_note: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_participations`: a participation reported by activities (read model).
+pub mod member_participation {
+    use sea_orm::entity::prelude::*;
+
+    /// A participation reported by activities (read model).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_participations")]
+    pub struct Model {
+        /// Participation id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participation_id: String,
+        /// Member.
+        pub member_id: String,
+        /// Activity.
+        pub activity_id: String,
+        /// Title.
+        pub activity_title: String,
+        /// Check-in time.
+        pub checked_in_at: DateTimeUtc,
+        /// Its Vietnam date.
+        pub on_day: Date,
+        /// Volunteer minutes credited.
+        pub minutes: i32,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_awards`: an award granted to a member (read model).
+pub mod member_award {
+    use sea_orm::entity::prelude::*;
+
+    /// An award granted to a member (read model).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_awards")]
+    pub struct Model {
+        /// Decision.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub decision_id: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Award form number.
+        pub form: i32,
+        /// Decision number.
+        pub decision_number: String,
+        /// Decision date.
+        pub decision_date: Date,
+        /// What for.
+        pub content: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `evaluation_periods`: a year's evaluation of a subtree.
+pub mod evaluation_period {
+    use sea_orm::entity::prelude::*;
+
+    /// A year's evaluation of a subtree.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "evaluation_periods")]
+    pub struct Model {
+        /// Period id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period_id: String,
+        /// Opening unit.
+        pub unit_id: String,
+        /// Year label.
+        pub year: i32,
+        /// `EvaluationSector` number.
+        pub sector: i32,
+        /// First day.
+        pub starts_on: Date,
+        /// Last day.
+        pub ends_on: Date,
+        /// Proposals by.
+        pub proposal_deadline: Date,
+        /// Confirmation by.
+        pub confirmation_deadline: Date,
+        /// Evaluation rule.
+        pub rule_id: String,
+        /// Quota.
+        pub excellent_max_percent: i32,
+        /// Officer's account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_ratings`: a member's rating in a period, with the evidence frozen at confirmation.
+pub mod member_rating {
+    use sea_orm::entity::prelude::*;
+
+    /// A member's rating in a period, with the evidence frozen at confirmation.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_ratings")]
+    pub struct Model {
+        /// Period.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period_id: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Branch.
+        pub unit_id: String,
+        /// `MemberRating` number.
+        pub rating: i32,
+        /// `RatingState` number.
+        pub state: i32,
+        /// Note.
+        pub note: String,
+        /// Proposing account.
+        pub proposed_by: String,
+        /// When.
+        pub proposed_at: DateTimeUtc,
+        /// Confirming account.
+        pub confirmed_by: String,
+        /// When confirmed.
+        pub confirmed_at: Option<DateTimeUtc>,
+        /// The period's last day.
+        pub period_ends_on: Date,
+        /// Evidence: participations.
+        pub participations: i32,
+        /// Evidence: minutes.
+        pub volunteer_minutes: i64,
+        /// Evidence: dues months due.
+        pub dues_months_due: i32,
+        /// Evidence: paid.
+        pub dues_months_paid: i32,
+        /// Evidence: exempt.
+        pub dues_months_exempt: i32,
+        /// Evidence: owed.
+        pub dues_arrears_months: i32,
+        /// Evidence: training state.
+        pub training_state: i32,
+        /// Evidence: training result.
+        pub training_result: i32,
+        /// Evidence: awards.
+        pub awards: i32,
+        /// Evidence: disciplinary decisions.
+        pub disciplinary_records: i32,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `unit_ratings`: a unit's rating in a period.
+pub mod unit_rating {
+    use sea_orm::entity::prelude::*;
+
+    /// A unit's rating in a period.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "unit_ratings")]
+    pub struct Model {
+        /// Period.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period_id: String,
+        /// Unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// `UnitRating` number.
+        pub rating: i32,
+        /// Members rated.
+        pub members_rated: i32,
+        /// Excellent.
+        pub excellent: i32,
+        /// Good.
+        pub good: i32,
+        /// Completed.
+        pub completed: i32,
+        /// Not completed.
+        pub not_completed: i32,
+        /// Targets met.
+        pub targets_met: i32,
+        /// Targets set.
+        pub targets_total: i32,
+        /// Note.
+        pub note: String,
+        /// Account.
+        pub rated_by: String,
+        /// When.
+        pub rated_at: DateTimeUtc,
+        /// Evaluation rule.
+        pub rule_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `party_introductions`: a branch's resolution introducing members to the Party.
+pub mod party_introduction {
+    use sea_orm::entity::prelude::*;
+
+    /// A branch's resolution introducing members to the Party.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "party_introductions")]
+    pub struct Model {
+        /// Introduction id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub introduction_id: String,
+        /// Branch.
+        pub unit_id: String,
+        /// Resolution number.
+        pub resolution_number: String,
+        /// Resolution date.
+        pub resolution_date: Date,
+        /// `IntroductionState` number.
+        pub state: i32,
+        /// Party committee.
+        pub party_committee: String,
+        /// Date sent.
+        pub sent_on: Option<Date>,
+        /// Sending account.
+        pub sent_by: String,
+        /// Proposing account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `party_introduction_members`: a member of an introduction.
+pub mod party_introduction_member {
+    use sea_orm::entity::prelude::*;
+
+    /// A member of an introduction.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "party_introduction_members")]
+    pub struct Model {
+        /// Introduction.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub introduction_id: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// Rating it rests on.
+        pub rating: i32,
+        /// Its year.
+        pub rating_year: i32,
+        /// `IntroductionOutcome` number.
+        pub outcome: i32,
+        /// Party decision date.
+        pub admitted_on: Option<Date>,
+        /// Party decision number.
+        pub decision_number: String,
+        /// Note.
+        pub note: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `reminders_sent`: a reminder already sent (its key).
+pub mod reminder_sent {
+    use sea_orm::entity::prelude::*;
+
+    /// A reminder already sent (its key).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reminders_sent")]
+    pub struct Model {
+        /// Kind and what it is about.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub reminder_key: String,
+        /// Day sent.
+        pub sent_on: Date,
     }
 
     /// No relations are navigated.

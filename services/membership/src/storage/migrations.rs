@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Transfers));
         all.push(Box::new(RecordsAndApplications));
         all.push(Box::new(ApplicationDocuments));
+        all.push(Box::new(TheYear));
         all
     }
 }
@@ -803,5 +804,350 @@ impl MigrationTrait for ApplicationDocuments {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("applications").drop_column("documents").to_owned()).await
+    }
+}
+
+/// The Union's year: dues (payments, months covered, exemptions, remittances), the training
+/// programme, evaluation periods and ratings, Party introductions, the evidence read models
+/// fed by activities' and awards' events, and reminders sent.
+struct TheYear;
+
+impl MigrationName for TheYear {
+    fn name(&self) -> &str {
+        "m0010_membership_the_year"
+    }
+}
+
+/// The tables of [`TheYear`], in creation order.
+const YEAR_TABLES: [&str; 15] = [
+    "dues_payments",
+    "dues_months",
+    "dues_exemptions",
+    "remittances",
+    "training_programmes",
+    "training_criteria",
+    "training_registrations",
+    "training_evidence",
+    "training_verdicts",
+    "member_participations",
+    "member_awards",
+    "evaluation_periods",
+    "member_ratings",
+    "unit_ratings",
+    "party_introductions",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for TheYear {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("members").add_column(integer("dues_category").default(3)).to_owned())
+            .await?;
+        let tables = [
+            Table::create()
+                .table("dues_payments")
+                .if_not_exists()
+                .col(string("payment_id").primary_key())
+                .col(string("member_id"))
+                .col(string("unit_id"))
+                .col(string("first_month"))
+                .col(integer("months"))
+                .col(big_integer("amount_vnd"))
+                .col(integer("method"))
+                .col(string("reference"))
+                .col(integer("state"))
+                .col(date("paid_on"))
+                .col(string("recorded_by"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .col(string("decided_by").default(""))
+                .col(string("reject_reason").default(""))
+                .col(string_null("remittance_id"))
+                .col(string("rule_id"))
+                .col(integer("category"))
+                .to_owned(),
+            Table::create()
+                .table("dues_months")
+                .if_not_exists()
+                .col(string("member_id"))
+                .col(string("month"))
+                .col(integer("state"))
+                .col(big_integer("amount_vnd"))
+                .col(string("unit_id"))
+                .col(string("payment_id").default(""))
+                .col(string("exemption_id").default(""))
+                .primary_key(Index::create().col("member_id").col("month"))
+                .to_owned(),
+            Table::create()
+                .table("dues_exemptions")
+                .if_not_exists()
+                .col(string("exemption_id").primary_key())
+                .col(string("member_id"))
+                .col(string("first_month"))
+                .col(integer("months"))
+                .col(string("reason"))
+                .col(string("granted_by"))
+                .col(timestamp_with_time_zone("granted_at"))
+                .to_owned(),
+            Table::create()
+                .table("remittances")
+                .if_not_exists()
+                .col(string("remittance_id").primary_key())
+                .col(string("from_unit_id"))
+                .col(string("to_unit_id"))
+                .col(string("period"))
+                .col(big_integer("collected_vnd"))
+                .col(big_integer("received_vnd"))
+                .col(big_integer("pool_vnd"))
+                .col(big_integer("kept_vnd"))
+                .col(big_integer("amount_vnd"))
+                .col(integer("state"))
+                .col(date("due_on"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(string("confirmed_by").default(""))
+                .col(timestamp_with_time_zone_null("confirmed_at"))
+                .col(string("rule_id"))
+                .col(string_null("forwarded_in"))
+                .to_owned(),
+            Table::create()
+                .table("training_programmes")
+                .if_not_exists()
+                .col(string("programme_id").primary_key())
+                .col(string("unit_id"))
+                .col(integer("year"))
+                .col(string("title"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("training_criteria")
+                .if_not_exists()
+                .col(string("criterion_id").primary_key())
+                .col(string("programme_id"))
+                .col(integer("position"))
+                .col(string("title"))
+                .col(text("description"))
+                .col(integer("kind"))
+                .col(integer("target"))
+                .col(boolean("required"))
+                .to_owned(),
+            Table::create()
+                .table("training_registrations")
+                .if_not_exists()
+                .col(string("member_id"))
+                .col(integer("year"))
+                .col(string("programme_id"))
+                .col(integer("state"))
+                .col(text("self_assessment").default(""))
+                .col(integer("result").default(0))
+                .col(text("comment").default(""))
+                .col(string("registered_by"))
+                .col(timestamp_with_time_zone("registered_at"))
+                .col(string("evaluated_by").default(""))
+                .col(timestamp_with_time_zone_null("evaluated_at"))
+                .primary_key(Index::create().col("member_id").col("year"))
+                .to_owned(),
+            Table::create()
+                .table("training_evidence")
+                .if_not_exists()
+                .col(string("evidence_id").primary_key())
+                .col(string("member_id"))
+                .col(integer("year"))
+                .col(string("criterion_id"))
+                .col(integer("kind"))
+                .col(string("participation_id").default(""))
+                .col(string("activity_title").default(""))
+                .col(string("reference").default(""))
+                .col(string("description").default(""))
+                .col(string("added_by"))
+                .col(timestamp_with_time_zone("added_at"))
+                .to_owned(),
+            Table::create()
+                .table("training_verdicts")
+                .if_not_exists()
+                .col(string("member_id"))
+                .col(integer("year"))
+                .col(string("criterion_id"))
+                .col(boolean("met"))
+                .col(string("officer_note"))
+                .primary_key(Index::create().col("member_id").col("year").col("criterion_id"))
+                .to_owned(),
+            Table::create()
+                .table("member_participations")
+                .if_not_exists()
+                .col(string("participation_id").primary_key())
+                .col(string("member_id"))
+                .col(string("activity_id"))
+                .col(string("activity_title"))
+                .col(timestamp_with_time_zone("checked_in_at"))
+                .col(date("on_day"))
+                .col(integer("minutes"))
+                .to_owned(),
+            Table::create()
+                .table("member_awards")
+                .if_not_exists()
+                .col(string("decision_id"))
+                .col(string("member_id"))
+                .col(integer("form"))
+                .col(string("decision_number"))
+                .col(date("decision_date"))
+                .col(text("content"))
+                .primary_key(Index::create().col("decision_id").col("member_id"))
+                .to_owned(),
+            Table::create()
+                .table("evaluation_periods")
+                .if_not_exists()
+                .col(string("period_id").primary_key())
+                .col(string("unit_id"))
+                .col(integer("year"))
+                .col(integer("sector"))
+                .col(date("starts_on"))
+                .col(date("ends_on"))
+                .col(date("proposal_deadline"))
+                .col(date("confirmation_deadline"))
+                .col(string("rule_id"))
+                .col(integer("excellent_max_percent"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("member_ratings")
+                .if_not_exists()
+                .col(string("period_id"))
+                .col(string("member_id"))
+                .col(string("unit_id"))
+                .col(integer("rating"))
+                .col(integer("state"))
+                .col(string("note"))
+                .col(string("proposed_by"))
+                .col(timestamp_with_time_zone("proposed_at"))
+                .col(string("confirmed_by").default(""))
+                .col(timestamp_with_time_zone_null("confirmed_at"))
+                .col(date("period_ends_on"))
+                .col(integer("participations").default(0))
+                .col(big_integer("volunteer_minutes").default(0))
+                .col(integer("dues_months_due").default(0))
+                .col(integer("dues_months_paid").default(0))
+                .col(integer("dues_months_exempt").default(0))
+                .col(integer("dues_arrears_months").default(0))
+                .col(integer("training_state").default(0))
+                .col(integer("training_result").default(0))
+                .col(integer("awards").default(0))
+                .col(integer("disciplinary_records").default(0))
+                .primary_key(Index::create().col("period_id").col("member_id"))
+                .to_owned(),
+            Table::create()
+                .table("unit_ratings")
+                .if_not_exists()
+                .col(string("period_id"))
+                .col(string("unit_id"))
+                .col(integer("rating"))
+                .col(integer("members_rated"))
+                .col(integer("excellent"))
+                .col(integer("good"))
+                .col(integer("completed"))
+                .col(integer("not_completed"))
+                .col(integer("targets_met"))
+                .col(integer("targets_total"))
+                .col(text("note"))
+                .col(string("rated_by"))
+                .col(timestamp_with_time_zone("rated_at"))
+                .col(string("rule_id"))
+                .primary_key(Index::create().col("period_id").col("unit_id"))
+                .to_owned(),
+            Table::create()
+                .table("party_introductions")
+                .if_not_exists()
+                .col(string("introduction_id").primary_key())
+                .col(string("unit_id"))
+                .col(string("resolution_number"))
+                .col(date("resolution_date"))
+                .col(integer("state"))
+                .col(string("party_committee").default(""))
+                .col(date_null("sent_on"))
+                .col(string("sent_by").default(""))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("party_introduction_members")
+                .if_not_exists()
+                .col(string("introduction_id"))
+                .col(string("member_id"))
+                .col(integer("rating"))
+                .col(integer("rating_year"))
+                .col(integer("outcome"))
+                .col(date_null("admitted_on"))
+                .col(string("decision_number").default(""))
+                .col(string("note").default(""))
+                .primary_key(Index::create().col("introduction_id").col("member_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("reminders_sent")
+                .if_not_exists()
+                .col(string("reminder_key").primary_key())
+                .col(date("sent_on"))
+                .to_owned(),
+        )
+        .await?;
+        let indexes: [(&str, &str, &[&str], bool); 14] = [
+            ("dues_payments_member", "dues_payments", &["member_id"], false),
+            ("dues_payments_unit", "dues_payments", &["unit_id", "remittance_id"], false),
+            ("dues_months_unit", "dues_months", &["unit_id", "month"], false),
+            ("dues_exemptions_member", "dues_exemptions", &["member_id"], false),
+            ("remittances_period", "remittances", &["from_unit_id", "period"], true),
+            ("remittances_to", "remittances", &["to_unit_id"], false),
+            ("training_programmes_unit_year", "training_programmes", &["unit_id", "year"], true),
+            ("training_criteria_programme", "training_criteria", &["programme_id"], false),
+            ("training_evidence_member", "training_evidence", &["member_id", "year"], false),
+            ("member_participations_member", "member_participations", &["member_id", "on_day"], false),
+            ("member_awards_member", "member_awards", &["member_id"], false),
+            ("evaluation_periods_unit_year", "evaluation_periods", &["unit_id", "year"], true),
+            ("member_ratings_unit", "member_ratings", &["unit_id", "period_id"], false),
+            ("party_introduction_members_member", "party_introduction_members", &["member_id"], false),
+        ];
+        for (name, table, cols, unique) in indexes {
+            let mut index = Index::create();
+            index.name(name).table(table).if_not_exists();
+            for col in cols {
+                index.col(*col);
+            }
+            if unique {
+                index.unique();
+            }
+            m.create_index(index.to_owned()).await?;
+        }
+        m.create_index(
+            Index::create()
+                .name("member_ratings_member")
+                .table("member_ratings")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("party_introductions_unit")
+                .table("party_introductions")
+                .col("unit_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in YEAR_TABLES.iter().rev().chain(["party_introduction_members", "reminders_sent"].iter()) {
+            m.drop_table(Table::drop().table(*t).to_owned()).await?;
+        }
+        m.alter_table(Table::alter().table("members").drop_column("dues_category").to_owned()).await
     }
 }

@@ -10,6 +10,10 @@ pub enum NoticeKind {
     CheckInConfirmed = 2,
     /// Award granted.
     AwardGranted = 3,
+    /// Yearly rating confirmed.
+    RatingConfirmed = 4,
+    /// Something is due.
+    Reminder = 5,
 }
 
 /// A notice to write into one member's inbox.
@@ -82,9 +86,60 @@ pub fn award_granted(e: &AwardNotice) -> Option<Notice> {
     })
 }
 
+/// Tell `member_id` their rating of `year` (a `doan.membership.v1.MemberRating` number).
+pub fn rating_confirmed(member_id: &str, year: i32, rating: i32) -> Notice {
+    let name = match rating {
+        1 => "Hoàn thành xuất sắc nhiệm vụ",
+        2 => "Hoàn thành tốt nhiệm vụ",
+        3 => "Hoàn thành nhiệm vụ",
+        _ => "Không hoàn thành nhiệm vụ",
+    };
+    Notice {
+        member_id: member_id.to_string(),
+        kind: NoticeKind::RatingConfirmed,
+        title: format!("Kết quả xếp loại đoàn viên năm {year}"),
+        body: format!("Bạn được xếp loại \"{name}\". Xem minh chứng trong mục Đánh giá của ứng dụng."),
+    }
+}
+
+/// Remind each of `member_ids` of something due on `due_on` (ISO): `kind` is
+/// `dues_arrears`, `evaluation_deadline` or `remittance_due`; `detail` completes the text.
+/// An unknown kind tells nobody.
+pub fn reminders(kind: &str, member_ids: &[String], due_on: &str, detail: &str) -> Vec<Notice> {
+    let (title, body) = match kind {
+        "dues_arrears" => (
+            "Nhắc nộp đoàn phí".to_string(),
+            format!("Bạn còn nợ đoàn phí {detail}. Vui lòng nộp cho chi đoàn hoặc chuyển khoản và khai báo trong ứng dụng."),
+        ),
+        "evaluation_deadline" => (
+            format!("Sắp hết hạn đánh giá, xếp loại đoàn viên {detail}"),
+            format!("Chi đoàn đề xuất xếp loại trước ngày {due_on}. Hãy hoàn thành tự đánh giá rèn luyện đoàn viên."),
+        ),
+        "remittance_due" => (
+            format!("Đến hạn nộp đoàn phí kỳ {detail} lên cấp trên"),
+            format!("Đơn vị của bạn cần nộp phần đoàn phí kỳ {detail} lên cấp trên trước ngày {due_on}."),
+        ),
+        _ => return Vec::new(),
+    };
+    member_ids
+        .iter()
+        .map(|m| Notice { member_id: m.clone(), kind: NoticeKind::Reminder, title: title.clone(), body: body.clone() })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_reach_each_member_and_unknown_kinds_nobody() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let notices = reminders("dues_arrears", &ids, "2026-05-31", "đến hết tháng 2026-05");
+        assert_eq!(notices.len(), 2);
+        assert!(notices[1].body.contains("2026-05") && notices[1].member_id == "b");
+        assert!(reminders("something_else", &ids, "2026-05-31", "").is_empty());
+        assert_eq!(rating_confirmed("a", 2026, 2).title, "Kết quả xếp loại đoàn viên năm 2026");
+    }
 
     #[test]
     fn collective_awards_notify_nobody() {

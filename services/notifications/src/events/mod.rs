@@ -8,7 +8,9 @@ use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
 use doan_platform::clock::Clock;
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
-use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, ParticipationRecorded};
+use doan_proto::events::{
+    AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, ParticipationRecorded, ReminderDue,
+};
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
@@ -24,14 +26,14 @@ struct InboxWriter {
 #[async_trait::async_trait]
 impl EventHandler for InboxWriter {
     async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
-        let notice: Option<Notice> = match envelope.event_type.as_str() {
+        let notices: Vec<Notice> = match envelope.event_type.as_str() {
             MemberAdmitted::EVENT_TYPE => {
                 let e: MemberAdmitted = decode_payload(envelope)?;
-                Some(domain::welcome(&e.member_id, &e.full_name, &e.admitted_on, &e.member_number))
+                vec![domain::welcome(&e.member_id, &e.full_name, &e.admitted_on, &e.member_number)]
             }
             ParticipationRecorded::EVENT_TYPE => {
                 let e: ParticipationRecorded = decode_payload(envelope)?;
-                Some(domain::check_in_confirmed(&e.member_id, &e.activity_title, e.points))
+                vec![domain::check_in_confirmed(&e.member_id, &e.activity_title, e.points)]
             }
             AwardGranted::EVENT_TYPE => {
                 let e: AwardGranted = decode_payload(envelope)?;
@@ -42,22 +44,33 @@ impl EventHandler for InboxWriter {
                     decision_date: e.decision_date,
                     content: e.content,
                 })
+                .into_iter()
+                .collect()
             }
-            _ => None,
+            MemberRated::EVENT_TYPE => {
+                let e: MemberRated = decode_payload(envelope)?;
+                vec![domain::rating_confirmed(&e.member_id, e.year, e.rating)]
+            }
+            ReminderDue::EVENT_TYPE => {
+                let e: ReminderDue = decode_payload(envelope)?;
+                domain::reminders(&e.kind, &e.member_ids, &e.due_on, &e.detail)
+            }
+            _ => Vec::new(),
         };
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
         // Audiences are resolved from the directory of units and members.
         directory::apply(&txn, envelope, &[]).await?;
-        let Some(notice) = notice else {
-            txn.commit().await?;
-            return Ok(());
-        };
-        let created = notices::insert(&txn, &notice, &envelope.event_id, self.clock.now()).await?;
+        let mut created = Vec::with_capacity(notices.len());
+        for notice in &notices {
+            created.push(notices::insert(&txn, notice, &envelope.event_id, self.clock.now()).await?);
+        }
         txn.commit().await?;
-        // Watchers on this replica get the notice itself, without a query.
-        let _ = self.new_notices.send(Arc::new(created));
+        // Watchers on this replica get the notices themselves, without a query.
+        for notice in created {
+            let _ = self.new_notices.send(Arc::new(notice));
+        }
         Ok(())
     }
 }
@@ -65,7 +78,12 @@ impl EventHandler for InboxWriter {
 /// The event types notifications consumes.
 pub fn subscriptions() -> Vec<&'static str> {
     let mut event_types = directory::EVENT_TYPES.to_vec();
-    event_types.extend([ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]);
+    event_types.extend([
+        ParticipationRecorded::EVENT_TYPE,
+        AwardGranted::EVENT_TYPE,
+        MemberRated::EVENT_TYPE,
+        ReminderDue::EVENT_TYPE,
+    ]);
     event_types
 }
 

@@ -1,0 +1,200 @@
+//! Reminders of the year, sent as `ReminderDue` events for notifications to deliver: dues
+//! owed (members, monthly from the dues rule's reminder day), evaluation deadlines (members of
+//! branches not yet confirmed, from the rule's days before the proposal deadline) and
+//! remittances due (the unit's officers who are members, from a week before the due day).
+//! Each reminder has a key claimed in the transaction that enqueues it, so it goes out once
+//! across replicas and restarts; the job looks every `jobs.reminders_every_secs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::{Datelike, Days, NaiveDate};
+use doan_platform::error::AppResult;
+use doan_platform::units::UnitLevel;
+use sea_orm::TransactionTrait;
+
+use super::MembershipApi;
+use super::dues::span_of;
+use crate::domain::dues::{Month, cadence, latest_ended_period};
+use crate::domain::member::MemberStatus;
+use crate::events::publish;
+use crate::storage::entities::member;
+use crate::storage::{dues, evaluation, members, positions, reminders, units};
+
+/// Members per `ReminderDue` event.
+const PER_EVENT: usize = 1000;
+
+/// Remittance reminders start this many days before the due day.
+const REMITTANCE_NOTICE_DAYS: u64 = 7;
+
+/// Dues owed are counted over this many months before the current one.
+const ARREARS_WINDOW: i32 = 12;
+
+impl MembershipApi {
+    /// Looks for reminders to send now and every `jobs.reminders_every_secs` until shutdown.
+    pub fn spawn_reminders(self: &std::sync::Arc<Self>) {
+        let this = self.clone();
+        let every = Duration::from_secs(this.ctx.settings.jobs.reminders_every_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = this.ctx.shutdown.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                match this.send_reminders().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "reminders sent"),
+                    Err(e) => tracing::warn!(error = %e, "reminders failed; retried at the next look"),
+                }
+            }
+        });
+    }
+
+    /// Sends what is due today; returns how many events were enqueued.
+    pub async fn send_reminders(&self) -> AppResult<usize> {
+        let today = self.ctx.clock.today();
+        Ok(self.dues_reminders(today).await? + self.evaluation_reminders(today).await? + self.remittance_reminders(today).await?)
+    }
+
+    /// Claims `key` and enqueues one event per chunk of `member_ids` in one transaction; 0
+    /// when the key was claimed before (or nobody is to be told).
+    async fn remind(
+        &self,
+        key: &str,
+        today: NaiveDate,
+        kind: &str,
+        unit_id: &str,
+        member_ids: Vec<String>,
+        due_on: NaiveDate,
+        detail: &str,
+    ) -> AppResult<usize> {
+        if member_ids.is_empty() {
+            return Ok(0);
+        }
+        let txn = self.ctx.db.begin().await?;
+        if !reminders::claim(&txn, key, today).await? {
+            return Ok(0);
+        }
+        let mut events = 0;
+        for chunk in member_ids.chunks(PER_EVENT) {
+            let e = publish::reminder_due(kind, chunk.to_vec(), unit_id, due_on, detail.to_string());
+            self.ctx.outbox.enqueue(&txn, &e).await?;
+            events += 1;
+        }
+        txn.commit().await?;
+        Ok(events)
+    }
+
+    /// Active members of the units with members, by unit.
+    async fn active_members_by_unit(&self) -> AppResult<BTreeMap<String, Vec<member::Model>>> {
+        let mut by_unit: BTreeMap<String, Vec<member::Model>> = BTreeMap::new();
+        let mut after = 0;
+        loop {
+            let page = members::page(&self.ctx.db, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for m in page {
+                if MemberStatus::from_stored(m.status) == MemberStatus::Active {
+                    by_unit.entry(m.unit_id.clone()).or_default().push(m);
+                }
+            }
+        }
+        Ok(by_unit)
+    }
+
+    async fn dues_reminders(&self, today: NaiveDate) -> AppResult<usize> {
+        let rule = &self.rules.dues.at("today", today)?.rule;
+        if today.day() < rule.reminder_day {
+            return Ok(0);
+        }
+        let current = Month::of(today);
+        let (from, to) = (current.plus(-ARREARS_WINDOW), current.plus(-1));
+        let mut sent = 0;
+        for (unit_id, ms) in self.active_members_by_unit().await? {
+            let key = format!("dues_arrears:{current}:{unit_id}");
+            let Some(unit) = units::find(&self.ctx.db, &unit_id).await? else { continue };
+            let mut covered: BTreeMap<String, BTreeMap<Month, crate::domain::dues::Cover>> = BTreeMap::new();
+            for row in dues::covers_in_subtree(&self.ctx.db, &unit.path, from, to).await? {
+                if let Ok(month) = Month::parse("month", &row.month) {
+                    covered.entry(row.member_id.clone()).or_default().insert(month, dues::cover_of(&row));
+                }
+            }
+            let empty = BTreeMap::new();
+            let owing: Vec<String> = ms
+                .iter()
+                .filter(|m| !span_of(m, today).owed(from, to, covered.get(&m.member_id).unwrap_or(&empty)).is_empty())
+                .map(|m| m.member_id.clone())
+                .collect();
+            let detail = format!("đến hết tháng {to}");
+            sent += self.remind(&key, today, "dues_arrears", &unit_id, owing, to.last_day(), &detail).await?;
+        }
+        Ok(sent)
+    }
+
+    async fn evaluation_reminders(&self, today: NaiveDate) -> AppResult<usize> {
+        let days = u64::from(self.rules.evaluation.at("today", today)?.rule.reminder_days_before);
+        let mut sent = 0;
+        let mut day = today;
+        while day <= today + Days::new(days) {
+            for p in evaluation::periods_with_deadline(&self.ctx.db, day).await? {
+                let Some(unit) = units::find(&self.ctx.db, &p.unit_id).await? else { continue };
+                let confirmed: BTreeSet<String> =
+                    evaluation::confirmed_members(&self.ctx.db, &p.period_id).await?.into_iter().collect();
+                let mut by_branch: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                let mut after = 0;
+                loop {
+                    let page = members::page_in_subtree(&self.ctx.db, &unit.path, after, 1000).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.seq;
+                    for m in page {
+                        if MemberStatus::from_stored(m.status) == MemberStatus::Active && !confirmed.contains(&m.member_id) {
+                            by_branch.entry(m.unit_id.clone()).or_default().push(m.member_id);
+                        }
+                    }
+                }
+                for (branch, ids) in by_branch {
+                    // A nearer period than this one governs the branch: its own reminder.
+                    let Some(b) = units::find(&self.ctx.db, &branch).await? else { continue };
+                    if self.period_for(&b.path, p.year).await?.map(|x| x.period_id) != Some(p.period_id.clone()) {
+                        continue;
+                    }
+                    let key = format!("evaluation:{}:{branch}", p.period_id);
+                    let detail = format!("năm {}", p.year);
+                    sent += self.remind(&key, today, "evaluation_deadline", &branch, ids, p.proposal_deadline, &detail).await?;
+                }
+            }
+            day = day + Days::new(1);
+        }
+        Ok(sent)
+    }
+
+    async fn remittance_reminders(&self, today: NaiveDate) -> AppResult<usize> {
+        let rule = &self.rules.dues.at("today", today)?.rule;
+        let mut sent = 0;
+        for unit_id in dues::units_holding_money(&self.ctx.db).await? {
+            let Some(unit) = units::find(&self.ctx.db, &unit_id).await? else { continue };
+            let Ok(level) = UnitLevel::parse("unit_id", unit.level) else { continue };
+            let Some(cadence) = cadence(level, rule) else { continue };
+            let period = latest_ended_period(cadence, today);
+            let due = period.due_on(rule);
+            if today + Days::new(REMITTANCE_NOTICE_DAYS) < due || today > due {
+                continue;
+            }
+            let label = period.to_string();
+            if dues::remittance_for(&self.ctx.db, &unit_id, &label).await?.is_some() {
+                continue;
+            }
+            let officers: Vec<String> = positions::of_unit(&self.ctx.db, &unit_id, today, false)
+                .await?
+                .into_iter()
+                .filter_map(|p| p.member_id)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let key = format!("remittance:{unit_id}:{label}");
+            sent += self.remind(&key, today, "remittance_due", &unit_id, officers, due, &label).await?;
+        }
+        Ok(sent)
+    }
+}
