@@ -62,7 +62,7 @@ pub const ADMISSION_EFFECTS: [Effect; 5] = [
 ];
 
 /// Effects of a check-in, keyed by member id (one activity per test).
-pub const CHECK_IN_EFFECTS: [Effect; 3] = [
+pub const CHECK_IN_EFFECTS: [Effect; 4] = [
     Effect {
         name: "activities.participations",
         service: "activities",
@@ -77,6 +77,11 @@ pub const CHECK_IN_EFFECTS: [Effect; 3] = [
         name: "notifications.check_in",
         service: "notifications",
         sql: "SELECT member_id AS k, COUNT(*) AS n FROM notifications WHERE kind = 2 GROUP BY member_id",
+    },
+    Effect {
+        name: "membership.evidence",
+        service: "membership",
+        sql: "SELECT member_id AS k, COUNT(*) AS n FROM member_participations GROUP BY member_id",
     },
 ];
 

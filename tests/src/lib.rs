@@ -206,6 +206,20 @@ impl TestPlatform {
         Ok(Self { platform, settings, memory_bus: None, data_dir: None, servers: Some(urls), run_id })
     }
 
+    /// The real servers with fresh databases and settings changed by `adjust`, every service
+    /// reading time from `clock`.
+    pub async fn servers_at(
+        urls: ServerUrls,
+        clock: Clock,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Self> {
+        let run_id = run_id();
+        let mut settings = Self::server_settings(&urls, &run_id).await?;
+        adjust(&mut settings);
+        let platform = Platform::start_at(settings.clone(), Backbone::Servers, &[], clock).await?;
+        Ok(Self { platform, settings, memory_bus: None, data_dir: None, servers: Some(urls), run_id })
+    }
+
     /// A connection to a service's own database (to look behind the API).
     pub async fn database(&self, service: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
         database(&self.settings, service).await
@@ -283,7 +297,7 @@ where
 
 /// Publishes every event the producers' outboxes hold a second time, then sentinels (a
 /// `MemberAdmitted` and a `ParticipationRecorded`), and waits until every consumer of each
-/// sentinel applied it (the three directories, awards' standings, both notices) and, on RabbitMQ, every consumer's queue is drained: every duplicate queued
+/// sentinel applied it (the three directories, awards' standings, both notices, membership's evidence) and, on RabbitMQ, every consumer's queue is drained: every duplicate queued
 /// before the sentinels has then been delivered again to every consumer it routes to.
 pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
     use doan_platform::bus::EventBus;
@@ -333,13 +347,14 @@ pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
     for sentinel in &sentinels {
         bus.publish(sentinel, &sentinel.encode_to_vec()).await?;
     }
-    let effects: [(&str, &str, &String); 6] = [
+    let effects: [(&str, &str, &String); 7] = [
         ("activities", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
         ("awards", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
         ("notifications", "SELECT COUNT(*) AS n FROM directory_members WHERE member_id = ", &admitted),
         ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &admitted),
         ("awards", "SELECT COUNT(*) AS n FROM standings WHERE member_id = ", &checked_in),
         ("notifications", "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ", &checked_in),
+        ("membership", "SELECT COUNT(*) AS n FROM member_participations WHERE member_id = ", &checked_in),
     ];
     for (service, sql, key) in effects {
         let db = tp.database(service).await?;
@@ -350,7 +365,7 @@ pub async fn redeliver_everything(tp: &TestPlatform) -> anyhow::Result<()> {
         .await;
     }
     if tp.memory_bus.is_none() {
-        for service in ["activities", "awards", "notifications"] {
+        for service in ["membership", "activities", "awards", "notifications"] {
             eventually(&format!("{service}'s queue is drained"), Duration::from_secs(20), || {
                 let bus = bus.clone();
                 async move { (bus.queue_depths(service).await.ok()??.waiting == 0).then_some(()) }

@@ -20,7 +20,11 @@ pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
 /// The instant Vietnam day `day` begins (its midnight in Hà Nội).
 pub fn vietnam_day_start(day: NaiveDate) -> DateTime<Utc> {
     use chrono::TimeZone;
-    vietnam().from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("a fixed offset").to_utc()
+    vietnam()
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("a fixed offset")
+        .to_utc()
 }
 
 /// The Vietnam year of `t`.

@@ -138,7 +138,13 @@ impl MigrationTrait for Ratings {
         )
         .await?;
         m.create_index(
-            Index::create().name("ratings_subject_year").table("ratings").col("subject_id").col("year").if_not_exists().to_owned(),
+            Index::create()
+                .name("ratings_subject_year")
+                .table("ratings")
+                .col("subject_id")
+                .col("year")
+                .if_not_exists()
+                .to_owned(),
         )
         .await
     }

@@ -358,13 +358,16 @@ impl MembershipApi {
                 Some(Cover::Paid(id, _) | Cover::Pending(id)) => id.clone(),
                 _ => String::new(),
             };
-            months.push(pb::DuesMonth { month: month.to_string(), state: state as i32, amount_vnd: amount, payment_id });
+            months.push(pb::DuesMonth {
+                month: month.to_string(),
+                state: state as i32,
+                amount_vnd: amount,
+                payment_id,
+            });
         }
         let (owed, arrears_vnd) = self.arrears(&m, span.start, span.current).await?;
         let overlaps = |first: &str, count: i32| {
-            Month::parse("first_month", first)
-                .map(|f| f <= december && f.plus(count - 1) >= january)
-                .unwrap_or(false)
+            Month::parse("first_month", first).map(|f| f <= december && f.plus(count - 1) >= january).unwrap_or(false)
         };
         let payments = dues::payments_of(&self.ctx.db, &m.member_id)
             .await?

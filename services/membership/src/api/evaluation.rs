@@ -277,7 +277,10 @@ impl MembershipApi {
             ));
         }
         if confirmation < proposal || confirmation > latest {
-            return Err(AppError::invalid("confirmation_deadline", format!("must be from proposal_deadline to {latest}")));
+            return Err(AppError::invalid(
+                "confirmation_deadline",
+                format!("must be from proposal_deadline to {latest}"),
+            ));
         }
         let version = self.rules.evaluation.at("year", ends_on)?;
         let period = evaluation_period::Model {
@@ -449,11 +452,9 @@ impl MembershipApi {
             rows.push(row);
         }
         // The quota counts the branch's excellent ratings after this change.
-        let excellent = ratings
-            .values()
-            .filter(|r| !seen.contains(&r.member_id) && r.rating == Rating::Excellent as i32)
-            .count()
-            + rows.iter().filter(|r| r.rating == Rating::Excellent as i32).count();
+        let excellent =
+            ratings.values().filter(|r| !seen.contains(&r.member_id) && r.rating == Rating::Excellent as i32).count()
+                + rows.iter().filter(|r| r.rating == Rating::Excellent as i32).count();
         let allowed = excellent_allowed(ms.len(), rule);
         if excellent > allowed {
             return Err(AppError::FailedPrecondition(format!(
@@ -586,7 +587,10 @@ impl MembershipApi {
         let note = TextRule::paragraphs(1000).parse("note", &r.note)?;
         let rated = evaluation::confirmed_in_subtree(&self.ctx.db, &p.period_id, &u.path).await?;
         if rated.is_empty() {
-            return Err(AppError::FailedPrecondition(format!("no member of unit {} has a confirmed rating", u.unit_id)));
+            return Err(AppError::FailedPrecondition(format!(
+                "no member of unit {} has a confirmed rating",
+                u.unit_id
+            )));
         }
         let mut d = Distribution::default();
         for x in &rated {

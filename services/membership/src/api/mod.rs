@@ -703,10 +703,7 @@ impl MembershipService for MembershipApi {
         respond(self.get_member_evaluation(&caller, request.into_inner()).await)
     }
 
-    async fn rate_unit(
-        &self,
-        request: Request<pb::RateUnitRequest>,
-    ) -> Result<Response<pb::RateUnitResponse>, Status> {
+    async fn rate_unit(&self, request: Request<pb::RateUnitRequest>) -> Result<Response<pb::RateUnitResponse>, Status> {
         let caller = self.caller(&request).await?;
         respond(self.rate_unit(&caller, request.into_inner()).await)
     }

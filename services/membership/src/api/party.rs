@@ -120,7 +120,10 @@ impl MembershipApi {
         let mut rows = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(m) = ms.iter().find(|m| &m.member_id == id && m.unit_id == branch.unit_id) else {
-                return Err(AppError::FailedPrecondition(format!("member {id} is not a member of unit {}", branch.unit_id)));
+                return Err(AppError::FailedPrecondition(format!(
+                    "member {id} is not a member of unit {}",
+                    branch.unit_id
+                )));
             };
             let latest = evaluation::ratings_of_member(&self.ctx.db, id).await?.into_iter().find(|x| x.state == 2);
             let mut rating_year = 0;
@@ -175,7 +178,8 @@ impl MembershipApi {
         r: pb::SendPartyIntroductionRequest,
     ) -> AppResult<pb::SendPartyIntroductionResponse> {
         let (i, branch) = self.managed_introduction(caller, &r.introduction_id).await?;
-        if caller.role == doan_platform::auth::Role::Officer && caller.unit_id.as_deref() == Some(branch.unit_id.as_str())
+        if caller.role == doan_platform::auth::Role::Officer
+            && caller.unit_id.as_deref() == Some(branch.unit_id.as_str())
         {
             return Err(AppError::PermissionDenied("the grassroots level sends the branch's list to the Party".into()));
         }
@@ -192,7 +196,8 @@ impl MembershipApi {
             return Err(AppError::FailedPrecondition(format!("introduction {} was sent meanwhile", i.introduction_id)));
         }
         txn.commit().await?;
-        let i = party::find(&self.ctx.db, &i.introduction_id).await?.ok_or_else(|| AppError::NotFound("gone".into()))?;
+        let i =
+            party::find(&self.ctx.db, &i.introduction_id).await?.ok_or_else(|| AppError::NotFound("gone".into()))?;
         Ok(pb::SendPartyIntroductionResponse { introduction: Some(self.introduction_to_pb(i).await?) })
     }
 

@@ -54,7 +54,9 @@ impl MembershipApi {
     /// Sends what is due today; returns how many events were enqueued.
     pub async fn send_reminders(&self) -> AppResult<usize> {
         let today = self.ctx.clock.today();
-        Ok(self.dues_reminders(today).await? + self.evaluation_reminders(today).await? + self.remittance_reminders(today).await?)
+        Ok(self.dues_reminders(today).await?
+            + self.evaluation_reminders(today).await?
+            + self.remittance_reminders(today).await?)
     }
 
     /// Claims `key` and enqueues one event per chunk of `member_ids` in one transaction; 0
@@ -148,7 +150,9 @@ impl MembershipApi {
                     let Some(last) = page.last() else { break };
                     after = last.seq;
                     for m in page {
-                        if MemberStatus::from_stored(m.status) == MemberStatus::Active && !confirmed.contains(&m.member_id) {
+                        if MemberStatus::from_stored(m.status) == MemberStatus::Active
+                            && !confirmed.contains(&m.member_id)
+                        {
                             by_branch.entry(m.unit_id.clone()).or_default().push(m.member_id);
                         }
                     }
@@ -161,7 +165,9 @@ impl MembershipApi {
                     }
                     let key = format!("evaluation:{}:{branch}", p.period_id);
                     let detail = format!("năm {}", p.year);
-                    sent += self.remind(&key, today, "evaluation_deadline", &branch, ids, p.proposal_deadline, &detail).await?;
+                    sent += self
+                        .remind(&key, today, "evaluation_deadline", &branch, ids, p.proposal_deadline, &detail)
+                        .await?;
                 }
             }
             day = day + Days::new(1);

@@ -150,7 +150,10 @@ impl MembershipApi {
         let unit = self.readable_unit(caller, "unit_id", &r.unit_id).await?;
         check_year("year", r.year)?;
         let Some(p) = self.programme_for(&unit.path, r.year).await? else {
-            return Err(AppError::NotFound(format!("no training programme applies to unit {} for {}", unit.unit_id, r.year)));
+            return Err(AppError::NotFound(format!(
+                "no training programme applies to unit {} for {}",
+                unit.unit_id, r.year
+            )));
         };
         let criteria = training::criteria(&self.ctx.db, &p.programme_id).await?;
         Ok(pb::GetTrainingProgrammeResponse { programme: Some(programme_to_pb(p, criteria)) })
@@ -239,10 +242,8 @@ impl MembershipApi {
             .iter()
             .map(|c| {
                 let verdict = verdicts.iter().find(|v| v.criterion_id == c.criterion_id);
-                let linked: Vec<_> = evidence
-                    .extract_if(.., |e| e.criterion_id == c.criterion_id)
-                    .map(evidence_to_pb)
-                    .collect();
+                let linked: Vec<_> =
+                    evidence.extract_if(.., |e| e.criterion_id == c.criterion_id).map(evidence_to_pb).collect();
                 pb::CriterionStatus {
                     criterion: Some(criterion_to_pb(c.clone())),
                     evidence: linked,
@@ -276,7 +277,10 @@ impl MembershipApi {
         let kind = EvidenceKind::parse("kind", r.kind)?;
         let reg = self.registration(&m, r.year).await?;
         if reg.state == TrainingState::Evaluated as i32 {
-            return Err(AppError::FailedPrecondition(format!("member {}'s {} is already evaluated", m.member_id, r.year)));
+            return Err(AppError::FailedPrecondition(format!(
+                "member {}'s {} is already evaluated",
+                m.member_id, r.year
+            )));
         }
         let criteria = training::criteria(&self.ctx.db, &reg.programme_id).await?;
         let criterion = criteria
@@ -346,7 +350,10 @@ impl MembershipApi {
         let reg = self.registration(&m, r.year).await?;
         let txn = self.ctx.db.begin().await?;
         if !training::self_assess(&txn, &m.member_id, reg.year, &text).await? {
-            return Err(AppError::FailedPrecondition(format!("member {}'s {} is already evaluated", m.member_id, r.year)));
+            return Err(AppError::FailedPrecondition(format!(
+                "member {}'s {} is already evaluated",
+                m.member_id, r.year
+            )));
         }
         txn.commit().await?;
         let reg = self.registration(&m, r.year).await?;
@@ -362,7 +369,10 @@ impl MembershipApi {
         let comment = TextRule::paragraphs(1000).parse("comment", &r.comment)?;
         let mut reg = self.registration(&m, r.year).await?;
         if reg.state == TrainingState::Evaluated as i32 {
-            return Err(AppError::FailedPrecondition(format!("member {}'s {} is already evaluated", m.member_id, r.year)));
+            return Err(AppError::FailedPrecondition(format!(
+                "member {}'s {} is already evaluated",
+                m.member_id, r.year
+            )));
         }
         let criteria = training::criteria(&self.ctx.db, &reg.programme_id).await?;
         let linked = training::evidence(&self.ctx.db, &m.member_id, r.year).await?;
@@ -401,9 +411,9 @@ impl MembershipApi {
         if let Some(missing) = criteria.iter().find(|c| !seen.contains(&c.criterion_id)) {
             return Err(AppError::invalid("verdicts", format!("criterion \"{}\" has no verdict", missing.title)));
         }
-        let ok = passed(criteria.iter().map(|c| {
-            (c.required, verdicts.iter().any(|v| v.criterion_id == c.criterion_id && v.met))
-        }));
+        let ok = passed(
+            criteria.iter().map(|c| (c.required, verdicts.iter().any(|v| v.criterion_id == c.criterion_id && v.met))),
+        );
         reg.state = TrainingState::Evaluated as i32;
         reg.result = if ok { TrainingResult::Passed } else { TrainingResult::Failed } as i32;
         reg.comment = comment;
@@ -411,7 +421,10 @@ impl MembershipApi {
         reg.evaluated_at = Some(self.ctx.clock.now());
         let txn = self.ctx.db.begin().await?;
         if !training::evaluate(&txn, reg, verdicts).await? {
-            return Err(AppError::FailedPrecondition(format!("member {}'s {} was evaluated meanwhile", m.member_id, r.year)));
+            return Err(AppError::FailedPrecondition(format!(
+                "member {}'s {} was evaluated meanwhile",
+                m.member_id, r.year
+            )));
         }
         txn.commit().await?;
         let reg = self.registration(&m, r.year).await?;

@@ -450,7 +450,7 @@ mod tests {
     fn what_each_level_keeps_and_remits_adds_up_to_what_was_collected() {
         let r = rule();
         for seed in 1..=200u64 {
-            let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             // A random tree: unit 0 is the root; each other unit's parent is an earlier unit.
             let units = 2 + rng.next(30) as usize;
             let parent: Vec<Option<usize>> =

@@ -268,7 +268,12 @@ mod tests {
 
     fn rule() -> EvaluationRule {
         let file = include_str!("../../../../rules/evaluation.toml");
-        Versioned::<EvaluationRule>::parse("evaluation.toml", file).unwrap().at("on", d("2026-01-01")).unwrap().rule.clone()
+        Versioned::<EvaluationRule>::parse("evaluation.toml", file)
+            .unwrap()
+            .at("on", d("2026-01-01"))
+            .unwrap()
+            .rule
+            .clone()
     }
 
     fn d(s: &str) -> NaiveDate {

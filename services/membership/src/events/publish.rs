@@ -146,6 +146,18 @@ pub fn unit_rated(r: &unit_rating::Model, u: &unit::Model, p: &evaluation_period
 }
 
 /// Something is due for `member_ids` (at most 1,000 per event).
-pub fn reminder_due(kind: &str, member_ids: Vec<String>, unit_id: &str, due_on: chrono::NaiveDate, detail: String) -> ReminderDue {
-    ReminderDue { kind: kind.to_string(), member_ids, unit_id: unit_id.to_string(), due_on: format_date(due_on), detail }
+pub fn reminder_due(
+    kind: &str,
+    member_ids: Vec<String>,
+    unit_id: &str,
+    due_on: chrono::NaiveDate,
+    detail: String,
+) -> ReminderDue {
+    ReminderDue {
+        kind: kind.to_string(),
+        member_ids,
+        unit_id: unit_id.to_string(),
+        due_on: format_date(due_on),
+        detail,
+    }
 }

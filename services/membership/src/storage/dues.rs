@@ -217,7 +217,11 @@ pub async fn at_hand(db: &impl ConnectionTrait, unit_id: &str) -> Result<(i64, i
 /// Claims everything `unit_id` holds for remittance `remittance_id` (marks the payments and
 /// received remittances as included) and returns (collected, received). Claiming updates the
 /// rows first, so two remittances at once never include the same row.
-pub async fn claim_at_hand(txn: &impl ConnectionTrait, unit_id: &str, remittance_id: &str) -> Result<(i64, i64), DbErr> {
+pub async fn claim_at_hand(
+    txn: &impl ConnectionTrait,
+    unit_id: &str,
+    remittance_id: &str,
+) -> Result<(i64, i64), DbErr> {
     dues_payment::Entity::update_many()
         .col_expr(dues_payment::Column::RemittanceId, Expr::value(remittance_id))
         .filter(dues_payment::Column::UnitId.eq(unit_id))
@@ -238,12 +242,9 @@ pub async fn claim_at_hand(txn: &impl ConnectionTrait, unit_id: &str, remittance
         "amount_vnd",
     )
     .await?;
-    let received = sum(
-        txn,
-        remittance::Entity::find().filter(remittance::Column::ForwardedIn.eq(remittance_id)),
-        "amount_vnd",
-    )
-    .await?;
+    let received =
+        sum(txn, remittance::Entity::find().filter(remittance::Column::ForwardedIn.eq(remittance_id)), "amount_vnd")
+            .await?;
     Ok((collected, received))
 }
 
@@ -370,7 +371,6 @@ pub async fn flows(
     .await?;
     Ok(Flows { remitted, received, kept, at_hand: collected_at_hand + received_at_hand, in_transit })
 }
-
 
 /// Units holding money not yet remitted (confirmed payments they collected, or confirmed
 /// remittances they received).

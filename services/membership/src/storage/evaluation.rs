@@ -119,7 +119,10 @@ pub async fn confirmed_in_subtree(
 }
 
 /// Stores a unit's rating (a second one is a unique violation).
-pub async fn insert_unit_rating(txn: &impl ConnectionTrait, r: unit_rating::Model) -> Result<unit_rating::Model, DbErr> {
+pub async fn insert_unit_rating(
+    txn: &impl ConnectionTrait,
+    r: unit_rating::Model,
+) -> Result<unit_rating::Model, DbErr> {
     let a: unit_rating::ActiveModel = r.into();
     a.reset_all().insert(txn).await
 }
@@ -132,9 +135,6 @@ pub async fn unit_rating(
 ) -> Result<Option<unit_rating::Model>, DbErr> {
     unit_rating::Entity::find_by_id((period_id.to_string(), unit_id.to_string())).one(db).await
 }
-
-
-
 
 /// The members whose rating of `period_id` is confirmed.
 pub async fn confirmed_members(db: &impl ConnectionTrait, period_id: &str) -> Result<Vec<String>, DbErr> {

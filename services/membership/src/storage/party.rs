@@ -68,10 +68,7 @@ pub async fn send(
 }
 
 /// Records a PENDING member's outcome; `false` when it was not PENDING any more.
-pub async fn record_outcome(
-    txn: &impl ConnectionTrait,
-    m: &party_introduction_member::Model,
-) -> Result<bool, DbErr> {
+pub async fn record_outcome(txn: &impl ConnectionTrait, m: &party_introduction_member::Model) -> Result<bool, DbErr> {
     let updated = party_introduction_member::Entity::update_many()
         .col_expr(party_introduction_member::Column::Outcome, Expr::value(m.outcome))
         .col_expr(party_introduction_member::Column::AdmittedOn, Expr::value(m.admitted_on))

@@ -3,7 +3,9 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::entities::{training_criterion, training_evidence, training_programme, training_registration, training_verdict};
+use super::entities::{
+    training_criterion, training_evidence, training_programme, training_registration, training_verdict,
+};
 
 /// Stores a programme and its criteria.
 pub async fn insert_programme(
@@ -48,7 +50,10 @@ pub async fn programmes_of_units(
 }
 
 /// The programme `programme_id`.
-pub async fn programme(db: &impl ConnectionTrait, programme_id: &str) -> Result<Option<training_programme::Model>, DbErr> {
+pub async fn programme(
+    db: &impl ConnectionTrait,
+    programme_id: &str,
+) -> Result<Option<training_programme::Model>, DbErr> {
     training_programme::Entity::find_by_id(programme_id.to_string()).one(db).await
 }
 
@@ -126,7 +131,11 @@ pub async fn evidence(
 }
 
 /// Verdicts on `member_id`'s year.
-pub async fn verdicts(db: &impl ConnectionTrait, member_id: &str, year: i32) -> Result<Vec<training_verdict::Model>, DbErr> {
+pub async fn verdicts(
+    db: &impl ConnectionTrait,
+    member_id: &str,
+    year: i32,
+) -> Result<Vec<training_verdict::Model>, DbErr> {
     training_verdict::Entity::find()
         .filter(training_verdict::Column::MemberId.eq(member_id))
         .filter(training_verdict::Column::Year.eq(year))
@@ -138,7 +147,10 @@ pub async fn verdicts(db: &impl ConnectionTrait, member_id: &str, year: i32) -> 
 pub async fn self_assess(txn: &impl ConnectionTrait, member_id: &str, year: i32, text: &str) -> Result<bool, DbErr> {
     let updated = training_registration::Entity::update_many()
         .col_expr(training_registration::Column::SelfAssessment, Expr::value(text))
-        .col_expr(training_registration::Column::State, Expr::value(crate::domain::training::TrainingState::SelfAssessed as i32))
+        .col_expr(
+            training_registration::Column::State,
+            Expr::value(crate::domain::training::TrainingState::SelfAssessed as i32),
+        )
         .filter(training_registration::Column::MemberId.eq(member_id))
         .filter(training_registration::Column::Year.eq(year))
         .filter(training_registration::Column::State.ne(crate::domain::training::TrainingState::Evaluated as i32))

@@ -351,5 +351,9 @@ pub async fn subtree_ids(db: &impl ConnectionTrait, path: &str) -> Result<Vec<St
 /// `SELECT unit_id FROM units WHERE path LIKE '<path>%'`: the subtree, for `IN (…)`.
 pub fn subtree_select(path: &str) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
-    Query::select().column(unit::Column::UnitId).from(unit::Entity).and_where(Expr::col(unit::Column::Path).like(format!("{path}%"))).to_owned()
+    Query::select()
+        .column(unit::Column::UnitId)
+        .from(unit::Entity)
+        .and_where(Expr::col(unit::Column::Path).like(format!("{path}%")))
+        .to_owned()
 }

@@ -109,7 +109,9 @@ pub fn reminders(kind: &str, member_ids: &[String], due_on: &str, detail: &str) 
     let (title, body) = match kind {
         "dues_arrears" => (
             "Nhắc nộp đoàn phí".to_string(),
-            format!("Bạn còn nợ đoàn phí {detail}. Vui lòng nộp cho chi đoàn hoặc chuyển khoản và khai báo trong ứng dụng."),
+            format!(
+                "Bạn còn nợ đoàn phí {detail}. Vui lòng nộp cho chi đoàn hoặc chuyển khoản và khai báo trong ứng dụng."
+            ),
         ),
         "evaluation_deadline" => (
             format!("Sắp hết hạn đánh giá, xếp loại đoàn viên {detail}"),
