@@ -1111,3 +1111,164 @@ async fn a_branch_of_30_goes_through_2026_on_the_servers() {
     let tp = TestPlatform::servers_at(urls, clock.clone(), year_settings).await.expect("start");
     a_branch_through_the_year(tp, clock).await;
 }
+
+/// A small deterministic generator (xorshift), so the property test needs no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The books of a five-level tree balance after every random step: members pay, any unit
+/// remits what it holds for its current period, parents confirm in any order, months go by.
+/// At the province (whose parent is outside its subtree) what was collected is always what
+/// its units kept, hold, have in transit between them, and what the province sent up; every
+/// remittance sends a third of its pool, rounded down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dues_books_balance_under_random_payments_and_remittances() {
+    for seed in [7u64, 1_234_567, 987_654_321] {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let clock = Clock::fixed(vn(2026, 1, 3, 9));
+        let tp = TestPlatform::embedded_at(base_settings(), &[], clock.clone()).await.expect("start");
+        let gw = Gateway::connect(tp.platform.gateway_addr).await.expect("connect");
+        let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.expect("admin");
+        let root = create_unit(&gw, &admin, "", "Trung ương Đoàn", Central).await;
+        let province = create_unit(&gw, &admin, &root, "Tỉnh đoàn", Provincial).await;
+        let district = create_unit(&gw, &admin, &province, "Huyện đoàn", District).await;
+        let grassroots = create_unit(&gw, &admin, &district, "Đoàn xã", Grassroots).await;
+        let branches = [
+            create_unit(&gw, &admin, &grassroots, "Chi đoàn 1", Branch).await,
+            create_unit(&gw, &admin, &grassroots, "Chi đoàn 2", Branch).await,
+        ];
+        // (unit, its remittance cadence: 0 monthly, 1 quarterly, 2 yearly)
+        let units = [
+            (branches[0].clone(), 0),
+            (branches[1].clone(), 0),
+            (grassroots.clone(), 1),
+            (district.clone(), 1),
+            (province.clone(), 2),
+        ];
+        let m = || gw.membership.clone();
+        // Eight members, each with a monthly price and the next month they have not paid.
+        let mut members = Vec::new();
+        for n in 1..=8u32 {
+            let mut r = admission(&branches[(n % 2) as usize], 100 + n);
+            r.date_of_birth = "2003-03-03".into();
+            r.admitted_on = day(2026, 1, 2);
+            let id =
+                m().admit_member(authed(&admin, r)).await.expect("admit").into_inner().member.expect("m").member_id;
+            let category = 1 + rng.below(3) as i32;
+            m().set_dues_category(authed(&admin, mem::SetDuesCategoryRequest { member_id: id.clone(), category }))
+                .await
+                .expect("category");
+            let price = if category == 2 { 5_000 } else { 2_000 };
+            members.push((id, price, (2026, 1u32)));
+        }
+        let mut sent: Vec<mem::Remittance> = Vec::new();
+        let mut now = (2026, 1u32);
+        for step in 0..60 {
+            match rng.below(6) {
+                0 | 1 => {
+                    let k = rng.below(members.len() as u64) as usize;
+                    let (id, price, next) = members[k].clone();
+                    let months = 1 + rng.below(3) as i32;
+                    let ahead = (next.0 - now.0) * 12 + next.1 as i32 - now.1 as i32 + months;
+                    if ahead > 12 {
+                        continue;
+                    }
+                    m().record_dues_payment(authed(
+                        &admin,
+                        mem::RecordDuesPaymentRequest {
+                            member_id: id.clone(),
+                            first_month: format!("{:04}-{:02}", next.0, next.1),
+                            months,
+                            method: mem::PaymentMethod::Cash as i32,
+                            amount_vnd: price * i64::from(months),
+                            paid_on: day(now.0, now.1, 3),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .unwrap_or_else(|s| panic!("seed {seed} step {step}: pay: {s:?}"));
+                    let total = next.0 * 12 + next.1 as i32 - 1 + months;
+                    members[k].2 = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+                }
+                2 | 3 => {
+                    let (unit, cadence) = &units[rng.below(units.len() as u64) as usize];
+                    let period = match cadence {
+                        0 => format!("{:04}-{:02}", now.0, now.1),
+                        1 => format!("{:04}-Q{}", now.0, (now.1 - 1) / 3 + 1),
+                        _ => format!("{:04}", now.0),
+                    };
+                    let result = m()
+                        .create_remittance(authed(
+                            &admin,
+                            mem::CreateRemittanceRequest { unit_id: unit.clone(), period },
+                        ))
+                        .await;
+                    match result {
+                        Ok(r) => {
+                            let r = r.into_inner().remittance.expect("remittance");
+                            assert_eq!(r.pool_vnd, r.collected_vnd + r.received_vnd, "seed {seed} step {step}");
+                            assert_eq!((r.amount_vnd, r.kept_vnd), (r.pool_vnd / 3, r.pool_vnd - r.pool_vnd / 3));
+                            sent.push(r);
+                        }
+                        Err(s) if matches!(s.code(), Code::AlreadyExists | Code::FailedPrecondition) => {}
+                        Err(s) => panic!("seed {seed} step {step}: remit: {s:?}"),
+                    }
+                }
+                4 if !sent.is_empty() => {
+                    let r = sent.swap_remove(rng.below(sent.len() as u64) as usize);
+                    m().confirm_remittance(authed(
+                        &admin,
+                        mem::ConfirmRemittanceRequest { remittance_id: r.remittance_id },
+                    ))
+                    .await
+                    .unwrap_or_else(|s| panic!("seed {seed} step {step}: confirm: {s:?}"));
+                }
+                _ => {
+                    if now.1 == 12 {
+                        now = (now.0 + 1, 1);
+                    } else {
+                        now.1 += 1;
+                    }
+                    clock.set(vn(now.0, now.1, 3, 9));
+                }
+            }
+            let report = m()
+                .get_dues_report(authed(
+                    &admin,
+                    mem::GetDuesReportRequest {
+                        unit_id: province.clone(),
+                        from_month: "2026-01".into(),
+                        to_month: "2027-12".into(),
+                    },
+                ))
+                .await
+                .expect("report")
+                .into_inner();
+            assert_eq!(
+                report.collected_vnd,
+                report.kept_vnd + report.at_hand_vnd + report.in_transit_vnd + report.remitted_vnd,
+                "seed {seed} step {step}: the books do not balance: {report:?}"
+            );
+            let mut held = 0;
+            for (unit, _) in &units {
+                let year = now.0;
+                held += m()
+                    .list_remittances(authed(&admin, mem::ListRemittancesRequest { unit_id: unit.clone(), year }))
+                    .await
+                    .expect("list")
+                    .into_inner()
+                    .at_hand_vnd;
+            }
+            assert_eq!(held, report.at_hand_vnd, "seed {seed} step {step}: what each unit holds adds up");
+        }
+        tp.stop().await.expect("stop");
+    }
+}
