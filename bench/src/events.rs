@@ -210,6 +210,7 @@ pub fn sample_envelope() -> Vec<u8> {
         unit_id: doan_platform::convert::new_id(),
         checked_in_at: Some(doan_platform::convert::timestamp(chrono::Utc::now())),
         points: 1,
+        minutes: 120,
     };
     EventEnvelope {
         event_id: doan_platform::convert::new_id(),

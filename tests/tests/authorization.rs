@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::Datelike;
 use doan::ServiceName;
 use doan_platform::policy::{Audience, RpcPolicy, Scope};
-use doan_proto::notifications as notif;
+use doan_proto::{membership as mem, notifications as notif};
 use doan_tests::TestPlatform;
 use doan_tests::client::{
     Gateway, authed, create_unit, individual_award, member_login, officer, open_activity, until_known,
@@ -180,6 +181,165 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .position_id
         .clone();
 
+    // The Union's year in the first line, by real calls (before the transfer below, while
+    // member A is settled in branch A): a cash payment of member A, remitted by branch A to
+    // grassroots A; an evaluation period of province A; member A's training year passed and
+    // rating confirmed in it; and branch A's introduction of member A to the Party, resting on
+    // that rating.
+    let vn_today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let today = vn_today.format("%Y-%m-%d").to_string();
+    let this_month = vn_today.format("%Y-%m").to_string();
+    let year = vn_today.year();
+    let payment = gw
+        .membership
+        .clone()
+        .record_dues_payment(authed(
+            &officer_a,
+            mem::RecordDuesPaymentRequest {
+                member_id: member_a.clone(),
+                first_month: this_month.clone(),
+                months: 1,
+                method: mem::PaymentMethod::Cash as i32,
+                reference: String::new(),
+                amount_vnd: 2000,
+                paid_on: today.clone(),
+            },
+        ))
+        .await
+        .expect("cash paid")
+        .into_inner()
+        .payment
+        .expect("payment")
+        .payment_id;
+    let remittance = gw
+        .membership
+        .clone()
+        .create_remittance(authed(
+            &officer_a,
+            mem::CreateRemittanceRequest { unit_id: branch_a.clone(), period: this_month },
+        ))
+        .await
+        .expect("branch A remits its month")
+        .into_inner()
+        .remittance
+        .expect("remittance");
+    assert_eq!(remittance.to_unit_id, grassroots_a, "a branch remits to its grassroots unit");
+    let remittance = remittance.remittance_id;
+    let period = gw
+        .membership
+        .clone()
+        .open_evaluation_period(authed(
+            &admin,
+            mem::OpenEvaluationPeriodRequest {
+                unit_id: province_a.clone(),
+                year,
+                sector: mem::EvaluationSector::Calendar as i32,
+                proposal_deadline: format!("{year}-12-31"),
+                confirmation_deadline: format!("{year}-12-31"),
+            },
+        ))
+        .await
+        .expect("province A opens the year")
+        .into_inner()
+        .period
+        .expect("period")
+        .period_id;
+    let criterion = gw
+        .membership
+        .clone()
+        .create_training_programme(authed(
+            &admin,
+            mem::CreateTrainingProgrammeRequest {
+                unit_id: province_a.clone(),
+                year,
+                title: "Rèn luyện đoàn viên".into(),
+                criteria: vec![mem::TrainingCriterion {
+                    title: "Cam kết".into(),
+                    kind: mem::CriterionKind::Commitment as i32,
+                    target: 0,
+                    required: true,
+                    ..Default::default()
+                }],
+            },
+        ))
+        .await
+        .expect("programme")
+        .into_inner()
+        .programme
+        .expect("programme")
+        .criteria[0]
+        .criterion_id
+        .clone();
+    gw.membership
+        .clone()
+        .register_training(authed(
+            &officer_a,
+            mem::RegisterTrainingRequest { year, member_ids: vec![member_a.clone()] },
+        ))
+        .await
+        .expect("member A registered");
+    let record = gw
+        .membership
+        .clone()
+        .evaluate_training(authed(
+            &officer_a,
+            mem::EvaluateTrainingRequest {
+                member_id: member_a.clone(),
+                year,
+                verdicts: vec![mem::CriterionVerdict {
+                    criterion_id: criterion,
+                    met: true,
+                    officer_note: "Đạt".into(),
+                }],
+                comment: String::new(),
+            },
+        ))
+        .await
+        .expect("training evaluated")
+        .into_inner()
+        .record
+        .expect("record");
+    assert_eq!(record.result, mem::TrainingResult::Passed as i32);
+    let good = vec![mem::ProposedRating {
+        member_id: member_a.clone(),
+        rating: mem::MemberRating::Good as i32,
+        note: String::new(),
+    }];
+    gw.membership
+        .clone()
+        .propose_ratings(authed(
+            &officer_a,
+            mem::ProposeRatingsRequest { period_id: period.clone(), unit_id: branch_a.clone(), ratings: good },
+        ))
+        .await
+        .expect("branch A proposes");
+    gw.membership
+        .clone()
+        .confirm_ratings(authed(
+            &officer_a,
+            mem::ConfirmRatingsRequest { period_id: period.clone(), unit_id: branch_a.clone(), changes: vec![] },
+        ))
+        .await
+        .expect("confirmed above the branch");
+    let introduction = gw
+        .membership
+        .clone()
+        .propose_party_introduction(authed(
+            &officer_a,
+            mem::ProposePartyIntroductionRequest {
+                unit_id: branch_a.clone(),
+                resolution_number: "01-NQ/CĐ".into(),
+                resolution_date: today,
+                member_ids: vec![member_a.clone()],
+            },
+        ))
+        .await
+        .expect("branch A introduces member A to the Party")
+        .into_inner()
+        .introduction
+        .expect("introduction")
+        .introduction_id;
+
     // A transfer of member A to the grassroots unit above (officer A is on both sides).
     let transfer = gw
         .membership
@@ -228,6 +388,10 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("transfer_id", transfer),
         ("application_id", application),
         ("member_ids", member_a.clone()),
+        ("payment_id", payment),
+        ("remittance_id", remittance),
+        ("period_id", period),
+        ("introduction_id", introduction),
     ]
     .into();
     let callers = [

@@ -1,15 +1,25 @@
 //! Bad input: every RPC rejects invalid fields with INVALID_ARGUMENT naming the field, and
 //! nothing is half-written.
 
+use chrono::Datelike;
 use doan_proto::{activities as act, awards as aw, membership as mem, notifications as notif};
 use doan_tests::TestPlatform;
-use doan_tests::client::{Gateway, admission, authed, create_tree, officer, until_known};
+use doan_tests::client::{Gateway, admission, authed, create_tree, member_login, officer, until_known};
 use tonic::Code;
 
 fn expect_invalid<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>, field: &str) {
     let status = result.expect_err(&format!("a bad {field} must be rejected"));
     assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
     assert!(status.message().contains(field), "the message names {field}: {:?}", status.message());
+}
+
+/// As [`expect_invalid`], and the message names `field` as the invalid one (`invalid field: …`),
+/// not in passing.
+fn expect_named<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>, field: &str) {
+    let status = result.expect_err(&format!("a bad {field} must be rejected"));
+    let message = status.message().to_string();
+    expect_invalid::<T>(Err(status), field);
+    assert!(message.starts_with(&format!("invalid {field}:")), "the message names {field}: {message:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -387,6 +397,557 @@ async fn every_rpc_names_the_bad_field() {
         .member
         .expect("member");
     assert_eq!((unchanged.version, unchanged.party_admitted_on.as_str()), (1, ""), "nothing half-written");
+
+    // The Union's year: dues, training, evaluation and the Party introduction. Each request
+    // names the province (the officer's unit), its branch or a member of it, so it passes the
+    // scope checks, and is wrong in one field, which the message names.
+    let member = unchanged.member_id.clone();
+    let vn_today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let month = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+    let today = day(vn_today);
+    let this_month = month(vn_today);
+    let year = vn_today.year();
+    let some_uuid = || "00000000-0000-4000-8000-000000000000".to_string();
+    let branch = tree.branch.clone();
+
+    // Dues.
+    expect_named(
+        m().set_dues_category(authed(&officer, mem::SetDuesCategoryRequest { member_id: member.clone(), category: 0 }))
+            .await,
+        "category",
+    );
+    let payment = mem::RecordDuesPaymentRequest {
+        member_id: member.clone(),
+        first_month: this_month.clone(),
+        months: 1,
+        method: mem::PaymentMethod::Cash as i32,
+        reference: String::new(),
+        amount_vnd: 2000,
+        paid_on: today.clone(),
+    };
+    let bank = mem::PaymentMethod::BankTransfer as i32;
+    let last_month = month(vn_today.checked_sub_months(chrono::Months::new(1)).expect("date"));
+    let beyond_a_year = month(vn_today.checked_add_months(chrono::Months::new(13)).expect("date"));
+    for (field, change) in [
+        (
+            "method",
+            &(|r: &mut mem::RecordDuesPaymentRequest| r.method = 0) as &dyn Fn(&mut mem::RecordDuesPaymentRequest),
+        ),
+        ("method", &|r| r.method = 3),
+        ("reference", &|r| r.method = bank),
+        ("reference", &|r| {
+            r.method = bank;
+            r.reference = "FT 2026 001".into();
+        }),
+        ("reference", &|r| r.reference = "số-phiếu".into()),
+        ("first_month", &|r| r.first_month = "2026-13".into()),
+        ("first_month", &|r| r.first_month = "11/2026".into()),
+        ("first_month", &|r| r.first_month = last_month.clone()),
+        ("first_month", &|r| r.first_month = beyond_a_year.clone()),
+        ("paid_on", &|r| r.paid_on = day(vn_today + chrono::Days::new(2))),
+        ("paid_on", &|r| r.paid_on = day(vn_today - chrono::Days::new(401))),
+        ("paid_on", &|r| r.paid_on = "31/12/2026".into()),
+        ("months", &|r| r.months = 0),
+        ("months", &|r| r.months = 13),
+        ("amount_vnd", &|r| r.amount_vnd = 2001),
+        ("amount_vnd", &|r| r.months = 3),
+        ("member_id", &|r| r.member_id = x()),
+    ] {
+        let mut r = payment.clone();
+        change(&mut r);
+        expect_named(m().record_dues_payment(authed(&officer, r)).await, field);
+    }
+    let ledger = |member_id: String| {
+        let mut c = m();
+        let r = authed(&officer, mem::GetDuesLedgerRequest { member_id, year });
+        async move { c.get_dues_ledger(r).await.expect("the ledger").into_inner() }
+    };
+    let current = |l: &mem::GetDuesLedgerResponse| {
+        l.months.iter().find(|x| x.month == this_month).map(|x| x.state).expect("the current month")
+    };
+    let before = ledger(member.clone()).await;
+    assert!(before.payments.is_empty(), "rejected payments wrote nothing: {:?}", before.payments);
+    assert_eq!(current(&before), mem::DuesMonthState::Due as i32, "nothing half-written");
+    // A pending bank transfer, refused without a reason, stays pending.
+    let pending = m()
+        .record_dues_payment(authed(
+            &officer,
+            mem::RecordDuesPaymentRequest { method: bank, reference: "FT26001".into(), ..payment.clone() },
+        ))
+        .await
+        .expect("a bank transfer to decide")
+        .into_inner()
+        .payment
+        .expect("payment");
+    assert_eq!(pending.state, mem::PaymentState::Pending as i32);
+    expect_named(
+        m().confirm_dues_payment(authed(
+            &officer,
+            mem::ConfirmDuesPaymentRequest { payment_id: pending.payment_id.clone(), reject: true, reason: " ".into() },
+        ))
+        .await,
+        "reason",
+    );
+    for bad in [x(), String::new()] {
+        expect_named(
+            m().confirm_dues_payment(authed(
+                &officer,
+                mem::ConfirmDuesPaymentRequest { payment_id: bad, ..Default::default() },
+            ))
+            .await,
+            "payment_id",
+        );
+    }
+    let after = ledger(member.clone()).await;
+    assert_eq!(after.payments.len(), 1, "{:?}", after.payments);
+    assert_eq!(after.payments[0].state, mem::PaymentState::Pending as i32, "the refusal was not half-written");
+    assert_eq!(current(&after), mem::DuesMonthState::Pending as i32);
+    let next_month = month(vn_today.checked_add_months(chrono::Months::new(1)).expect("date"));
+    let exemption = mem::GrantDuesExemptionRequest {
+        member_id: member.clone(),
+        first_month: next_month.clone(),
+        months: 1,
+        reason: "Hoàn cảnh khó khăn".into(),
+    };
+    for (field, change) in [
+        (
+            "first_month",
+            &(|r: &mut mem::GrantDuesExemptionRequest| r.first_month = "2026-13".into())
+                as &dyn Fn(&mut mem::GrantDuesExemptionRequest),
+        ),
+        ("first_month", &|r| r.first_month = last_month.clone()),
+        ("reason", &|r| r.reason = String::new()),
+        ("reason", &|r| r.reason = "a\u{0}".into()),
+        ("months", &|r| r.months = 0),
+        ("months", &|r| r.months = 7),
+        ("member_id", &|r| r.member_id = String::new()),
+    ] {
+        let mut r = exemption.clone();
+        change(&mut r);
+        expect_named(m().grant_dues_exemption(authed(&officer, r)).await, field);
+    }
+    for bad_year in [0, 1999, 2200] {
+        expect_named(
+            m().get_dues_ledger(authed(
+                &officer,
+                mem::GetDuesLedgerRequest { member_id: member.clone(), year: bad_year },
+            ))
+            .await,
+            "year",
+        );
+    }
+    assert!(ledger(member.clone()).await.exemptions.is_empty(), "rejected exemptions wrote nothing");
+    // Branches remit monthly, provinces yearly.
+    for (unit_id, period) in [(branch.clone(), "2026-Q1"), (branch.clone(), "2026-13"), (province.clone(), "2026-03")] {
+        expect_named(
+            m().create_remittance(authed(&officer, mem::CreateRemittanceRequest { unit_id, period: period.into() }))
+                .await,
+            "period",
+        );
+    }
+    expect_named(
+        m().confirm_remittance(authed(&officer, mem::ConfirmRemittanceRequest { remittance_id: x() })).await,
+        "remittance_id",
+    );
+    expect_named(
+        m().list_remittances(authed(&officer, mem::ListRemittancesRequest { unit_id: province.clone(), year: 0 }))
+            .await,
+        "year",
+    );
+    let remittances = m()
+        .list_remittances(authed(&officer, mem::ListRemittancesRequest { unit_id: branch.clone(), year }))
+        .await
+        .expect("remittances")
+        .into_inner();
+    assert!(remittances.outgoing.is_empty(), "rejected remittances wrote nothing");
+    for (field, from_month, to_month) in [
+        ("from_month", "2026-13", this_month.as_str()),
+        ("to_month", this_month.as_str(), "tháng 12"),
+        ("to_month", this_month.as_str(), last_month.as_str()),
+        ("to_month", "2026-01", "2028-02"),
+    ] {
+        expect_named(
+            m().get_dues_report(authed(
+                &officer,
+                mem::GetDuesReportRequest {
+                    unit_id: province.clone(),
+                    from_month: from_month.into(),
+                    to_month: to_month.into(),
+                },
+            ))
+            .await,
+            field,
+        );
+    }
+
+    // Training.
+    let commitment = mem::TrainingCriterion {
+        title: "Cam kết".into(),
+        kind: mem::CriterionKind::Commitment as i32,
+        target: 0,
+        required: true,
+        ..Default::default()
+    };
+    let programme = mem::CreateTrainingProgrammeRequest {
+        unit_id: province.clone(),
+        year,
+        title: "Rèn luyện đoàn viên".into(),
+        criteria: vec![commitment.clone()],
+    };
+    for (field, change) in [
+        (
+            "year",
+            &(|r: &mut mem::CreateTrainingProgrammeRequest| r.year = 1999)
+                as &dyn Fn(&mut mem::CreateTrainingProgrammeRequest),
+        ),
+        ("title", &|r| r.title = " ".into()),
+        ("criteria", &|r| r.criteria.clear()),
+        ("criteria", &|r| r.criteria = vec![commitment.clone(); 31]),
+        ("criteria.kind", &|r| r.criteria[0].kind = 0),
+        ("criteria.target", &|r| r.criteria[0].target = 3),
+        ("criteria.target", &|r| {
+            r.criteria[0].kind = mem::CriterionKind::Participations as i32;
+            r.criteria[0].target = 0;
+        }),
+        ("criteria.title", &|r| r.criteria[0].title = String::new()),
+        ("unit_id", &|r| r.unit_id = x()),
+    ] {
+        let mut r = programme.clone();
+        change(&mut r);
+        expect_named(m().create_training_programme(authed(&officer, r)).await, field);
+    }
+    let none = m()
+        .get_training_programme(authed(&officer, mem::GetTrainingProgrammeRequest { unit_id: branch.clone(), year }))
+        .await;
+    assert_eq!(none.unwrap_err().code(), Code::NotFound, "rejected programmes wrote nothing");
+    expect_named(
+        m().get_training_programme(authed(
+            &officer,
+            mem::GetTrainingProgrammeRequest { unit_id: branch.clone(), year: 0 },
+        ))
+        .await,
+        "year",
+    );
+    for (field, year, member_ids) in [
+        ("member_ids", year, vec![]),
+        ("member_ids", year, vec![member.clone(), member.clone()]),
+        ("member_ids", year, vec![x()]),
+        ("year", 1999, vec![member.clone()]),
+    ] {
+        expect_named(
+            m().register_training(authed(&officer, mem::RegisterTrainingRequest { year, member_ids })).await,
+            field,
+        );
+    }
+    let evidence = mem::AddTrainingEvidenceRequest {
+        member_id: member.clone(),
+        year,
+        criterion_id: some_uuid(),
+        kind: mem::EvidenceKind::Document as i32,
+        reference: "GCN-01".into(),
+        description: "Giấy chứng nhận".into(),
+        ..Default::default()
+    };
+    expect_named(
+        m().add_training_evidence(authed(
+            &officer,
+            mem::AddTrainingEvidenceRequest { criterion_id: x(), ..evidence.clone() },
+        ))
+        .await,
+        "criterion_id",
+    );
+    expect_named(
+        m().add_training_evidence(authed(&officer, mem::AddTrainingEvidenceRequest { kind: 0, ..evidence.clone() }))
+            .await,
+        "kind",
+    );
+    expect_named(
+        m().add_training_evidence(authed(&officer, mem::AddTrainingEvidenceRequest { year: 0, ..evidence })).await,
+        "year",
+    );
+    // The self-assessment is the member's own.
+    let (own_id, own_token) = member_login(&gw, &officer, &branch, 321).await;
+    for (field, year, text) in [("text", year, ""), ("text", year, "\u{7}"), ("year", 0, "Em đã cố gắng")] {
+        expect_named(
+            m().submit_training_self_assessment(authed(
+                &own_token,
+                mem::SubmitTrainingSelfAssessmentRequest { member_id: own_id.clone(), year, text: text.into() },
+            ))
+            .await,
+            field,
+        );
+    }
+    expect_named(
+        m().evaluate_training(authed(
+            &officer,
+            mem::EvaluateTrainingRequest {
+                member_id: member.clone(),
+                year,
+                comment: "\u{0}".into(),
+                ..Default::default()
+            },
+        ))
+        .await,
+        "comment",
+    );
+    expect_named(
+        m().evaluate_training(authed(
+            &officer,
+            mem::EvaluateTrainingRequest { member_id: member.clone(), year: 2200, ..Default::default() },
+        ))
+        .await,
+        "year",
+    );
+    expect_named(
+        m().get_training_record(authed(&officer, mem::GetTrainingRecordRequest { member_id: member.clone(), year: 0 }))
+            .await,
+        "year",
+    );
+    let unregistered = m()
+        .get_training_record(authed(&officer, mem::GetTrainingRecordRequest { member_id: member.clone(), year }))
+        .await;
+    assert_eq!(unregistered.unwrap_err().code(), Code::NotFound, "rejected registrations wrote nothing");
+
+    // Evaluation.
+    let open = mem::OpenEvaluationPeriodRequest {
+        unit_id: province.clone(),
+        year,
+        sector: mem::EvaluationSector::Calendar as i32,
+        proposal_deadline: format!("{year}-12-15"),
+        confirmation_deadline: format!("{year}-12-31"),
+    };
+    for (field, change) in [
+        (
+            "year",
+            &(|r: &mut mem::OpenEvaluationPeriodRequest| r.year = 1999)
+                as &dyn Fn(&mut mem::OpenEvaluationPeriodRequest),
+        ),
+        ("year", &|r| r.year = 2200),
+        ("sector", &|r| r.sector = 0),
+        ("sector", &|r| r.sector = 3),
+        ("proposal_deadline", &|r| r.proposal_deadline = format!("{}-12-31", year - 1)),
+        ("proposal_deadline", &|r| {
+            r.proposal_deadline = format!("{}-04-15", year + 1);
+            r.confirmation_deadline = format!("{}-04-15", year + 1);
+        }),
+        ("proposal_deadline", &|r| r.proposal_deadline = "15/12/2026".into()),
+        ("confirmation_deadline", &|r| r.confirmation_deadline = format!("{year}-12-01")),
+        ("confirmation_deadline", &|r| r.confirmation_deadline = format!("{}-04-15", year + 1)),
+        ("unit_id", &|r| r.unit_id = x()),
+    ] {
+        let mut r = open.clone();
+        change(&mut r);
+        expect_named(m().open_evaluation_period(authed(&officer, r)).await, field);
+    }
+    expect_named(
+        m().list_evaluation_periods(authed(
+            &officer,
+            mem::ListEvaluationPeriodsRequest { unit_id: branch.clone(), year: 0 },
+        ))
+        .await,
+        "year",
+    );
+    let periods = m()
+        .list_evaluation_periods(authed(&officer, mem::ListEvaluationPeriodsRequest { unit_id: branch.clone(), year }))
+        .await
+        .expect("periods")
+        .into_inner()
+        .periods;
+    assert!(periods.is_empty(), "rejected periods wrote nothing: {periods:?}");
+    // A real period, so that the requests below are wrong in their other fields only.
+    let period = m()
+        .open_evaluation_period(authed(&officer, open))
+        .await
+        .expect("a period")
+        .into_inner()
+        .period
+        .expect("period")
+        .period_id;
+    expect_named(
+        m().get_evidence_sheet(authed(
+            &officer,
+            mem::GetEvidenceSheetRequest { period_id: x(), unit_id: branch.clone() },
+        ))
+        .await,
+        "period_id",
+    );
+    let rating = |member_id: &str, rating: mem::MemberRating| mem::ProposedRating {
+        member_id: member_id.to_string(),
+        rating: rating as i32,
+        note: String::new(),
+    };
+    use mem::MemberRating::{Completed, Excellent, Good};
+    for (field, period_id, ratings) in [
+        ("period_id", x(), vec![rating(&member, Completed)]),
+        ("ratings", period.clone(), vec![]),
+        ("ratings", period.clone(), vec![rating(&member, Completed), rating(&member, Good)]),
+        ("member_id", period.clone(), vec![rating("1", Completed)]),
+        ("rating", period.clone(), vec![mem::ProposedRating { rating: 0, ..rating(&member, Completed) }]),
+        ("note", period.clone(), vec![mem::ProposedRating { note: "\u{0}".into(), ..rating(&member, Completed) }]),
+        // The evidence caps the rating: the training year is not evaluated.
+        ("rating", period.clone(), vec![rating(&member, Excellent)]),
+    ] {
+        expect_named(
+            m().propose_ratings(authed(
+                &officer,
+                mem::ProposeRatingsRequest { period_id, unit_id: branch.clone(), ratings },
+            ))
+            .await,
+            field,
+        );
+    }
+    for (field, period_id, changes) in [
+        ("period_id", String::new(), vec![]),
+        ("member_id", period.clone(), vec![rating("not-an-id", Completed)]),
+        ("rating", period.clone(), vec![mem::ProposedRating { rating: 7, ..rating(&member, Completed) }]),
+    ] {
+        expect_named(
+            m().confirm_ratings(authed(
+                &officer,
+                mem::ConfirmRatingsRequest { period_id, unit_id: branch.clone(), changes },
+            ))
+            .await,
+            field,
+        );
+    }
+    expect_named(
+        m().get_member_evaluation(authed(
+            &officer,
+            mem::GetMemberEvaluationRequest { member_id: member.clone(), year: 1999 },
+        ))
+        .await,
+        "year",
+    );
+    let rate = mem::RateUnitRequest {
+        period_id: period.clone(),
+        unit_id: branch.clone(),
+        targets_met: 1,
+        targets_total: 3,
+        note: String::new(),
+    };
+    for (field, change) in [
+        ("period_id", &(|r: &mut mem::RateUnitRequest| r.period_id = x()) as &dyn Fn(&mut mem::RateUnitRequest)),
+        ("targets_met", &|r| r.targets_met = 4),
+        ("targets_met", &|r| r.targets_met = -1),
+        ("targets_total", &|r| r.targets_total = 1001),
+        ("targets_total", &|r| r.targets_total = -1),
+        ("note", &|r| r.note = "\u{1b}[31m".into()),
+    ] {
+        let mut r = rate.clone();
+        change(&mut r);
+        expect_named(m().rate_unit(authed(&officer, r)).await, field);
+    }
+    let sheet = m()
+        .get_evidence_sheet(authed(
+            &officer,
+            mem::GetEvidenceSheetRequest { period_id: period.clone(), unit_id: branch.clone() },
+        ))
+        .await
+        .expect("the sheet")
+        .into_inner();
+    assert!(!sheet.members.is_empty());
+    assert!(
+        sheet.members.iter().all(|e| e.rating == 0 && e.state == 0),
+        "rejected proposals wrote nothing: {:?}",
+        sheet.members
+    );
+    assert!(sheet.unit.is_none(), "rejected unit ratings wrote nothing");
+
+    // Party introduction.
+    let introduce = mem::ProposePartyIntroductionRequest {
+        unit_id: branch.clone(),
+        resolution_number: "01-NQ/CĐ".into(),
+        resolution_date: today.clone(),
+        member_ids: vec![member.clone()],
+    };
+    for (field, change) in [
+        (
+            "resolution_number",
+            &(|r: &mut mem::ProposePartyIntroductionRequest| r.resolution_number = String::new())
+                as &dyn Fn(&mut mem::ProposePartyIntroductionRequest),
+        ),
+        ("resolution_number", &|r| r.resolution_number = "1".repeat(65)),
+        ("resolution_date", &|r| r.resolution_date = day(vn_today + chrono::Days::new(2))),
+        ("resolution_date", &|r| r.resolution_date = day(vn_today - chrono::Days::new(400))),
+        ("resolution_date", &|r| r.resolution_date = "31/12/2026".into()),
+        ("member_ids", &|r| r.member_ids.clear()),
+        ("member_ids", &|r| r.member_ids = vec![x()]),
+        ("member_ids", &|r| r.member_ids = vec![member.clone(), member.clone()]),
+        ("unit_id", &|r| r.unit_id = String::new()),
+    ] {
+        let mut r = introduce.clone();
+        change(&mut r);
+        expect_named(m().propose_party_introduction(authed(&officer, r)).await, field);
+    }
+    // A member without a confirmed rating is not eligible: a precondition, not an argument.
+    let ineligible = m().propose_party_introduction(authed(&officer, introduce)).await;
+    assert_eq!(ineligible.unwrap_err().code(), Code::FailedPrecondition);
+    expect_named(
+        m().send_party_introduction(authed(
+            &officer,
+            mem::SendPartyIntroductionRequest {
+                introduction_id: x(),
+                party_committee: "Chi bộ Trường THPT Phan Đình Phùng".into(),
+                sent_on: today.clone(),
+            },
+        ))
+        .await,
+        "introduction_id",
+    );
+    expect_named(
+        m().record_introduction_outcome(authed(
+            &officer,
+            mem::RecordIntroductionOutcomeRequest {
+                introduction_id: x(),
+                member_id: member.clone(),
+                outcome: mem::IntroductionOutcome::NotAdmitted as i32,
+                ..Default::default()
+            },
+        ))
+        .await,
+        "introduction_id",
+    );
+    for bad in [x(), String::new()] {
+        expect_named(
+            m().get_party_introduction(authed(&officer, mem::GetPartyIntroductionRequest { introduction_id: bad }))
+                .await,
+            "introduction_id",
+        );
+    }
+    expect_named(
+        m().list_party_introductions(authed(
+            &officer,
+            mem::ListPartyIntroductionsRequest { unit_id: province.clone(), year: 1999 },
+        ))
+        .await,
+        "year",
+    );
+    for (field, from, to) in [
+        ("from", "01/01/2026".to_string(), today.clone()),
+        ("to", today.clone(), String::new()),
+        ("to", today.clone(), day(vn_today - chrono::Days::new(1))),
+        ("to", "2000-01-01".to_string(), today.clone()),
+    ] {
+        expect_named(
+            m().get_party_introduction_statistics(authed(
+                &officer,
+                mem::GetPartyIntroductionStatisticsRequest { unit_id: province.clone(), from, to },
+            ))
+            .await,
+            field,
+        );
+    }
+    let introductions = m()
+        .list_party_introductions(authed(
+            &officer,
+            mem::ListPartyIntroductionsRequest { unit_id: province.clone(), year: 0 },
+        ))
+        .await
+        .expect("introductions")
+        .into_inner()
+        .introductions;
+    assert!(introductions.is_empty(), "rejected introductions wrote nothing");
 
     // Activities.
     let a = || gw.activities.clone();

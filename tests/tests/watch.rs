@@ -48,6 +48,7 @@ async fn concurrent_notices_reach_the_watch_in_inbox_order_real_servers() {
                 unit_id: tree.branch.clone(),
                 points: 1,
                 checked_in_at: Some(doan_platform::convert::timestamp(chrono::Utc::now())),
+                minutes: 0,
             };
             let envelope = EventEnvelope {
                 event_id: doan_platform::convert::new_id(),

@@ -843,7 +843,22 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         ))
         .await;
     assert_eq!(itself.unwrap_err().code(), Code::PermissionDenied, "a branch does not confirm itself");
-    let confirmed = b
+    // Member 20 is reprimanded after the proposal: the confirmation sees the new evidence.
+    b.m()
+        .discipline_member(authed(
+            &b.grassroots_officer,
+            mem::DisciplineMemberRequest {
+                member_id: b.id(20),
+                kind: mem::DisciplineKind::Reprimand as i32,
+                decision_number: "09-QĐ/ĐTN".into(),
+                decided_on: day(2026, 12, 10),
+                signer: "Bí thư Đoàn xã".into(),
+                reason: "Vắng sinh hoạt nhiều lần".into(),
+            },
+        ))
+        .await
+        .expect("discipline");
+    let stale = b
         .m()
         .confirm_ratings(authed(
             &b.grassroots_officer,
@@ -851,6 +866,20 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
                 period_id: period.period_id.clone(),
                 unit_id: b.branch.clone(),
                 changes: vec![rating(29, mem::MemberRating::NotCompleted)],
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition);
+    assert!(stale.message().contains(&b.id(20)), "the refusal names member 20: {stale:?}");
+    let confirmed = b
+        .m()
+        .confirm_ratings(authed(
+            &b.grassroots_officer,
+            mem::ConfirmRatingsRequest {
+                period_id: period.period_id.clone(),
+                unit_id: b.branch.clone(),
+                changes: vec![rating(29, mem::MemberRating::NotCompleted), rating(20, mem::MemberRating::Completed)],
             },
         ))
         .await
@@ -896,7 +925,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
     assert_eq!((mine.rating, mine.state), (mem::MemberRating::Excellent as i32, mem::RatingState::Confirmed as i32));
     assert_eq!(mine.evidence.expect("evidence").participations, 3);
 
-    // Units are rated by the level above: 20 of 30 good or better, 2 not completing (6.7%).
+    // Units are rated by the level above: 19 of 30 good or better, 2 not completing (6.7%).
     let unit_rating = |officer: String, unit: String, met: i32| {
         let mut m = b.m();
         let period_id = period.period_id.clone();
@@ -1086,7 +1115,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
             mem::MemberRating::NotCompleted
         ]
         .map(by_rating),
-        [6, 14, 8, 2]
+        [6, 13, 9, 2]
     );
     tp.stop().await.expect("stop");
 }

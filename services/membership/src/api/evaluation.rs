@@ -527,10 +527,21 @@ impl MembershipApi {
         let ids: Vec<String> = proposed.iter().map(|x| x.member_id.clone()).collect();
         let ms = members::find_many(&txn, &ids).await?;
         let live = self.evidence_of(&ms, &p).await?;
+        let rule = self.evaluation_rule(&p)?;
         let now = self.ctx.clock.now();
         for mut row in proposed.iter().cloned() {
             let Some(m) = ms.iter().find(|m| m.member_id == row.member_id) else { continue };
             let e = live[&row.member_id];
+            // The evidence may have changed since the proposal (a disciplinary decision).
+            let (best, limits) = best_allowed(&e, rule);
+            if Rating::from_number(row.rating).is_none_or(|r| r < best) {
+                return Err(AppError::FailedPrecondition(format!(
+                    "member {}'s evidence now allows at best {} ({}): change the rating before confirming",
+                    row.member_id,
+                    best.name(rule),
+                    limits.join("; ")
+                )));
+            }
             freeze(&mut row, &e);
             row.state = CONFIRMED;
             row.confirmed_by = caller.account_id.clone();

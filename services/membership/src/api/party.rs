@@ -295,7 +295,7 @@ impl MembershipApi {
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
         let from = parse_date("from", &r.from)?;
         let to = parse_date("to", &r.to)?;
-        if to < from || (to - from).num_days() > 3660 {
+        if to < from || from.checked_add_months(chrono::Months::new(120)).is_none_or(|limit| to > limit) {
             return Err(AppError::invalid("to", "must be from `from` to 10 years after it"));
         }
         let found = party::in_subtree(&self.ctx.db, &unit.path, from, to).await?;

@@ -21,6 +21,22 @@ use crate::events::publish;
 use crate::storage::entities::member;
 use crate::storage::{dues, evaluation, members, positions, reminders, units};
 
+/// One reminder: what is due, for whom, once per key.
+struct Reminder {
+    /// Claimed once (`kind:what:unit`).
+    key: String,
+    /// `dues_arrears`, `evaluation_deadline` or `remittance_due`.
+    kind: &'static str,
+    /// The unit concerned.
+    unit_id: String,
+    /// Members to tell.
+    member_ids: Vec<String>,
+    /// The day it is due.
+    due_on: NaiveDate,
+    /// Details for the text.
+    detail: String,
+}
+
 /// Members per `ReminderDue` event.
 const PER_EVENT: usize = 1000;
 
@@ -59,28 +75,19 @@ impl MembershipApi {
             + self.remittance_reminders(today).await?)
     }
 
-    /// Claims `key` and enqueues one event per chunk of `member_ids` in one transaction; 0
-    /// when the key was claimed before (or nobody is to be told).
-    async fn remind(
-        &self,
-        key: &str,
-        today: NaiveDate,
-        kind: &str,
-        unit_id: &str,
-        member_ids: Vec<String>,
-        due_on: NaiveDate,
-        detail: &str,
-    ) -> AppResult<usize> {
-        if member_ids.is_empty() {
+    /// Claims the reminder's key and enqueues one event per chunk of its members in one
+    /// transaction; 0 when the key was claimed before (or nobody is to be told).
+    async fn remind(&self, r: Reminder, today: NaiveDate) -> AppResult<usize> {
+        if r.member_ids.is_empty() {
             return Ok(0);
         }
         let txn = self.ctx.db.begin().await?;
-        if !reminders::claim(&txn, key, today).await? {
+        if !reminders::claim(&txn, &r.key, today).await? {
             return Ok(0);
         }
         let mut events = 0;
-        for chunk in member_ids.chunks(PER_EVENT) {
-            let e = publish::reminder_due(kind, chunk.to_vec(), unit_id, due_on, detail.to_string());
+        for chunk in r.member_ids.chunks(PER_EVENT) {
+            let e = publish::reminder_due(r.kind, chunk.to_vec(), &r.unit_id, r.due_on, r.detail.clone());
             self.ctx.outbox.enqueue(&txn, &e).await?;
             events += 1;
         }
@@ -128,8 +135,15 @@ impl MembershipApi {
                 .filter(|m| !span_of(m, today).owed(from, to, covered.get(&m.member_id).unwrap_or(&empty)).is_empty())
                 .map(|m| m.member_id.clone())
                 .collect();
-            let detail = format!("đến hết tháng {to}");
-            sent += self.remind(&key, today, "dues_arrears", &unit_id, owing, to.last_day(), &detail).await?;
+            let reminder = Reminder {
+                key,
+                kind: "dues_arrears",
+                unit_id,
+                member_ids: owing,
+                due_on: to.last_day(),
+                detail: format!("đến hết tháng {to}"),
+            };
+            sent += self.remind(reminder, today).await?;
         }
         Ok(sent)
     }
@@ -163,11 +177,15 @@ impl MembershipApi {
                     if self.period_for(&b.path, p.year).await?.map(|x| x.period_id) != Some(p.period_id.clone()) {
                         continue;
                     }
-                    let key = format!("evaluation:{}:{branch}", p.period_id);
-                    let detail = format!("năm {}", p.year);
-                    sent += self
-                        .remind(&key, today, "evaluation_deadline", &branch, ids, p.proposal_deadline, &detail)
-                        .await?;
+                    let reminder = Reminder {
+                        key: format!("evaluation:{}:{branch}", p.period_id),
+                        kind: "evaluation_deadline",
+                        unit_id: branch,
+                        member_ids: ids,
+                        due_on: p.proposal_deadline,
+                        detail: format!("năm {}", p.year),
+                    };
+                    sent += self.remind(reminder, today).await?;
                 }
             }
             day = day + Days::new(1);
@@ -198,8 +216,15 @@ impl MembershipApi {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let key = format!("remittance:{unit_id}:{label}");
-            sent += self.remind(&key, today, "remittance_due", &unit_id, officers, due, &label).await?;
+            let reminder = Reminder {
+                key: format!("remittance:{unit_id}:{label}"),
+                kind: "remittance_due",
+                unit_id,
+                member_ids: officers,
+                due_on: due,
+                detail: label,
+            };
+            sent += self.remind(reminder, today).await?;
         }
         Ok(sent)
     }
