@@ -99,20 +99,45 @@ impl Branch {
         self.members[n - 1].clone()
     }
 
-    async fn pay_cash(&self, n: usize, first: &str, months: i32, amount: i64, paid_on: &str) {
+    #[allow(clippy::too_many_arguments)]
+    fn payment(
+        &self,
+        n: usize,
+        first: &str,
+        months: i32,
+        method: mem::PaymentMethod,
+        reference: &str,
+        amount: i64,
+        paid_on: &str,
+    ) -> mem::RecordDuesPaymentRequest {
+        mem::RecordDuesPaymentRequest {
+            member_id: self.id(n),
+            first_month: first.into(),
+            months,
+            method: method as i32,
+            reference: reference.into(),
+            amount_vnd: amount,
+            paid_on: paid_on.into(),
+        }
+    }
+
+    /// Member `n` declares a bank transfer for a quarter of salaried dues.
+    async fn declare(&self, n: usize, first: &str, reference: &str, paid_on: &str) -> mem::DuesPayment {
+        let request = self.payment(n, first, 3, mem::PaymentMethod::BankTransfer, reference, 15_000, paid_on);
         self.m()
-            .record_dues_payment(authed(
-                &self.branch_officer,
-                mem::RecordDuesPaymentRequest {
-                    member_id: self.id(n),
-                    first_month: first.into(),
-                    months,
-                    method: mem::PaymentMethod::Cash as i32,
-                    reference: format!("PT-{n}-{first}"),
-                    amount_vnd: amount,
-                    paid_on: paid_on.into(),
-                },
-            ))
+            .record_dues_payment(authed(&self.tokens[&n], request))
+            .await
+            .unwrap_or_else(|s| panic!("member {n} declares a transfer: {s:?}"))
+            .into_inner()
+            .payment
+            .expect("payment")
+    }
+
+    async fn pay_cash(&self, n: usize, first: &str, months: i32, amount: i64, paid_on: &str) {
+        let receipt = format!("PT-{n}-{first}");
+        let request = self.payment(n, first, months, mem::PaymentMethod::Cash, &receipt, amount, paid_on);
+        self.m()
+            .record_dues_payment(authed(&self.branch_officer, request))
             .await
             .unwrap_or_else(|s| panic!("member {n} pays {first}: {s:?}"));
     }
@@ -377,15 +402,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         .m()
         .record_dues_payment(authed(
             &b.branch_officer,
-            mem::RecordDuesPaymentRequest {
-                member_id: b.id(21),
-                first_month: "2026-04".into(),
-                months: 3,
-                method: mem::PaymentMethod::Cash as i32,
-                amount_vnd: 6_000,
-                paid_on: day(2026, 1, 5),
-                ..Default::default()
-            },
+            b.payment(21, "2026-04", 3, mem::PaymentMethod::Cash, "", 6_000, &day(2026, 1, 5)),
         ))
         .await
         .unwrap_err();
@@ -395,15 +412,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         .m()
         .record_dues_payment(authed(
             &b.branch_officer,
-            mem::RecordDuesPaymentRequest {
-                member_id: b.id(1),
-                first_month: "2026-06".into(),
-                months: 1,
-                method: mem::PaymentMethod::Cash as i32,
-                amount_vnd: 2_000,
-                paid_on: day(2026, 1, 5),
-                ..Default::default()
-            },
+            b.payment(1, "2026-06", 1, mem::PaymentMethod::Cash, "", 2_000, &day(2026, 1, 5)),
         ))
         .await
         .unwrap_err();
@@ -412,15 +421,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         .m()
         .record_dues_payment(authed(
             &b.tokens[&21],
-            mem::RecordDuesPaymentRequest {
-                member_id: b.id(21),
-                first_month: "2026-04".into(),
-                months: 3,
-                method: mem::PaymentMethod::Cash as i32,
-                amount_vnd: 15_000,
-                paid_on: day(2026, 1, 5),
-                ..Default::default()
-            },
+            b.payment(21, "2026-04", 3, mem::PaymentMethod::Cash, "", 15_000, &day(2026, 1, 5)),
         ))
         .await
         .unwrap_err();
@@ -459,25 +460,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
     for n in 22..=24 {
         b.pay_cash(n, "2026-04", 3, 15_000, "2026-04-03").await;
     }
-    let declared = b
-        .m()
-        .record_dues_payment(authed(
-            &b.tokens[&21],
-            mem::RecordDuesPaymentRequest {
-                member_id: b.id(21),
-                first_month: "2026-04".into(),
-                months: 3,
-                method: mem::PaymentMethod::BankTransfer as i32,
-                reference: "FT26093123456".into(),
-                amount_vnd: 15_000,
-                paid_on: day(2026, 4, 2),
-            },
-        ))
-        .await
-        .expect("a member declares a transfer")
-        .into_inner()
-        .payment
-        .expect("payment");
+    let declared = b.declare(21, "2026-04", "FT26093123456", &day(2026, 4, 2)).await;
     assert_eq!(declared.state, mem::PaymentState::Pending as i32);
     let ledger = b
         .m()
@@ -552,25 +535,7 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
     for n in [21, 23, 24] {
         b.pay_cash(n, "2026-07", 3, 15_000, "2026-07-02").await;
     }
-    let bogus = b
-        .m()
-        .record_dues_payment(authed(
-            &b.tokens[&22],
-            mem::RecordDuesPaymentRequest {
-                member_id: b.id(22),
-                first_month: "2026-07".into(),
-                months: 3,
-                method: mem::PaymentMethod::BankTransfer as i32,
-                reference: "FT-NOT-FOUND".into(),
-                amount_vnd: 15_000,
-                paid_on: day(2026, 7, 1),
-            },
-        ))
-        .await
-        .expect("declared")
-        .into_inner()
-        .payment
-        .expect("payment");
+    let bogus = b.declare(22, "2026-07", "FT-NOT-FOUND", &day(2026, 7, 1)).await;
     let rejected = b
         .m()
         .confirm_dues_payment(authed(

@@ -102,6 +102,19 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// `result`, with a unique violation answered by `conflict()` (ALREADY_EXISTS or
+/// FAILED_PRECONDITION naming what is already there) and any other error as itself.
+pub fn unique_or<T>(
+    result: Result<T, sea_orm::DbErr>,
+    conflict: impl FnOnce() -> crate::AppError,
+) -> crate::error::AppResult<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) if is_unique_violation(&e) => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

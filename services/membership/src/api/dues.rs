@@ -8,7 +8,7 @@ use doan_platform::AppError;
 use doan_platform::auth::Caller;
 use doan_platform::clock::{vietnam_date, vietnam_day_start};
 use doan_platform::convert::{format_date, new_id, parse_date, timestamp};
-use doan_platform::db::is_unique_violation;
+use doan_platform::db::unique_or;
 use doan_platform::error::AppResult;
 use doan_platform::text::TextRule;
 use doan_platform::units::UnitLevel;
@@ -240,13 +240,9 @@ impl MembershipApi {
             category: category as i32,
         };
         let txn = self.ctx.db.begin().await?;
-        let stored = match dues::record_payment(&txn, dues::NewPayment { payment, months: priced }).await {
-            Ok(p) => p,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::FailedPrecondition("a month of the range was paid meanwhile".into()));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored = unique_or(dues::record_payment(&txn, dues::NewPayment { payment, months: priced }).await, || {
+            AppError::FailedPrecondition("a month of the range was paid meanwhile".into())
+        })?;
         txn.commit().await?;
         Ok(pb::RecordDuesPaymentResponse { payment: Some(payment_to_pb(stored)) })
     }
@@ -304,13 +300,9 @@ impl MembershipApi {
             granted_at: self.ctx.clock.now(),
         };
         let txn = self.ctx.db.begin().await?;
-        let stored = match dues::grant_exemption(&txn, exemption, &m.unit_id, &months).await {
-            Ok(e) => e,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::FailedPrecondition("a month of the range was covered meanwhile".into()));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored = unique_or(dues::grant_exemption(&txn, exemption, &m.unit_id, &months).await, || {
+            AppError::FailedPrecondition("a month of the range was covered meanwhile".into())
+        })?;
         txn.commit().await?;
         Ok(pb::GrantDuesExemptionResponse { exemption: Some(exemption_to_pb(stored)) })
     }
@@ -440,13 +432,9 @@ impl MembershipApi {
             rule_id: version.id.clone(),
             forwarded_in: None,
         };
-        let stored = match dues::insert_remittance(&txn, row).await {
-            Ok(s) => s,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::AlreadyExists(format!("unit {} already remitted for {label}", unit.unit_id)));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored = unique_or(dues::insert_remittance(&txn, row).await, || {
+            AppError::AlreadyExists(format!("unit {} already remitted for {label}", unit.unit_id))
+        })?;
         txn.commit().await?;
         Ok(pb::CreateRemittanceResponse { remittance: Some(remittance_to_pb(stored)) })
     }

@@ -298,13 +298,9 @@ impl MembershipApi {
             created_at: self.ctx.clock.now(),
         };
         let txn = self.ctx.db.begin().await?;
-        let stored = match evaluation::insert_period(&txn, period).await {
-            Ok(p) => p,
-            Err(e) if doan_platform::db::is_unique_violation(&e) => {
-                return Err(AppError::AlreadyExists(format!("unit {} already opened {}", unit.unit_id, r.year)));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored = doan_platform::db::unique_or(evaluation::insert_period(&txn, period).await, || {
+            AppError::AlreadyExists(format!("unit {} already opened {}", unit.unit_id, r.year))
+        })?;
         txn.commit().await?;
         Ok(pb::OpenEvaluationPeriodResponse { period: Some(period_to_pb(stored)) })
     }
@@ -628,13 +624,9 @@ impl MembershipApi {
             rule_id: version.id.clone(),
         };
         let txn = self.ctx.db.begin().await?;
-        let stored = match evaluation::insert_unit_rating(&txn, row).await {
-            Ok(s) => s,
-            Err(e) if doan_platform::db::is_unique_violation(&e) => {
-                return Err(AppError::AlreadyExists(format!("unit {} is already rated for {}", u.unit_id, p.year)));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored = doan_platform::db::unique_or(evaluation::insert_unit_rating(&txn, row).await, || {
+            AppError::AlreadyExists(format!("unit {} is already rated for {}", u.unit_id, p.year))
+        })?;
         self.ctx.outbox.enqueue(&txn, &publish::unit_rated(&stored, &u, &p)).await?;
         txn.commit().await?;
         Ok(pb::RateUnitResponse { evaluation: Some(unit_rating_to_pb(stored)) })

@@ -128,16 +128,10 @@ impl MembershipApi {
             created_at: self.ctx.clock.now(),
         };
         let txn = self.ctx.db.begin().await?;
-        let stored = match training::insert_programme(&txn, programme, criteria.clone()).await {
-            Ok(p) => p,
-            Err(e) if doan_platform::db::is_unique_violation(&e) => {
-                return Err(AppError::AlreadyExists(format!(
-                    "unit {} already set its programme for {}",
-                    unit.unit_id, r.year
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let stored =
+            doan_platform::db::unique_or(training::insert_programme(&txn, programme, criteria.clone()).await, || {
+                AppError::AlreadyExists(format!("unit {} already set its programme for {}", unit.unit_id, r.year))
+            })?;
         txn.commit().await?;
         Ok(pb::CreateTrainingProgrammeResponse { programme: Some(programme_to_pb(stored, criteria)) })
     }
