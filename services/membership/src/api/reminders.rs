@@ -18,7 +18,6 @@ use super::dues::span_of;
 use crate::domain::dues::{Month, cadence, latest_ended_period};
 use crate::domain::member::MemberStatus;
 use crate::events::publish;
-use crate::storage::entities::member;
 use crate::storage::{dues, evaluation, members, positions, reminders, units};
 
 /// One reminder: what is due, for whom, once per key.
@@ -95,21 +94,12 @@ impl MembershipApi {
         Ok(events)
     }
 
-    /// Active members of the units with members, by unit.
-    async fn active_members_by_unit(&self) -> AppResult<BTreeMap<String, Vec<member::Model>>> {
-        let mut by_unit: BTreeMap<String, Vec<member::Model>> = BTreeMap::new();
-        let mut after = 0;
-        loop {
-            let page = members::page(&self.ctx.db, after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for m in page {
-                if MemberStatus::from_stored(m.status) == MemberStatus::Active {
-                    by_unit.entry(m.unit_id.clone()).or_default().push(m);
-                }
-            }
-        }
-        Ok(by_unit)
+    /// Records that a scan completed (so it is not repeated).
+    async fn mark_done(&self, key: &str, today: NaiveDate) -> AppResult<()> {
+        let txn = self.ctx.db.begin().await?;
+        reminders::claim(&txn, key, today).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     async fn dues_reminders(&self, today: NaiveDate) -> AppResult<usize> {
@@ -119,10 +109,19 @@ impl MembershipApi {
         }
         let current = Month::of(today);
         let (from, to) = (current.plus(-ARREARS_WINDOW), current.plus(-1));
+        // The month's scan runs until it completes once; each unit's reminder is claimed once.
+        let scan = format!("dues_scan:{current}");
+        if reminders::claimed(&self.ctx.db, &scan).await? {
+            return Ok(0);
+        }
         let mut sent = 0;
-        for (unit_id, ms) in self.active_members_by_unit().await? {
+        for unit_id in members::units_with_active_members(&self.ctx.db).await? {
             let key = format!("dues_arrears:{current}:{unit_id}");
+            if reminders::claimed(&self.ctx.db, &key).await? {
+                continue;
+            }
             let Some(unit) = units::find(&self.ctx.db, &unit_id).await? else { continue };
+            let ms = members::active_in_unit(&self.ctx.db, &unit_id).await?;
             let mut covered: BTreeMap<String, BTreeMap<Month, crate::domain::dues::Cover>> = BTreeMap::new();
             for row in dues::covers_in_subtree(&self.ctx.db, &unit.path, from, to).await? {
                 if let Ok(month) = Month::parse("month", &row.month) {
@@ -145,6 +144,7 @@ impl MembershipApi {
             };
             sent += self.remind(reminder, today).await?;
         }
+        self.mark_done(&scan, today).await?;
         Ok(sent)
     }
 
@@ -154,6 +154,10 @@ impl MembershipApi {
         let mut day = today;
         while day <= today + Days::new(days) {
             for p in evaluation::periods_with_deadline(&self.ctx.db, day).await? {
+                let scan = format!("evaluation_scan:{}", p.period_id);
+                if reminders::claimed(&self.ctx.db, &scan).await? {
+                    continue;
+                }
                 let Some(unit) = units::find(&self.ctx.db, &p.unit_id).await? else { continue };
                 let confirmed: BTreeSet<String> =
                     evaluation::confirmed_members(&self.ctx.db, &p.period_id).await?.into_iter().collect();
@@ -187,6 +191,7 @@ impl MembershipApi {
                     };
                     sent += self.remind(reminder, today).await?;
                 }
+                self.mark_done(&scan, today).await?;
             }
             day = day + Days::new(1);
         }

@@ -211,6 +211,28 @@ pub async fn page(db: &impl ConnectionTrait, after: i64, limit: u64) -> Result<V
         .await
 }
 
+/// Units holding active members.
+pub async fn units_with_active_members(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    member::Entity::find()
+        .select_only()
+        .column(member::Column::UnitId)
+        .filter(member::Column::Status.eq(crate::domain::member::MemberStatus::Active as i32))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The active members of `unit_id` (not of its subtree).
+pub async fn active_in_unit(db: &impl ConnectionTrait, unit_id: &str) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::UnitId.eq(unit_id))
+        .filter(member::Column::Status.eq(crate::domain::member::MemberStatus::Active as i32))
+        .order_by_asc(member::Column::Seq)
+        .all(db)
+        .await
+}
+
 /// The members `ids`.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<member::Model>, DbErr> {
     member::Entity::find().filter(member::Column::MemberId.is_in(ids.iter().cloned())).all(db).await

@@ -19,3 +19,8 @@ pub async fn claim(txn: &impl ConnectionTrait, key: &str, day: NaiveDate) -> Res
     .await?;
     Ok(n == 1)
 }
+
+/// Whether `key` was claimed.
+pub async fn claimed(db: &impl ConnectionTrait, key: &str) -> Result<bool, DbErr> {
+    Ok(reminder_sent::Entity::find_by_id(key.to_string()).one(db).await?.is_some())
+}
