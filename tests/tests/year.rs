@@ -501,6 +501,20 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         ))
         .await
         .expect("exemption");
+    let more = b
+        .m()
+        .grant_dues_exemption(authed(
+            &b.branch_officer,
+            mem::GrantDuesExemptionRequest {
+                member_id: b.id(25),
+                first_month: "2026-11".into(),
+                months: 1,
+                reason: "Khó khăn kéo dài".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(more.code(), Code::FailedPrecondition, "at most 6 exempt months in a year: {more:?}");
     // A week before the March remittance is due, the branch secretary is reminded.
     clock.set(vn(2026, 4, 10, 9));
     wait_notice(&tp, &b.id(1), 5, "2026-03").await;
@@ -626,6 +640,22 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
         ))
         .await
         .expect("member 21 links their participation");
+    let twice = b
+        .m()
+        .add_training_evidence(authed(
+            &b.tokens[&21],
+            mem::AddTrainingEvidenceRequest {
+                member_id: b.id(21),
+                year: 2026,
+                criterion_id: c[0].clone(),
+                kind: mem::EvidenceKind::Participation as i32,
+                participation_id: p_a[&21].clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::AlreadyExists, "a participation backs a criterion once");
     let record = b
         .m()
         .add_training_evidence(authed(
@@ -939,6 +969,8 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(refused.message().contains(&b.id(21)), "the error names the member: {refused:?}");
     let intro = propose(vec![b.id(1), b.id(2)]).await.expect("introduction").into_inner().introduction.expect("intro");
+    let pending = propose(vec![b.id(2)]).await.unwrap_err();
+    assert_eq!(pending.code(), Code::FailedPrecondition, "member 2 is pending in the first introduction");
     clock.set(vn(2026, 12, 14, 9));
     b.m()
         .send_party_introduction(authed(
@@ -1265,4 +1297,180 @@ async fn dues_books_balance_under_random_payments_and_remittances() {
         }
         tp.stop().await.expect("stop");
     }
+}
+
+/// A member is rated once a year, whatever periods are opened and wherever they move; money
+/// collected counts where it was collected after the member moves away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_rating_a_year_and_collection_stays_where_it_was_collected() {
+    let clock = Clock::fixed(vn(2026, 11, 2, 9));
+    let tp = TestPlatform::embedded_at(base_settings(), &[], clock.clone()).await.expect("start");
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.expect("connect");
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.expect("admin");
+    let m = || gw.membership.clone();
+    let root = create_unit(&gw, &admin, "", "Trung ương Đoàn", Central).await;
+    let p1 = create_unit(&gw, &admin, &root, "Tỉnh đoàn Hà Nam", Provincial).await;
+    let g1 = create_unit(&gw, &admin, &p1, "Đoàn trường Đại học", Grassroots).await;
+    let a = create_unit(&gw, &admin, &g1, "Chi đoàn K60A", Branch).await;
+    let p2 = create_unit(&gw, &admin, &root, "Tỉnh đoàn Nam Định", Provincial).await;
+    let b = create_unit(&gw, &admin, &p2, "Chi đoàn cơ sở Xuân Trường", GrassrootsBranch).await;
+    let mut r = admission(&a, 1);
+    r.date_of_birth = "2004-05-01".into();
+    r.admitted_on = day(2026, 10, 30);
+    let member = m().admit_member(authed(&admin, r)).await.expect("admit").into_inner().member.expect("m").member_id;
+    m().record_dues_payment(authed(
+        &admin,
+        mem::RecordDuesPaymentRequest {
+            member_id: member.clone(),
+            first_month: "2026-11".into(),
+            months: 12,
+            method: mem::PaymentMethod::Cash as i32,
+            amount_vnd: 24_000,
+            paid_on: day(2026, 11, 2),
+            ..Default::default()
+        },
+    ))
+    .await
+    .expect("pays a year");
+
+    // Rated GOOD under the province's period (training passed on an officer's note).
+    let open = |unit: String| {
+        let request = authed(
+            &admin,
+            mem::OpenEvaluationPeriodRequest {
+                unit_id: unit,
+                year: 2026,
+                sector: mem::EvaluationSector::Calendar as i32,
+                proposal_deadline: day(2026, 12, 15),
+                confirmation_deadline: day(2026, 12, 31),
+            },
+        );
+        let mut client = m();
+        async move { client.open_evaluation_period(request).await.expect("period").into_inner().period.expect("p") }
+    };
+    let province_period = open(p1.clone()).await;
+    let programme = m()
+        .create_training_programme(authed(
+            &admin,
+            mem::CreateTrainingProgrammeRequest {
+                unit_id: p1.clone(),
+                year: 2026,
+                title: "Rèn luyện 2026".into(),
+                criteria: vec![mem::TrainingCriterion {
+                    title: "Cam kết".into(),
+                    kind: mem::CriterionKind::Commitment as i32,
+                    required: true,
+                    ..Default::default()
+                }],
+            },
+        ))
+        .await
+        .expect("programme")
+        .into_inner()
+        .programme
+        .expect("programme");
+    m().register_training(authed(
+        &admin,
+        mem::RegisterTrainingRequest { year: 2026, member_ids: vec![member.clone()] },
+    ))
+    .await
+    .expect("register");
+    m().evaluate_training(authed(
+        &admin,
+        mem::EvaluateTrainingRequest {
+            member_id: member.clone(),
+            year: 2026,
+            verdicts: vec![mem::CriterionVerdict {
+                criterion_id: programme.criteria[0].criterion_id.clone(),
+                met: true,
+                officer_note: "Đạt".into(),
+            }],
+            comment: String::new(),
+        },
+    ))
+    .await
+    .expect("training");
+    let rate = |period: String, unit: String| {
+        let request = authed(
+            &admin,
+            mem::ProposeRatingsRequest {
+                period_id: period,
+                unit_id: unit,
+                ratings: vec![mem::ProposedRating {
+                    member_id: member.clone(),
+                    rating: mem::MemberRating::Good as i32,
+                    note: String::new(),
+                }],
+            },
+        );
+        let mut client = m();
+        async move { client.propose_ratings(request).await }
+    };
+    rate(province_period.period_id.clone(), a.clone()).await.expect("proposed");
+    m().confirm_ratings(authed(
+        &admin,
+        mem::ConfirmRatingsRequest {
+            period_id: province_period.period_id.clone(),
+            unit_id: a.clone(),
+            changes: vec![],
+        },
+    ))
+    .await
+    .expect("confirmed");
+    // The university then opens its own period: the member is not rated twice for 2026.
+    let own_period = open(g1.clone()).await;
+    let again = rate(own_period.period_id.clone(), a.clone()).await.unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition, "{again:?}");
+    assert!(again.message().contains("already has a confirmed rating for 2026"), "{again:?}");
+
+    // The member moves to the other province.
+    let transfer = m()
+        .request_transfer(authed(
+            &admin,
+            mem::RequestTransferRequest {
+                member_ids: vec![member.clone()],
+                to_unit_id: b.clone(),
+                reason: "Chuyển nơi cư trú".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("transfer")
+        .into_inner()
+        .transfer
+        .expect("transfer")
+        .transfer_id;
+    m().release_transfer(authed(
+        &admin,
+        mem::ReleaseTransferRequest {
+            transfer_id: transfer.clone(),
+            dues_paid_until: "2026-11".into(),
+            comment: "Đã đóng đoàn phí".into(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .expect("release");
+    m().accept_transfer(authed(
+        &admin,
+        mem::AcceptTransferRequest { transfer_id: transfer, branch_id: b.clone(), ..Default::default() },
+    ))
+    .await
+    .expect("accept");
+    let report = |unit: String| {
+        let request = authed(
+            &admin,
+            mem::GetDuesReportRequest { unit_id: unit, from_month: "2026-01".into(), to_month: "2027-12".into() },
+        );
+        let mut client = m();
+        async move { client.get_dues_report(request).await.expect("report").into_inner() }
+    };
+    let (first, second) = (report(p1.clone()).await, report(p2.clone()).await);
+    assert_eq!((first.collected_vnd, first.at_hand_vnd, first.active_members), (24_000, 24_000, 0));
+    assert_eq!((second.collected_vnd, second.at_hand_vnd, second.active_members), (0, 0, 1));
+    // Rated in 2026 already: the new unit's period does not rate the member again either.
+    let b_period = open(p2.clone()).await;
+    let moved = rate(b_period.period_id, b.clone()).await.unwrap_err();
+    assert_eq!(moved.code(), Code::FailedPrecondition, "{moved:?}");
+    tp.stop().await.expect("stop");
 }

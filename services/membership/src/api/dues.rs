@@ -290,6 +290,24 @@ impl MembershipApi {
         if let Some(why) = months_covered(&covered) {
             return Err(AppError::FailedPrecondition(why));
         }
+        // At most the rule's months exempt in any calendar year.
+        let max = i32::from(rule.rule.max_exemption_months);
+        for year in [first.year(), first.plus(r.months - 1).year()] {
+            let january = Month::parse("first_month", &format!("{year:04}-01"))?;
+            let already = dues::covers(&self.ctx.db, &m.member_id, january, january.plus(11))
+                .await?
+                .values()
+                .filter(|c| matches!(c, Cover::Exempt))
+                .count() as i32;
+            let adding = months.iter().filter(|x| x.year() == year).count() as i32;
+            if already + adding > max {
+                return Err(AppError::FailedPrecondition(format!(
+                    "member {} would be exempt {} months in {year}; the rule allows {max}",
+                    m.member_id,
+                    already + adding
+                )));
+            }
+        }
         let exemption = dues_exemption::Model {
             exemption_id: new_id(),
             member_id: m.member_id.clone(),
@@ -490,8 +508,8 @@ impl MembershipApi {
             return Err(AppError::invalid("to_month", "must be from from_month to 23 months after it"));
         }
         let mut report = pb::GetDuesReportResponse::default();
-        let mut covered: BTreeMap<String, BTreeMap<Month, Cover>> = BTreeMap::new();
-        for row in dues::covers_in_subtree(&self.ctx.db, &unit.path, from, to).await? {
+        // Collection counts where the money was collected, whoever the member is now.
+        for row in dues::months_at_units_of(&self.ctx.db, &unit.path, from, to).await? {
             match row.state {
                 s if s == MonthState::Paid as i32 => {
                     report.collected_vnd += row.amount_vnd;
@@ -500,6 +518,10 @@ impl MembershipApi {
                 s if s == MonthState::Pending as i32 => report.pending_vnd += row.amount_vnd,
                 _ => report.exempt_member_months += 1,
             }
+        }
+        // Arrears: the subtree's members now, by their own months.
+        let mut covered: BTreeMap<String, BTreeMap<Month, Cover>> = BTreeMap::new();
+        for row in dues::covers_in_subtree(&self.ctx.db, &unit.path, from, to).await? {
             if let Ok(month) = Month::parse("month", &row.month) {
                 covered.entry(row.member_id.clone()).or_default().insert(month, dues::cover_of(&row));
             }

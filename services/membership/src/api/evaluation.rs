@@ -208,9 +208,11 @@ impl MembershipApi {
         }
         let today = self.ctx.clock.today();
         let (first, last) = (Month::of(p.starts_on), Month::of(p.ends_on));
+        let all_covers = dues::covers_of_members(db, &ids, first, last).await?;
+        let none = BTreeMap::new();
         for m in ms {
             let span = span_of(m, today);
-            let covers = dues::covers(db, &m.member_id, first, last).await?;
+            let covers = all_covers.get(&m.member_id).unwrap_or(&none);
             let Some(e) = out.get_mut(&m.member_id) else { continue };
             for month in span.ended_due_months(first, last) {
                 e.dues_months_due += 1;
@@ -389,9 +391,11 @@ impl MembershipApi {
         let (ms, ratings) = self.sheet(branch, p).await?;
         let rule = self.evaluation_rule(p)?;
         let live = self.evidence_of(&ms, p).await?;
+        let confirmed_years = self.confirmed_years(&ms, p.year).await?;
         let mut seen = BTreeSet::new();
         let mut rows = Vec::with_capacity(proposals.len());
-        let now = self.ctx.clock.now();
+        // Microseconds, as stored: the confirmation matches the proposal by this instant.
+        let now = chrono::SubsecRound::trunc_subsecs(self.ctx.clock.now(), 6);
         for x in proposals {
             let id = parse_id("member_id", &x.member_id)?;
             if !seen.insert(id.clone()) {
@@ -413,6 +417,14 @@ impl MembershipApi {
                     return Err(AppError::FailedPrecondition(format!("member {id} has no proposed rating to change")));
                 }
                 _ => {}
+            }
+            if let Some(year) = confirmed_years.get(&id)
+                && *year == p.year
+            {
+                return Err(AppError::FailedPrecondition(format!(
+                    "member {id} already has a confirmed rating for {} (rated in another unit or period)",
+                    p.year
+                )));
             }
             let (best, limits) = best_allowed(&live[&id], rule);
             if rating < best {
@@ -464,6 +476,27 @@ impl MembershipApi {
         Ok(rows)
     }
 
+    /// Members of `ms` with a confirmed rating for `year` (in any unit or period).
+    async fn confirmed_years(&self, ms: &[member::Model], year: i32) -> AppResult<BTreeMap<String, i32>> {
+        let ids: Vec<String> = ms.iter().map(|m| m.member_id.clone()).collect();
+        let mut out = BTreeMap::new();
+        let mut years: BTreeMap<String, i32> = BTreeMap::new();
+        for r in evaluation::confirmed_of_members(&self.ctx.db, &ids).await? {
+            let y = match years.get(&r.period_id) {
+                Some(y) => *y,
+                None => {
+                    let y = evaluation::period(&self.ctx.db, &r.period_id).await?.map(|p| p.year).unwrap_or(0);
+                    years.insert(r.period_id.clone(), y);
+                    y
+                }
+            };
+            if y == year {
+                out.insert(r.member_id, y);
+            }
+        }
+        Ok(out)
+    }
+
     async fn evaluations_of(
         &self,
         p: &evaluation_period::Model,
@@ -494,7 +527,9 @@ impl MembershipApi {
         }
         let rows = self.checked_proposals(caller, &branch, &p, &r.ratings, false).await?;
         let txn = self.ctx.db.begin().await?;
-        evaluation::propose(&txn, rows.clone()).await?;
+        doan_platform::db::unique_or(evaluation::propose(&txn, rows.clone()).await, || {
+            AppError::FailedPrecondition("a rating of these members was confirmed meanwhile".into())
+        })?;
         txn.commit().await?;
         Ok(pb::ProposeRatingsResponse { evaluations: self.evaluations_of(&p, &rows).await? })
     }
@@ -508,26 +543,27 @@ impl MembershipApi {
         require_above(caller, &branch, "confirming ratings")?;
         let p = self.period_of_unit(&r.period_id, &branch).await?;
         let changes = self.checked_proposals(caller, &branch, &p, &r.changes, true).await?;
-        let txn = self.ctx.db.begin().await?;
-        if !changes.is_empty() {
-            evaluation::propose(&txn, changes).await?;
-        }
-        let proposed: Vec<member_rating::Model> = evaluation::ratings_of_branch(&txn, &p.period_id, &branch.unit_id)
-            .await?
-            .into_iter()
-            .filter(|x| x.state == PROPOSED)
-            .collect();
+        // What will be confirmed: the branch's proposals, with the changes; the evidence is
+        // read (and re-checked) before the transaction, which then writes only.
+        let mut proposed: Vec<member_rating::Model> =
+            evaluation::ratings_of_branch(&self.ctx.db, &p.period_id, &branch.unit_id)
+                .await?
+                .into_iter()
+                .filter(|x| x.state == PROPOSED)
+                .map(|x| changes.iter().find(|c| c.member_id == x.member_id).cloned().unwrap_or(x))
+                .collect();
         if proposed.is_empty() {
             return Err(AppError::FailedPrecondition(format!("unit {} has no proposed rating", branch.unit_id)));
         }
         let ids: Vec<String> = proposed.iter().map(|x| x.member_id.clone()).collect();
-        let ms = members::find_many(&txn, &ids).await?;
+        let ms = members::find_many(&self.ctx.db, &ids).await?;
         let live = self.evidence_of(&ms, &p).await?;
         let rule = self.evaluation_rule(&p)?;
         let now = self.ctx.clock.now();
-        for mut row in proposed.iter().cloned() {
+        let mut events = Vec::with_capacity(proposed.len());
+        for row in proposed.iter_mut() {
             let Some(m) = ms.iter().find(|m| m.member_id == row.member_id) else { continue };
-            let e = live[&row.member_id];
+            let Some(e) = live.get(&row.member_id).copied() else { continue };
             // The evidence may have changed since the proposal (a disciplinary decision).
             let (best, limits) = best_allowed(&e, rule);
             if Rating::from_number(row.rating).is_none_or(|r| r < best) {
@@ -538,17 +574,25 @@ impl MembershipApi {
                     limits.join("; ")
                 )));
             }
-            freeze(&mut row, &e);
+            freeze(row, &e);
+            events.push(publish::member_rated(row, m, &p));
+        }
+        let txn = self.ctx.db.begin().await?;
+        if !changes.is_empty() {
+            evaluation::propose(&txn, changes).await?;
+        }
+        for (row, event) in proposed.iter_mut().zip(&events) {
+            let proposed_at = row.proposed_at;
             row.state = CONFIRMED;
             row.confirmed_by = caller.account_id.clone();
             row.confirmed_at = Some(now);
-            if !evaluation::confirm(&txn, row.clone()).await? {
+            if !evaluation::confirm(&txn, row.clone(), proposed_at).await? {
                 return Err(AppError::FailedPrecondition(format!(
-                    "member {}'s rating was confirmed meanwhile",
+                    "member {}'s rating changed meanwhile; read the sheet again",
                     row.member_id
                 )));
             }
-            self.ctx.outbox.enqueue(&txn, &publish::member_rated(&row, m, &p)).await?;
+            self.ctx.outbox.enqueue(&txn, event).await?;
         }
         txn.commit().await?;
         Ok(pb::ConfirmRatingsResponse { evaluations: self.evaluations_of(&p, &proposed).await? })

@@ -167,7 +167,9 @@ impl MembershipApi {
             created_at: self.ctx.clock.now(),
         };
         let txn = self.ctx.db.begin().await?;
-        party::insert(&txn, intro.clone(), rows.clone()).await?;
+        doan_platform::db::unique_or(party::insert(&txn, intro.clone(), rows.clone()).await, || {
+            AppError::FailedPrecondition("a member of the list was proposed in another introduction meanwhile".into())
+        })?;
         txn.commit().await?;
         Ok(pb::ProposePartyIntroductionResponse { introduction: Some(self.introduction_with(intro, rows).await?) })
     }
@@ -242,9 +244,12 @@ impl MembershipApi {
         if !party::record_outcome(&txn, &row).await? {
             return Err(AppError::FailedPrecondition(format!("member {member_id}'s outcome was recorded meanwhile")));
         }
+        // The member record takes the admission while the member is active; a member who left
+        // meanwhile keeps only the introduction's outcome.
         if let Some(on) = admitted_on
             && let Some(m) = members::find(&txn, &member_id).await?
             && m.party_admitted_on.is_none()
+            && MemberStatus::from_stored(m.status) == MemberStatus::Active
         {
             record_party_admission_in(&txn, m, on, &decision).await?;
         }

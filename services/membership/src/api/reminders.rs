@@ -120,14 +120,9 @@ impl MembershipApi {
             if reminders::claimed(&self.ctx.db, &key).await? {
                 continue;
             }
-            let Some(unit) = units::find(&self.ctx.db, &unit_id).await? else { continue };
             let ms = members::active_in_unit(&self.ctx.db, &unit_id).await?;
-            let mut covered: BTreeMap<String, BTreeMap<Month, crate::domain::dues::Cover>> = BTreeMap::new();
-            for row in dues::covers_in_subtree(&self.ctx.db, &unit.path, from, to).await? {
-                if let Ok(month) = Month::parse("month", &row.month) {
-                    covered.entry(row.member_id.clone()).or_default().insert(month, dues::cover_of(&row));
-                }
-            }
+            let ids: Vec<String> = ms.iter().map(|m| m.member_id.clone()).collect();
+            let covered = dues::covers_of_members(&self.ctx.db, &ids, from, to).await?;
             let empty = BTreeMap::new();
             let owing: Vec<String> = ms
                 .iter()

@@ -325,7 +325,10 @@ impl MembershipApi {
             }
         }
         let txn = self.ctx.db.begin().await?;
-        training::add_evidence(&txn, row).await?;
+        let linked_now = row.participation_id.clone();
+        doan_platform::db::unique_or(training::add_evidence(&txn, row).await, || {
+            AppError::AlreadyExists(format!("participation {linked_now} is already linked"))
+        })?;
         txn.commit().await?;
         let reg = self.registration(&m, r.year).await?;
         Ok(pb::AddTrainingEvidenceResponse { record: Some(self.training_record(reg).await?) })

@@ -177,7 +177,8 @@ impl RuleValues for EvaluationRule {
 pub fn parse_month_day(value: &str) -> Result<(u32, u32), String> {
     let (m, d) = value.split_once('-').ok_or_else(|| format!("{value:?} is not MM-DD"))?;
     let (m, d): (u32, u32) = (m.parse().map_err(|_| "bad month")?, d.parse().map_err(|_| "bad day")?);
-    chrono::NaiveDate::from_ymd_opt(2024, m, d).ok_or_else(|| format!("{value:?} is not a day of the year"))?;
+    // A year without 29 February: the day must exist every year.
+    chrono::NaiveDate::from_ymd_opt(2023, m, d).ok_or_else(|| format!("{value:?} is not a day of every year"))?;
     Ok((m, d))
 }
 

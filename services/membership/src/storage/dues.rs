@@ -60,6 +60,44 @@ pub async fn covers_in_subtree(
         .await
 }
 
+/// Covered months of `member_ids` from `from` to `to`, by member.
+pub async fn covers_of_members(
+    db: &impl ConnectionTrait,
+    member_ids: &[String],
+    from: Month,
+    to: Month,
+) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<Month, Cover>>, DbErr> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<Month, Cover>> = Default::default();
+    for chunk in member_ids.chunks(1000) {
+        let rows = dues_month::Entity::find()
+            .filter(dues_month::Column::MemberId.is_in(chunk.iter().cloned()))
+            .filter(dues_month::Column::Month.between(from.to_string(), to.to_string()))
+            .all(db)
+            .await?;
+        for r in rows {
+            if let Ok(month) = Month::parse("month", &r.month) {
+                out.entry(r.member_id.clone()).or_default().insert(month, cover_of(&r));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Months from `from` to `to` covered at units of the subtree at `path` (where the money
+/// was collected, or the member was when exempted).
+pub async fn months_at_units_of(
+    db: &impl ConnectionTrait,
+    path: &str,
+    from: Month,
+    to: Month,
+) -> Result<Vec<dues_month::Model>, DbErr> {
+    dues_month::Entity::find()
+        .filter(Expr::col(dues_month::Column::UnitId).in_subquery(subtree_select(path)))
+        .filter(dues_month::Column::Month.between(from.to_string(), to.to_string()))
+        .all(db)
+        .await
+}
+
 /// What a stored month's row says.
 pub fn cover_of(r: &dues_month::Model) -> Cover {
     match r.state {

@@ -67,6 +67,18 @@ pub async fn ratings_of_members(
         .await
 }
 
+/// Confirmed ratings of `member_ids`, in any period.
+pub async fn confirmed_of_members(
+    db: &impl ConnectionTrait,
+    member_ids: &[String],
+) -> Result<Vec<member_rating::Model>, DbErr> {
+    member_rating::Entity::find()
+        .filter(member_rating::Column::MemberId.is_in(member_ids.iter().cloned()))
+        .filter(member_rating::Column::State.eq(2))
+        .all(db)
+        .await
+}
+
 /// Ratings of `member_id`, newest period first.
 pub async fn ratings_of_member(db: &impl ConnectionTrait, member_id: &str) -> Result<Vec<member_rating::Model>, DbErr> {
     member_rating::Entity::find()
@@ -92,13 +104,19 @@ pub async fn propose(txn: &impl ConnectionTrait, rows: Vec<member_rating::Model>
     Ok(())
 }
 
-/// Confirms a rating with its frozen evidence; `false` when it was not PROPOSED any more.
-pub async fn confirm(txn: &impl ConnectionTrait, r: member_rating::Model) -> Result<bool, DbErr> {
+/// Confirms a rating with its frozen evidence; `false` when it is no longer the proposal made
+/// at `proposed_at` (confirmed, or proposed again meanwhile).
+pub async fn confirm(
+    txn: &impl ConnectionTrait,
+    r: member_rating::Model,
+    proposed_at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
     let updated = member_rating::Entity::update_many()
         .set(member_rating::ActiveModel::from(r.clone()).reset_all())
         .filter(member_rating::Column::PeriodId.eq(&r.period_id))
         .filter(member_rating::Column::MemberId.eq(&r.member_id))
         .filter(member_rating::Column::State.eq(1))
+        .filter(member_rating::Column::ProposedAt.eq(proposed_at))
         .exec(txn)
         .await?;
     Ok(updated.rows_affected == 1)

@@ -1141,7 +1141,21 @@ impl MigrationTrait for TheYear {
                 .if_not_exists()
                 .to_owned(),
         )
-        .await
+        .await?;
+        // A participation backs a criterion once; a member is pending in one introduction at a
+        // time (partial unique indexes: the same SQL on PostgreSQL and SQLite).
+        let db = m.get_connection();
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX IF NOT EXISTS training_evidence_once ON training_evidence \
+             (member_id, year, criterion_id, participation_id) WHERE participation_id <> ''",
+        )
+        .await?;
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX IF NOT EXISTS party_pending_once ON party_introduction_members (member_id) \
+             WHERE outcome = 1",
+        )
+        .await?;
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
