@@ -636,18 +636,17 @@ impl MembershipApi {
             return Err(AppError::invalid("targets_met", "must be 0 to targets_total"));
         }
         let note = TextRule::paragraphs(1000).parse("note", &r.note)?;
-        let rated = evaluation::confirmed_in_subtree(&self.ctx.db, &p.period_id, &u.path).await?;
-        if rated.is_empty() {
+        let mut d = Distribution::default();
+        for (rating, n) in evaluation::confirmed_counts_in_subtree(&self.ctx.db, &p.period_id, &u.path).await? {
+            if let Some(rating) = Rating::from_number(rating) {
+                d.add(rating, n);
+            }
+        }
+        if d.total() == 0 {
             return Err(AppError::FailedPrecondition(format!(
                 "no member of unit {} has a confirmed rating",
                 u.unit_id
             )));
-        }
-        let mut d = Distribution::default();
-        for x in &rated {
-            if let Some(rating) = Rating::from_number(x.rating) {
-                d.add(rating, 1);
-            }
         }
         let version = self.rules.evaluation.at("period_id", p.ends_on)?;
         let rating = unit_rating(&d, r.targets_met, r.targets_total, &version.rule);

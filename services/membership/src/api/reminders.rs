@@ -16,7 +16,6 @@ use sea_orm::TransactionTrait;
 use super::MembershipApi;
 use super::dues::span_of;
 use crate::domain::dues::{Month, cadence, latest_ended_period};
-use crate::domain::member::MemberStatus;
 use crate::events::publish;
 use crate::storage::{dues, evaluation, members, positions, reminders, units};
 
@@ -154,33 +153,33 @@ impl MembershipApi {
                     continue;
                 }
                 let Some(unit) = units::find(&self.ctx.db, &p.unit_id).await? else { continue };
-                let confirmed: BTreeSet<String> =
-                    evaluation::confirmed_members(&self.ctx.db, &p.period_id).await?.into_iter().collect();
-                let mut by_branch: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                let mut after = 0;
-                loop {
-                    let page = members::page_in_subtree(&self.ctx.db, &unit.path, after, 1000).await?;
-                    let Some(last) = page.last() else { break };
-                    after = last.seq;
-                    for m in page {
-                        if MemberStatus::from_stored(m.status) == MemberStatus::Active
-                            && !confirmed.contains(&m.member_id)
-                        {
-                            by_branch.entry(m.unit_id.clone()).or_default().push(m.member_id);
-                        }
+                // Unit by unit: only one unit's members are held at a time.
+                for branch in members::units_with_active_members_under(&self.ctx.db, &unit.path).await? {
+                    let key = format!("evaluation:{}:{branch}", p.period_id);
+                    if reminders::claimed(&self.ctx.db, &key).await? {
+                        continue;
                     }
-                }
-                for (branch, ids) in by_branch {
                     // A nearer period than this one governs the branch: its own reminder.
                     let Some(b) = units::find(&self.ctx.db, &branch).await? else { continue };
                     if self.period_for(&b.path, p.year).await?.map(|x| x.period_id) != Some(p.period_id.clone()) {
                         continue;
                     }
+                    let ids: Vec<String> = members::active_in_unit(&self.ctx.db, &branch)
+                        .await?
+                        .into_iter()
+                        .map(|m| m.member_id)
+                        .collect();
+                    let confirmed: BTreeSet<String> = evaluation::ratings_of_members(&self.ctx.db, &p.period_id, &ids)
+                        .await?
+                        .into_iter()
+                        .filter(|r| r.state == 2)
+                        .map(|r| r.member_id)
+                        .collect();
                     let reminder = Reminder {
-                        key: format!("evaluation:{}:{branch}", p.period_id),
+                        key,
                         kind: "evaluation_deadline",
                         unit_id: branch,
-                        member_ids: ids,
+                        member_ids: ids.into_iter().filter(|id| !confirmed.contains(id)).collect(),
                         due_on: p.proposal_deadline,
                         detail: format!("năm {}", p.year),
                     };

@@ -122,16 +122,22 @@ pub async fn confirm(
     Ok(updated.rows_affected == 1)
 }
 
-/// Confirmed ratings of `period_id` of members rated in units of the subtree at `path`.
-pub async fn confirmed_in_subtree(
+/// Confirmed ratings of `period_id` in units of the subtree at `path`, counted by rating.
+pub async fn confirmed_counts_in_subtree(
     db: &impl ConnectionTrait,
     period_id: &str,
     path: &str,
-) -> Result<Vec<member_rating::Model>, DbErr> {
+) -> Result<Vec<(i32, i64)>, DbErr> {
+    use sea_orm::QuerySelect;
     member_rating::Entity::find()
+        .select_only()
+        .column(member_rating::Column::Rating)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(member_rating::Column::PeriodId.eq(period_id))
         .filter(member_rating::Column::State.eq(2))
         .filter(Expr::col(member_rating::Column::UnitId).in_subquery(subtree_select(path)))
+        .group_by(member_rating::Column::Rating)
+        .into_tuple()
         .all(db)
         .await
 }
@@ -152,17 +158,4 @@ pub async fn unit_rating(
     unit_id: &str,
 ) -> Result<Option<unit_rating::Model>, DbErr> {
     unit_rating::Entity::find_by_id((period_id.to_string(), unit_id.to_string())).one(db).await
-}
-
-/// The members whose rating of `period_id` is confirmed.
-pub async fn confirmed_members(db: &impl ConnectionTrait, period_id: &str) -> Result<Vec<String>, DbErr> {
-    use sea_orm::QuerySelect;
-    member_rating::Entity::find()
-        .select_only()
-        .column(member_rating::Column::MemberId)
-        .filter(member_rating::Column::PeriodId.eq(period_id))
-        .filter(member_rating::Column::State.eq(2))
-        .into_tuple()
-        .all(db)
-        .await
 }

@@ -223,6 +223,19 @@ pub async fn units_with_active_members(db: &impl ConnectionTrait) -> Result<Vec<
         .await
 }
 
+/// Units of the subtree at `path` holding active members.
+pub async fn units_with_active_members_under(db: &impl ConnectionTrait, path: &str) -> Result<Vec<String>, DbErr> {
+    member::Entity::find()
+        .select_only()
+        .column(member::Column::UnitId)
+        .filter(member::Column::UnitPath.starts_with(path))
+        .filter(member::Column::Status.eq(crate::domain::member::MemberStatus::Active as i32))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// The active members of `unit_id` (not of its subtree).
 pub async fn active_in_unit(db: &impl ConnectionTrait, unit_id: &str) -> Result<Vec<member::Model>, DbErr> {
     member::Entity::find()
