@@ -626,35 +626,19 @@ async fn a_branch_through_the_year(tp: TestPlatform, clock: Clock) {
             .await;
         }
     }
+    let link = mem::AddTrainingEvidenceRequest {
+        member_id: b.id(21),
+        year: 2026,
+        criterion_id: c[0].clone(),
+        kind: mem::EvidenceKind::Participation as i32,
+        participation_id: p_a[&21].clone(),
+        ..Default::default()
+    };
     b.m()
-        .add_training_evidence(authed(
-            &b.tokens[&21],
-            mem::AddTrainingEvidenceRequest {
-                member_id: b.id(21),
-                year: 2026,
-                criterion_id: c[0].clone(),
-                kind: mem::EvidenceKind::Participation as i32,
-                participation_id: p_a[&21].clone(),
-                ..Default::default()
-            },
-        ))
+        .add_training_evidence(authed(&b.tokens[&21], link.clone()))
         .await
         .expect("member 21 links their participation");
-    let twice = b
-        .m()
-        .add_training_evidence(authed(
-            &b.tokens[&21],
-            mem::AddTrainingEvidenceRequest {
-                member_id: b.id(21),
-                year: 2026,
-                criterion_id: c[0].clone(),
-                kind: mem::EvidenceKind::Participation as i32,
-                participation_id: p_a[&21].clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap_err();
+    let twice = b.m().add_training_evidence(authed(&b.tokens[&21], link)).await.unwrap_err();
     assert_eq!(twice.code(), Code::AlreadyExists, "a participation backs a criterion once");
     let record = b
         .m()

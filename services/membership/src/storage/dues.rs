@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{dues_exemption, dues_month, dues_payment, member, remittance};
@@ -228,24 +228,28 @@ async fn sum(db: &impl ConnectionTrait, select: sea_orm::Select<impl EntityTrait
         .unwrap_or(0))
 }
 
+/// Confirmed payments no remittance of their collecting unit has included yet.
+fn unremitted() -> Condition {
+    Condition::all().add(dues_payment::Column::State.eq(2)).add(dues_payment::Column::RemittanceId.is_null())
+}
+
+/// Confirmed remittances their receiving unit has not forwarded yet.
+fn unforwarded() -> Condition {
+    Condition::all().add(remittance::Column::State.eq(2)).add(remittance::Column::ForwardedIn.is_null())
+}
+
 /// What `unit_id` holds now and has not remitted: confirmed payments it collected, and
 /// confirmed remittances it received (collected, received).
 pub async fn at_hand(db: &impl ConnectionTrait, unit_id: &str) -> Result<(i64, i64), DbErr> {
     let collected = sum(
         db,
-        dues_payment::Entity::find()
-            .filter(dues_payment::Column::UnitId.eq(unit_id))
-            .filter(dues_payment::Column::State.eq(2))
-            .filter(dues_payment::Column::RemittanceId.is_null()),
+        dues_payment::Entity::find().filter(dues_payment::Column::UnitId.eq(unit_id)).filter(unremitted()),
         "amount_vnd",
     )
     .await?;
     let received = sum(
         db,
-        remittance::Entity::find()
-            .filter(remittance::Column::ToUnitId.eq(unit_id))
-            .filter(remittance::Column::State.eq(2))
-            .filter(remittance::Column::ForwardedIn.is_null()),
+        remittance::Entity::find().filter(remittance::Column::ToUnitId.eq(unit_id)).filter(unforwarded()),
         "amount_vnd",
     )
     .await?;
@@ -263,15 +267,13 @@ pub async fn claim_at_hand(
     dues_payment::Entity::update_many()
         .col_expr(dues_payment::Column::RemittanceId, Expr::value(remittance_id))
         .filter(dues_payment::Column::UnitId.eq(unit_id))
-        .filter(dues_payment::Column::State.eq(2))
-        .filter(dues_payment::Column::RemittanceId.is_null())
+        .filter(unremitted())
         .exec(txn)
         .await?;
     remittance::Entity::update_many()
         .col_expr(remittance::Column::ForwardedIn, Expr::value(remittance_id))
         .filter(remittance::Column::ToUnitId.eq(unit_id))
-        .filter(remittance::Column::State.eq(2))
-        .filter(remittance::Column::ForwardedIn.is_null())
+        .filter(unforwarded())
         .exec(txn)
         .await?;
     let collected = sum(
@@ -385,8 +387,7 @@ pub async fn flows(
         db,
         dues_payment::Entity::find()
             .filter(Expr::col(dues_payment::Column::UnitId).in_subquery(subtree_select(path)))
-            .filter(dues_payment::Column::State.eq(2))
-            .filter(dues_payment::Column::RemittanceId.is_null()),
+            .filter(unremitted()),
         "amount_vnd",
     )
     .await?;
@@ -394,8 +395,7 @@ pub async fn flows(
         db,
         remittance::Entity::find()
             .filter(Expr::col(remittance::Column::ToUnitId).in_subquery(subtree_select(path)))
-            .filter(remittance::Column::State.eq(2))
-            .filter(remittance::Column::ForwardedIn.is_null()),
+            .filter(unforwarded()),
         "amount_vnd",
     )
     .await?;
@@ -416,8 +416,7 @@ pub async fn units_holding_money(db: &impl ConnectionTrait) -> Result<Vec<String
     let mut ids: Vec<String> = dues_payment::Entity::find()
         .select_only()
         .column(dues_payment::Column::UnitId)
-        .filter(dues_payment::Column::State.eq(2))
-        .filter(dues_payment::Column::RemittanceId.is_null())
+        .filter(unremitted())
         .distinct()
         .into_tuple()
         .all(db)
@@ -425,8 +424,7 @@ pub async fn units_holding_money(db: &impl ConnectionTrait) -> Result<Vec<String
     let received: Vec<String> = remittance::Entity::find()
         .select_only()
         .column(remittance::Column::ToUnitId)
-        .filter(remittance::Column::State.eq(2))
-        .filter(remittance::Column::ForwardedIn.is_null())
+        .filter(unforwarded())
         .distinct()
         .into_tuple()
         .all(db)
