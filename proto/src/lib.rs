@@ -59,6 +59,8 @@ pub mod events {
         MemberUpdated,
         MemberRated,
         UnitRated,
-        ReminderDue
+        ReminderDue,
+        MembersAdmitted,
+        MemberImportBatchApplied
     );
 }

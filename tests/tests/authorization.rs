@@ -373,6 +373,26 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .into_inner()
         .application_id;
 
+    let import = gw
+        .membership
+        .clone()
+        .create_member_import(authed(
+            &admin,
+            mem::CreateMemberImportRequest {
+                unit_id: branch_a.clone(),
+                file_name: "chi-doan-12a1.csv".into(),
+                format: mem::FileFormat::Csv as i32,
+                mode: mem::ImportMode::ValidateOnly as i32,
+                size_bytes: 10,
+            },
+        ))
+        .await
+        .expect("import")
+        .into_inner()
+        .import
+        .unwrap()
+        .import_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -392,6 +412,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("remittance_id", remittance),
         ("period_id", period),
         ("introduction_id", introduction),
+        ("import_id", import),
     ]
     .into();
     let callers = [

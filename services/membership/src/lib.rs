@@ -79,6 +79,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     api.backfill_search_keys().await?;
     api.backfill_statistics().await?;
     api.resume_reorganisations();
+    api.resume_imports();
     api.spawn_age_out_proposer();
     api.spawn_reminders();
     Ok(Service {

@@ -11,8 +11,8 @@
 //! tree.
 
 use doan_proto::events::{
-    EventEnvelope, IntegrationEvent, MemberAdmitted, MemberStatusChanged, MemberTransferred, MemberUpdated,
-    UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
+    EventEnvelope, IntegrationEvent, MemberAdmitted, MemberImportBatchApplied, MemberStatusChanged, MemberTransferred,
+    MemberUpdated, MembersAdmitted, UnitCreated, UnitMerged, UnitMoved, UnitUpdated,
 };
 use sea_orm::sea_query::{OnConflict, Table};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -89,7 +89,7 @@ pub mod member {
 }
 
 /// The event types the directory consumes.
-pub const EVENT_TYPES: [&str; 8] = [
+pub const EVENT_TYPES: [&str; 9] = [
     UnitCreated::EVENT_TYPE,
     UnitUpdated::EVENT_TYPE,
     UnitMoved::EVENT_TYPE,
@@ -98,6 +98,7 @@ pub const EVENT_TYPES: [&str; 8] = [
     MemberStatusChanged::EVENT_TYPE,
     MemberTransferred::EVENT_TYPE,
     MemberUpdated::EVENT_TYPE,
+    MembersAdmitted::EVENT_TYPE,
 ];
 
 /// A consuming service's own columns holding unit paths (`table`, `column`), rewritten with
@@ -208,38 +209,96 @@ struct MemberState {
 /// Stores a member's state if the event is newer than the row. An active member belongs to
 /// the unit their unit was merged into, if it was; one who left stays where they left from.
 async fn upsert_member(txn: &impl ConnectionTrait, e: MemberState) -> Result<(), sea_orm::DbErr> {
-    let (unit_id, unit_path) = if e.status == 1 {
-        current_unit(txn, &e.unit_id, &e.unit_path).await?
-    } else {
-        let held = unit::Entity::find_by_id(e.unit_id.clone()).one(txn).await?;
-        (e.unit_id.clone(), held.map_or(e.unit_path.clone(), |u| u.path))
-    };
-    let row = member::ActiveModel {
-        member_id: Set(e.member_id),
-        member_number: Set(e.member_number),
-        full_name: Set(e.full_name),
-        unit_id: Set(unit_id),
-        unit_path: Set(unit_path),
-        version: Set(version(e.version)),
-        status: Set(e.status),
-    };
-    member::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(member::Column::MemberId)
-                .update_columns([
-                    member::Column::MemberNumber,
-                    member::Column::FullName,
-                    member::Column::UnitId,
-                    member::Column::UnitPath,
-                    member::Column::Version,
-                    member::Column::Status,
-                ])
-                .action_and_where(newer_than_stored("directory_members"))
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
+    upsert_members(txn, vec![e]).await
+}
+
+/// Stores members' states (each only over an older row), a few hundred per statement; each
+/// distinct unit is looked up once.
+async fn upsert_members(txn: &impl ConnectionTrait, states: Vec<MemberState>) -> Result<(), sea_orm::DbErr> {
+    let mut units: std::collections::HashMap<(String, bool), (String, String)> = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(states.len());
+    for e in states {
+        let active = e.status == 1;
+        let key = (e.unit_id.clone(), active);
+        let (unit_id, unit_path) = match units.get(&key) {
+            Some(found) => found.clone(),
+            None => {
+                let found = if active {
+                    current_unit(txn, &e.unit_id, &e.unit_path).await?
+                } else {
+                    let held = unit::Entity::find_by_id(e.unit_id.clone()).one(txn).await?;
+                    (e.unit_id.clone(), held.map_or(e.unit_path.clone(), |u| u.path))
+                };
+                units.insert(key, found.clone());
+                found
+            }
+        };
+        rows.push(member::ActiveModel {
+            member_id: Set(e.member_id),
+            member_number: Set(e.member_number),
+            full_name: Set(e.full_name),
+            unit_id: Set(unit_id),
+            unit_path: Set(unit_path),
+            version: Set(version(e.version)),
+            status: Set(e.status),
+        });
+    }
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<member::ActiveModel> = rows.by_ref().take(1_000).collect();
+        member::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(member::Column::MemberId)
+                    .update_columns([
+                        member::Column::MemberNumber,
+                        member::Column::FullName,
+                        member::Column::UnitId,
+                        member::Column::UnitPath,
+                        member::Column::Version,
+                        member::Column::Status,
+                    ])
+                    .action_and_where(newer_than_stored("directory_members"))
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
+}
+
+/// [`apply`], and for a batch of imported members also the service's acknowledgement
+/// (`MemberImportBatchApplied`), enqueued on `outbox` inside `txn`: membership learns that
+/// `service`'s read models hold the batch exactly when they do.
+pub async fn apply_and_acknowledge(
+    txn: &impl ConnectionTrait,
+    envelope: &EventEnvelope,
+    paths: PathColumns,
+    outbox: &crate::outbox::Outbox,
+    service: &str,
+) -> Result<bool, HandlerError> {
+    let applied = apply(txn, envelope, paths).await?;
+    if let Some(ack) = import_acknowledgement(envelope, service)? {
+        outbox.enqueue(txn, &ack).await?;
+    }
+    Ok(applied)
+}
+
+/// The acknowledgement a consuming service publishes (through its outbox, in the transaction
+/// that applied the event) when `envelope` is a batch of imported members.
+pub fn import_acknowledgement(
+    envelope: &EventEnvelope,
+    service: &str,
+) -> Result<Option<MemberImportBatchApplied>, HandlerError> {
+    if envelope.event_type != MembersAdmitted::EVENT_TYPE {
+        return Ok(None);
+    }
+    let e: MembersAdmitted = decode_payload(envelope)?;
+    Ok(Some(MemberImportBatchApplied {
+        import_id: e.import_id,
+        batch: e.batch,
+        service: service.to_string(),
+        members: e.members.len() as u32,
+    }))
 }
 
 /// Rewrites every stored path under `old` to lie under `new`: units, members and the
@@ -335,6 +394,24 @@ pub async fn apply(
                 status: 1,
             };
             upsert_member(txn, state).await?;
+            Ok(true)
+        }
+        MembersAdmitted::EVENT_TYPE => {
+            let e: MembersAdmitted = decode_payload(envelope)?;
+            let states = e
+                .members
+                .into_iter()
+                .map(|m| MemberState {
+                    member_id: m.member_id,
+                    member_number: m.member_number,
+                    full_name: m.full_name,
+                    unit_id: m.unit_id,
+                    unit_path: m.unit_path,
+                    version: m.version,
+                    status: 1,
+                })
+                .collect();
+            upsert_members(txn, states).await?;
             Ok(true)
         }
         MemberTransferred::EVENT_TYPE => {

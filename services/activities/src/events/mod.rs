@@ -1,9 +1,10 @@
 //! The events room: what activities publishes ([`publish`], always through the outbox) and
-//! consumes (the directory of units and members).
+//! consumes (the directory of units and members; imported batches are acknowledged).
 
 pub mod publish;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError};
+use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
 use doan_proto::events::EventEnvelope;
@@ -11,6 +12,7 @@ use sea_orm::DatabaseConnection;
 
 struct DirectoryHandler {
     db: DatabaseConnection,
+    outbox: Outbox,
 }
 
 #[async_trait::async_trait]
@@ -19,8 +21,10 @@ impl EventHandler for DirectoryHandler {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
-        directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await?;
+        directory::apply_and_acknowledge(&txn, envelope, crate::storage::PATH_COLUMNS, &self.outbox, crate::NAME)
+            .await?;
         txn.commit().await?;
+        self.outbox.wake();
         Ok(())
     }
 }
@@ -32,5 +36,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The activities consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    ctx.consumer(subscriptions(), DirectoryHandler { db: ctx.db.clone() })
+    ctx.consumer(subscriptions(), DirectoryHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() })
 }

@@ -5,6 +5,7 @@
 pub mod publish;
 
 use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
 use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberRated, ParticipationRecorded, UnitRated};
@@ -16,6 +17,7 @@ use crate::storage::standings;
 
 struct AwardsHandler {
     db: DatabaseConnection,
+    outbox: Outbox,
 }
 
 #[async_trait::async_trait]
@@ -24,7 +26,8 @@ impl EventHandler for AwardsHandler {
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
             return Ok(());
         };
-        if !directory::apply(&txn, envelope, crate::storage::PATH_COLUMNS).await? {
+        let paths = crate::storage::PATH_COLUMNS;
+        if !directory::apply_and_acknowledge(&txn, envelope, paths, &self.outbox, crate::NAME).await? {
             match envelope.event_type.as_str() {
                 ParticipationRecorded::EVENT_TYPE => {
                     let e: ParticipationRecorded = decode_payload(envelope)?;
@@ -58,6 +61,7 @@ impl EventHandler for AwardsHandler {
             }
         }
         txn.commit().await?;
+        self.outbox.wake();
         Ok(())
     }
 }
@@ -71,5 +75,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The awards consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    ctx.consumer(subscriptions(), AwardsHandler { db: ctx.db.clone() })
+    ctx.consumer(subscriptions(), AwardsHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() })
 }

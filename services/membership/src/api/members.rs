@@ -2,17 +2,14 @@
 
 use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
-use doan_platform::convert::{decode_page_token, encode_page_token, format_date, page_size, parse_date, parse_id};
+use doan_platform::convert::{decode_page_token, encode_page_token, format_date, page_size, parse_id};
 use doan_platform::error::AppResult;
 use doan_platform::text::TextRule;
 use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
 
 use super::MembershipApi;
-use crate::domain::member::{
-    AdmissionAge, AdmissionAuthority, CitizenId, MemberStatus, Phone, check_admission_date, member_number, name_key,
-    parse_email, parse_ethnicity, parse_full_name, parse_religion, parse_resolution_number, parse_sex,
-};
+use crate::domain::member::{Admission, AdmissionAuthority, AdmissionInput, MemberStatus, member_number};
 use crate::domain::stats::{self, MemberFacts};
 use crate::domain::unit::UnitLevel;
 use crate::events::publish;
@@ -145,35 +142,26 @@ impl MembershipApi {
         r: &pb::AdmitMemberRequest,
         application: Option<crate::storage::entities::application::ActiveModel>,
     ) -> AppResult<member::Model> {
-        let full_name = parse_full_name(&r.full_name)?;
-        let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
-        let admitted_on = parse_date("admitted_on", &r.admitted_on)?;
+        let input = AdmissionInput {
+            full_name: &r.full_name,
+            date_of_birth: &r.date_of_birth,
+            sex: r.sex,
+            ethnicity: &r.ethnicity,
+            religion: &r.religion,
+            citizen_id: &r.citizen_id,
+            phone: &r.phone,
+            email: &r.email,
+            admitted_on: &r.admitted_on,
+            resolution_number: &r.resolution_number,
+            guardian_consent: r.guardian_consent,
+        };
         // The rule in force on the admission date decides; today is a Vietnam date.
-        let rule = self.rules.admission.at("admitted_on", admitted_on)?;
-        check_admission_date(
-            admitted_on,
-            self.ctx.clock.today(),
-            &rule.rule,
-            authority == AdmissionAuthority::Supervises,
-        )?;
-        let age = AdmissionAge::check(date_of_birth, admitted_on, &rule.rule)?;
-        if age.is_child && !r.guardian_consent {
-            return Err(AppError::invalid(
-                "guardian_consent",
-                format!(
-                    "is required: the member is under {} on admitted_on, so their guardian must consent",
-                    rule.rule.child_under_years
-                ),
-            ));
-        }
-        let sex = parse_sex(r.sex)?;
-        let ethnicity = parse_ethnicity(&r.ethnicity)?;
-        let religion = parse_religion(&r.religion)?;
-        let citizen_id = CitizenId::parse(&r.citizen_id)?;
-        let phone = Phone::parse(&r.phone)?;
-        let email = parse_email(&r.email)?;
-        let resolution_number = parse_resolution_number(&r.resolution_number)?;
-        let name_key = name_key(&full_name);
+        let supervising = authority == AdmissionAuthority::Supervises;
+        let a = Admission::check(&input, &self.rules.admission, self.ctx.clock.today(), supervising)
+            .map_err(|mut problems| problems.remove(0).error)?;
+        let Admission { full_name, name_key, date_of_birth, sex, ethnicity, religion, citizen_id, phone, email, .. } =
+            a.clone();
+        let (admitted_on, resolution_number) = (a.admitted_on, a.resolution_number.clone());
         let citizen_index = self.cipher.blind_index(citizen_id.as_str());
         if members::by_citizen_index(&self.ctx.db, &citizen_index).await?.is_some() {
             return Err(AppError::AlreadyExists("a member with this citizen_id already exists".into()));
@@ -210,7 +198,8 @@ impl MembershipApi {
             guardian_consent: r.guardian_consent,
             admitted_by: caller.account_id.clone(),
             created_at: self.ctx.clock.now(),
-            admission_rule: rule.id.clone(),
+            admission_rule: a.rule_id.clone(),
+            import_id: String::new(),
         };
         let created = members::admit(&txn, new).await.map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {

@@ -8,6 +8,7 @@ mod applications;
 mod clusters;
 mod dues;
 mod evaluation;
+mod imports;
 mod leaving;
 mod members;
 mod party;
@@ -21,6 +22,7 @@ mod training;
 mod transfers;
 mod units;
 
+pub use imports::{Importer, READ_MODELS};
 pub use reorganisation::Reorganiser;
 pub use search::Cards;
 
@@ -42,6 +44,7 @@ pub struct MembershipApi {
     cipher: FieldCipher,
     rules: std::sync::Arc<crate::Rules>,
     reorganiser: Reorganiser,
+    importer: Importer,
     cards: Cards,
 }
 
@@ -56,7 +59,8 @@ impl MembershipApi {
         cards: Cards,
     ) -> Self {
         let reorganiser = Reorganiser::new(ctx.clone());
-        Self { ctx, issuer, cipher, rules, reorganiser, cards }
+        let importer = Importer::new(ctx.clone(), cipher.clone(), rules.clone());
+        Self { ctx, issuer, cipher, rules, reorganiser, importer, cards }
     }
 
     /// Decrypts `value`, a protected field named `what` (for the log, never the value).
@@ -67,6 +71,11 @@ impl MembershipApi {
     /// Resumes plans left applying, now and every few seconds until shutdown.
     pub fn resume_reorganisations(&self) {
         self.reorganiser.resume_forever();
+    }
+
+    /// Resumes imports left unfinished, now and every few seconds until shutdown.
+    pub fn resume_imports(&self) {
+        self.importer.resume_forever();
     }
 
     /// The verified caller. An officer's access derives from their positions: a token whose
@@ -754,5 +763,75 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::GetPartyIntroductionStatisticsResponse>, Status> {
         let caller = self.caller(&request).await?;
         respond(self.get_party_introduction_statistics(&caller, request.into_inner()).await)
+    }
+
+    async fn get_member_import_template(
+        &self,
+        request: Request<pb::GetMemberImportTemplateRequest>,
+    ) -> Result<Response<pb::GetMemberImportTemplateResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_member_import_template(&caller, request.into_inner()).await)
+    }
+
+    async fn create_member_import(
+        &self,
+        request: Request<pb::CreateMemberImportRequest>,
+    ) -> Result<Response<pb::CreateMemberImportResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.create_member_import(&caller, request.into_inner()).await)
+    }
+
+    async fn upload_member_import_chunk(
+        &self,
+        request: Request<pb::UploadMemberImportChunkRequest>,
+    ) -> Result<Response<pb::UploadMemberImportChunkResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.upload_member_import_chunk(&caller, request.into_inner()).await)
+    }
+
+    async fn submit_member_import(
+        &self,
+        request: Request<pb::SubmitMemberImportRequest>,
+    ) -> Result<Response<pb::SubmitMemberImportResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.submit_member_import(&caller, request.into_inner()).await)
+    }
+
+    async fn get_member_import(
+        &self,
+        request: Request<pb::GetMemberImportRequest>,
+    ) -> Result<Response<pb::GetMemberImportResponse>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.get_member_import(&caller, request.into_inner()).await)
+    }
+
+    type WatchMemberImportStream = imports::ImportStream;
+
+    async fn watch_member_import(
+        &self,
+        request: Request<pb::WatchMemberImportRequest>,
+    ) -> Result<Response<Self::WatchMemberImportStream>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.watch_member_import(&caller, request.into_inner()).await)
+    }
+
+    type DownloadMemberImportReportStream = imports::ReportStream;
+
+    async fn download_member_import_report(
+        &self,
+        request: Request<pb::DownloadMemberImportReportRequest>,
+    ) -> Result<Response<Self::DownloadMemberImportReportStream>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.download_member_import_report(&caller, request.into_inner()).await)
+    }
+
+    type ExportMembersStream = imports::ExportStream;
+
+    async fn export_members(
+        &self,
+        request: Request<pb::ExportMembersRequest>,
+    ) -> Result<Response<Self::ExportMembersStream>, Status> {
+        let caller = self.caller(&request).await?;
+        respond(self.export_members(&caller, request.into_inner()).await)
     }
 }

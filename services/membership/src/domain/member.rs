@@ -272,6 +272,206 @@ pub fn check_admission_date(
     Ok(())
 }
 
+/// What an admission states, as a request or a file row gives it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdmissionInput<'a> {
+    /// Full name.
+    pub full_name: &'a str,
+    /// Date of birth, ISO 8601.
+    pub date_of_birth: &'a str,
+    /// Sex number.
+    pub sex: i32,
+    /// Ethnicity.
+    pub ethnicity: &'a str,
+    /// Religion; empty for none.
+    pub religion: &'a str,
+    /// Citizen ID.
+    pub citizen_id: &'a str,
+    /// Phone.
+    pub phone: &'a str,
+    /// Email; may be empty.
+    pub email: &'a str,
+    /// Admission date, ISO 8601.
+    pub admitted_on: &'a str,
+    /// Resolution number.
+    pub resolution_number: &'a str,
+    /// Guardian consent on file.
+    pub guardian_consent: bool,
+}
+
+/// An admission whose every field and rule checked out.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// Full name.
+    pub full_name: String,
+    /// The name as duplicates are compared ([`name_key`]).
+    pub name_key: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// Sex number.
+    pub sex: i32,
+    /// Ethnicity.
+    pub ethnicity: String,
+    /// Religion.
+    pub religion: String,
+    /// Citizen ID.
+    pub citizen_id: CitizenId,
+    /// Phone.
+    pub phone: Phone,
+    /// Email (lowercase) or empty.
+    pub email: String,
+    /// Admission date.
+    pub admitted_on: NaiveDate,
+    /// Resolution number.
+    pub resolution_number: String,
+    /// Guardian consent on file.
+    pub guardian_consent: bool,
+    /// Id of the admission rule version that decided.
+    pub rule_id: String,
+}
+
+/// One thing wrong with an admission: the API's error (English, naming the field) and the
+/// same in Vietnamese for the officers' import reports.
+#[derive(Debug)]
+pub struct Problem {
+    /// The error the API returns.
+    pub error: AppError,
+    /// What an import report says.
+    pub vietnamese: String,
+}
+
+impl Admission {
+    /// Checks every field of `input` and the admission rule in force on its admission date
+    /// (age, guardian consent, the back-dating window unless `supervising`), today being
+    /// `today` in Vietnam; every problem found, in field order.
+    pub fn check(
+        input: &AdmissionInput<'_>,
+        rules: &doan_platform::rules::Versioned<AdmissionRule>,
+        today: NaiveDate,
+        supervising: bool,
+    ) -> Result<Self, Vec<Problem>> {
+        let mut problems = Vec::new();
+        fn keep<T>(
+            problems: &mut Vec<Problem>,
+            r: AppResult<T>,
+            vietnamese: impl FnOnce(&AppError) -> String,
+        ) -> Option<T> {
+            match r {
+                Ok(v) => Some(v),
+                Err(error) => {
+                    problems.push(Problem { vietnamese: vietnamese(&error), error });
+                    None
+                }
+            }
+        }
+        let full_name = keep(&mut problems, parse_full_name(input.full_name), |_| {
+            "Họ và tên: bắt buộc, tối đa 200 ký tự; mỗi từ chỉ gồm chữ cái (dấu nháy, gạch nối chỉ ở giữa các chữ)".into()
+        });
+        let date_of_birth = keep(&mut problems, doan_platform::convert::parse_date("date_of_birth", input.date_of_birth), |_| {
+            "Ngày sinh: không phải ngày hợp lệ (dd/mm/yyyy)".into()
+        });
+        let admitted_on = keep(&mut problems, doan_platform::convert::parse_date("admitted_on", input.admitted_on), |_| {
+            "Ngày vào Đoàn: không phải ngày hợp lệ (dd/mm/yyyy)".into()
+        });
+        let rule = admitted_on.and_then(|on| {
+            keep(&mut problems, rules.at("admitted_on", on).cloned(), |_| {
+                format!("Ngày vào Đoàn: không có quy định kết nạp nào có hiệu lực vào ngày {}", on.format("%d/%m/%Y"))
+            })
+        });
+        if let (Some(on), Some(rule)) = (admitted_on, &rule) {
+            keep(&mut problems, check_admission_date(on, today, &rule.rule, supervising), |e| match e {
+                AppError::PermissionDenied(_) => format!(
+                    "Ngày vào Đoàn: sớm hơn {} ngày trước hôm nay; chỉ cấp trên của đơn vị kết nạp được nhập",
+                    rule.rule.backdate_days
+                ),
+                _ if on > today => "Ngày vào Đoàn: không được sau ngày hôm nay".into(),
+                _ => "Ngày vào Đoàn: không được trước năm 1931".into(),
+            });
+            if let Some(born) = date_of_birth {
+                let r = &rule.rule;
+                let age = keep(&mut problems, AdmissionAge::check(born, on, r), |_| {
+                    format!(
+                        "Ngày sinh: vào ngày vào Đoàn phải từ đủ {} tuổi {} ngày đến {} tuổi",
+                        r.min_age_years, r.min_age_extra_days, r.max_age_years
+                    )
+                });
+                if age.is_some_and(|a| a.is_child) && !input.guardian_consent {
+                    keep(&mut problems, 
+                        Err::<(), _>(AppError::invalid(
+                            "guardian_consent",
+                            format!(
+                                "is required: the member is under {} on admitted_on, so their guardian must consent",
+                                r.child_under_years
+                            ),
+                        )),
+                        |_| {
+                            format!(
+                                "Đồng ý của người giám hộ: bắt buộc vì đoàn viên dưới {} tuổi vào ngày vào Đoàn",
+                                r.child_under_years
+                            )
+                        },
+                    );
+                }
+            }
+        }
+        let sex = keep(&mut problems, parse_sex(input.sex), |_| "Giới tính: ghi Nam hoặc Nữ".into());
+        let ethnicity =
+            keep(&mut problems, parse_ethnicity(input.ethnicity), |_| "Dân tộc: bắt buộc, tối đa 50 ký tự".into());
+        let religion = keep(&mut problems, parse_religion(input.religion), |_| "Tôn giáo: tối đa 50 ký tự".into());
+        let citizen_id =
+            keep(&mut problems, CitizenId::parse(input.citizen_id), |_| "Số CCCD: phải gồm đúng 12 chữ số".into());
+        let phone = keep(&mut problems, Phone::parse(input.phone), |_| {
+            "Số điện thoại: 10 chữ số bắt đầu bằng 0, hoặc +84 và 9 chữ số".into()
+        });
+        let email = keep(&mut problems, parse_email(input.email), |_| "Email: không đúng dạng (ví dụ ten@example.vn)".into());
+        let resolution_number = keep(&mut problems, parse_resolution_number(input.resolution_number), |_| {
+            "Số nghị quyết: bắt buộc, tối đa 64 ký tự".into()
+        });
+        match (
+            full_name,
+            date_of_birth,
+            admitted_on,
+            rule,
+            sex,
+            ethnicity,
+            religion,
+            citizen_id,
+            phone,
+            email,
+            resolution_number,
+        ) {
+            (
+                Some(full_name),
+                Some(date_of_birth),
+                Some(admitted_on),
+                Some(rule),
+                Some(sex),
+                Some(ethnicity),
+                Some(religion),
+                Some(citizen_id),
+                Some(phone),
+                Some(email),
+                Some(resolution_number),
+            ) if problems.is_empty() => Ok(Self {
+                name_key: name_key(&full_name),
+                full_name,
+                date_of_birth,
+                sex,
+                ethnicity,
+                religion,
+                citizen_id,
+                phone,
+                email,
+                admitted_on,
+                resolution_number,
+                guardian_consent: input.guardian_consent,
+                rule_id: rule.id,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
 /// What an officer may do about an admission to a unit in their scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdmissionAuthority {

@@ -1,6 +1,7 @@
 //! The events room: what membership publishes ([`publish`], always through the outbox) and
 //! consumes: the evidence of members' years reported by the other services — participations
-//! (activities) and awards (awards) — into its read models.
+//! (activities) and awards (awards) — into its read models; and the read-model services'
+//! acknowledgements of imported member batches (`MemberImportBatchApplied`).
 
 pub mod publish;
 
@@ -10,7 +11,7 @@ use doan_platform::clock::vietnam_date;
 use doan_platform::convert::parse_timestamp;
 use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
-use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, ParticipationRecorded};
+use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded};
 use sea_orm::DatabaseConnection;
 
 use crate::storage::entities::{member_award, member_participation};
@@ -33,6 +34,7 @@ impl EventHandler for EvidenceHandler {
         enum Fact {
             Participation(member_participation::Model),
             Award(member_award::Model),
+            Applied(MemberImportBatchApplied),
         }
         let fact = match envelope.event_type.as_str() {
             ParticipationRecorded::EVENT_TYPE => {
@@ -64,6 +66,7 @@ impl EventHandler for EvidenceHandler {
                     content: e.content,
                 })
             }
+            MemberImportBatchApplied::EVENT_TYPE => Fact::Applied(decode_payload(envelope)?),
             _ => return Ok(()),
         };
         let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
@@ -72,6 +75,10 @@ impl EventHandler for EvidenceHandler {
         match fact {
             Fact::Participation(p) => evidence::add_participation(&txn, p).await?,
             Fact::Award(a) => evidence::add_award(&txn, a).await?,
+            Fact::Applied(a) => {
+                let batch = i32::try_from(a.batch).map_err(poison)?;
+                crate::storage::imports::acknowledge(&txn, &a.import_id, batch, &a.service).await?
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -80,7 +87,7 @@ impl EventHandler for EvidenceHandler {
 
 /// The event types membership consumes.
 pub fn subscriptions() -> Vec<&'static str> {
-    vec![ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE]
+    vec![ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE, MemberImportBatchApplied::EVENT_TYPE]
 }
 
 /// The membership consumer.

@@ -167,6 +167,8 @@ pub mod member {
         pub citizen_id_issued_on: Option<Date>,
         /// Dues category number (`DuesCategory`; 3, unsalaried, until set).
         pub dues_category: i32,
+        /// The import that admitted the member; empty for a single admission.
+        pub import_id: String,
     }
 
     /// No relations are navigated.
@@ -1402,6 +1404,183 @@ pub mod reminder_sent {
         pub reminder_key: String,
         /// Day sent.
         pub sent_on: Date,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_imports`: import sessions and their counts.
+pub mod member_import {
+    use sea_orm::entity::prelude::*;
+
+    /// An import.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_imports")]
+    pub struct Model {
+        /// Import id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_id: String,
+        /// The unit whose subtree the rows must be in.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Account that created it.
+        pub created_by: String,
+        /// That account's unit (empty for administrators), for the admission authority.
+        pub caller_unit_id: String,
+        /// That account is an administrator.
+        pub caller_admin: bool,
+        /// File name as given.
+        pub file_name: String,
+        /// `FileFormat` number.
+        pub format: i32,
+        /// `ImportMode` number.
+        pub mode: i32,
+        /// `ImportState` number.
+        pub state: i32,
+        /// Declared size.
+        pub size_bytes: i64,
+        /// Bytes received.
+        pub received_bytes: i64,
+        /// SHA-256 of the file, set on submit.
+        pub sha256: String,
+        /// The file's header row (JSON array of strings), once read.
+        pub header: String,
+        /// Member rows.
+        pub rows_total: i32,
+        /// Rows checked.
+        pub rows_read: i32,
+        /// Rows valid and not present.
+        pub rows_valid: i32,
+        /// Rows rejected.
+        pub rows_rejected: i32,
+        /// Rows already on file.
+        pub rows_present: i32,
+        /// Members written.
+        pub rows_written: i32,
+        /// Event batches committed.
+        pub events_total: i32,
+        /// Why it failed (Vietnamese).
+        pub error: String,
+        /// When created.
+        pub created_at: DateTimeUtc,
+        /// When a worker first took it.
+        pub started_at: Option<DateTimeUtc>,
+        /// When it ended.
+        pub finished_at: Option<DateTimeUtc>,
+        /// The process running it.
+        pub runner: Option<String>,
+        /// Until when that process holds it.
+        pub lease_until: Option<DateTimeUtc>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_import_chunks`: uploaded bytes.
+pub mod member_import_chunk {
+    use sea_orm::entity::prelude::*;
+
+    /// A chunk.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_import_chunks")]
+    pub struct Model {
+        /// Import.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_id: String,
+        /// Offset in the file.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub offset: i64,
+        /// The bytes.
+        pub data: Vec<u8>,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_import_rejects`: rejected rows, for the report.
+pub mod member_import_reject {
+    use sea_orm::entity::prelude::*;
+
+    /// A rejected row.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_import_rejects")]
+    pub struct Model {
+        /// Import.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_id: String,
+        /// Row number in the file.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub line: i32,
+        /// The row's cells as read (JSON array of strings).
+        pub cells: String,
+        /// Its problems, in Vietnamese, one per line.
+        pub problems: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_import_batches`: each batch's `MembersAdmitted` event.
+pub mod member_import_batch {
+    use sea_orm::entity::prelude::*;
+
+    /// A batch.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_import_batches")]
+    pub struct Model {
+        /// Import.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_id: String,
+        /// Batch number, from 1.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub batch: i32,
+        /// The outbox event id.
+        pub event_id: String,
+        /// Members in it.
+        pub members: i32,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `member_import_acks`: batches each read-model service applied.
+pub mod member_import_ack {
+    use sea_orm::entity::prelude::*;
+
+    /// An acknowledgement.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_import_acks")]
+    pub struct Model {
+        /// Import.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub import_id: String,
+        /// Batch.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub batch: i32,
+        /// Service.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub service: String,
     }
 
     /// No relations are navigated.

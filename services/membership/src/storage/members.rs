@@ -51,12 +51,40 @@ pub struct NewMember {
     pub name_key: String,
     /// Keyed blind index of the phone.
     pub phone_index: String,
+    /// The import admitting the member; empty for a single admission.
+    pub import_id: String,
 }
 
 /// Stores an admitted member (version 1) and their first placement inside `txn`. A citizen ID already on file is a
 /// unique violation of the blind index, which the caller maps.
 pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member::Model, DbErr> {
-    let admitted = member::ActiveModel {
+    let admitted = active(new).insert(txn).await?;
+    super::placements::open(txn, &admitted.member_id, &admitted.unit_id, admitted.admitted_on, "admission").await?;
+    Ok(admitted)
+}
+
+/// Stores admitted members (version 1) and their first placements inside `txn`, a few
+/// hundred rows per statement; returns them in the order given.
+pub async fn admit_many(txn: &impl ConnectionTrait, new: Vec<NewMember>) -> Result<Vec<member::Model>, DbErr> {
+    let mut admitted = Vec::with_capacity(new.len());
+    let mut rows = new.into_iter().map(active).peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<member::ActiveModel> = rows.by_ref().take(500).collect();
+        let mut stored = member::Entity::insert_many(chunk.clone()).exec_with_returning(txn).await?;
+        // RETURNING gives the rows back; keep the order the caller gave.
+        let order: std::collections::HashMap<&str, usize> =
+            chunk.iter().enumerate().filter_map(|(i, a)| a.member_id.try_as_ref().map(|id| (id.as_str(), i))).collect();
+        stored.sort_by_key(|m| order.get(m.member_id.as_str()).copied().unwrap_or(usize::MAX));
+        admitted.extend(stored);
+    }
+    let placements: Vec<_> =
+        admitted.iter().map(|m| (m.member_id.as_str(), m.unit_id.as_str(), m.admitted_on)).collect();
+    super::placements::open_many(txn, &placements, "admission").await?;
+    Ok(admitted)
+}
+
+fn active(new: NewMember) -> member::ActiveModel {
+    member::ActiveModel {
         member_id: Set(doan_platform::convert::new_id()),
         full_name: Set(new.full_name),
         date_of_birth: Set(new.date_of_birth),
@@ -80,12 +108,25 @@ pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member:
         status_changed_on: Set(Some(new.admitted_on)),
         name_key: Set(new.name_key),
         phone_index: Set(new.phone_index),
+        import_id: Set(new.import_id),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    super::placements::open(txn, &admitted.member_id, &admitted.unit_id, admitted.admitted_on, "admission").await?;
-    Ok(admitted)
+}
+
+/// Members holding any of the citizen-ID blind indexes `indexes`.
+pub async fn by_citizen_indexes(db: &impl ConnectionTrait, indexes: &[String]) -> Result<Vec<member::Model>, DbErr> {
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    member::Entity::find().filter(member::Column::CitizenIdIndex.is_in(indexes.iter().cloned())).all(db).await
+}
+
+/// Members whose name key is one of `name_keys` (the caller compares birth dates).
+pub async fn by_name_keys(db: &impl ConnectionTrait, name_keys: &[String]) -> Result<Vec<member::Model>, DbErr> {
+    if name_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    member::Entity::find().filter(member::Column::NameKey.is_in(name_keys.iter().cloned())).all(db).await
 }
 
 /// The member `member_id`.
@@ -96,6 +137,12 @@ pub async fn find(db: &impl ConnectionTrait, member_id: &str) -> Result<Option<m
 /// The member whose number is `DV` + `seq`.
 pub async fn find_by_seq(db: &impl ConnectionTrait, seq: i64) -> Result<Option<member::Model>, DbErr> {
     member::Entity::find_by_id(seq).one(db).await
+}
+
+/// Members of every status in the subtree at `path`.
+pub async fn count_in_subtree(db: &impl ConnectionTrait, path: &str) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    member::Entity::find().filter(member::Column::UnitPath.starts_with(path)).count(db).await
 }
 
 /// Up to `limit` members in the subtree at `path`, by member number, after number `after`.

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(RecordsAndApplications));
         all.push(Box::new(ApplicationDocuments));
         all.push(Box::new(TheYear));
+        all.push(Box::new(Bulk));
         all
     }
 }
@@ -1163,5 +1164,104 @@ impl MigrationTrait for TheYear {
             m.drop_table(Table::drop().table(*t).to_owned()).await?;
         }
         m.alter_table(Table::alter().table("members").drop_column("dues_category").to_owned()).await
+    }
+}
+
+/// Member imports (sessions, uploaded chunks, rejected rows, event batches and their
+/// acknowledgements by the read models) and the import a member came from.
+struct Bulk;
+
+impl MigrationName for Bulk {
+    fn name(&self) -> &str {
+        "m0011_membership_bulk"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Bulk {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("members").add_column(string("import_id").default("")).to_owned()).await?;
+        let tables = [
+            Table::create()
+                .table("member_imports")
+                .if_not_exists()
+                .col(string("import_id").primary_key())
+                .col(string("unit_id"))
+                .col(string("unit_path"))
+                .col(string("created_by"))
+                .col(string("caller_unit_id").default(""))
+                .col(boolean("caller_admin"))
+                .col(string("file_name"))
+                .col(integer("format"))
+                .col(integer("mode"))
+                .col(integer("state"))
+                .col(big_integer("size_bytes"))
+                .col(big_integer("received_bytes"))
+                .col(string("sha256").default(""))
+                .col(text("header").default(""))
+                .col(integer("rows_total").default(0))
+                .col(integer("rows_read").default(0))
+                .col(integer("rows_valid").default(0))
+                .col(integer("rows_rejected").default(0))
+                .col(integer("rows_present").default(0))
+                .col(integer("rows_written").default(0))
+                .col(integer("events_total").default(0))
+                .col(text("error").default(""))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("started_at"))
+                .col(timestamp_with_time_zone_null("finished_at"))
+                .col(string_null("runner"))
+                .col(timestamp_with_time_zone_null("lease_until"))
+                .to_owned(),
+            Table::create()
+                .table("member_import_chunks")
+                .if_not_exists()
+                .col(string("import_id"))
+                .col(big_integer("offset"))
+                .col(blob("data"))
+                .primary_key(Index::create().col("import_id").col("offset"))
+                .to_owned(),
+            Table::create()
+                .table("member_import_rejects")
+                .if_not_exists()
+                .col(string("import_id"))
+                .col(integer("line"))
+                .col(text("cells"))
+                .col(text("problems"))
+                .primary_key(Index::create().col("import_id").col("line"))
+                .to_owned(),
+            Table::create()
+                .table("member_import_batches")
+                .if_not_exists()
+                .col(string("import_id"))
+                .col(integer("batch"))
+                .col(string("event_id"))
+                .col(integer("members"))
+                .primary_key(Index::create().col("import_id").col("batch"))
+                .to_owned(),
+            Table::create()
+                .table("member_import_acks")
+                .if_not_exists()
+                .col(string("import_id"))
+                .col(integer("batch"))
+                .col(string("service"))
+                .primary_key(Index::create().col("import_id").col("batch").col("service"))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        m.create_index(
+            Index::create().name("member_imports_state").table("member_imports").col("state").if_not_exists().to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["member_import_acks", "member_import_batches", "member_import_rejects", "member_import_chunks", "member_imports"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        m.alter_table(Table::alter().table("members").drop_column("import_id").to_owned()).await
     }
 }

@@ -9,6 +9,7 @@ pub mod dues;
 pub mod entities;
 pub mod evaluation;
 pub mod evidence;
+pub mod imports;
 pub mod logins;
 pub mod members;
 pub mod migrations;

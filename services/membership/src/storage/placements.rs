@@ -26,6 +26,22 @@ pub async fn open(
     Ok(())
 }
 
+/// Opens the first placements of many members (`member_id`, `unit_id`, from) for `reason`.
+pub async fn open_many(txn: &impl ConnectionTrait, rows: &[(&str, &str, NaiveDate)], reason: &str) -> Result<(), DbErr> {
+    for chunk in rows.chunks(1_000) {
+        let models = chunk.iter().map(|(member_id, unit_id, from_on)| member_placement::ActiveModel {
+            member_id: Set(member_id.to_string()),
+            unit_id: Set(unit_id.to_string()),
+            from_on: Set(*from_on),
+            until_on: Set(None),
+            reason: Set(reason.to_string()),
+            ..Default::default()
+        });
+        member_placement::Entity::insert_many(models).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
 /// Ends the current placements of `member_ids` on `on` and opens new ones in `unit_id` from
 /// `on`. A placement that began after `on` (a member admitted after a back-dated change) ends
 /// the day it began, and the new one begins that day: no period ends before it starts.

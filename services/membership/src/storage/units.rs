@@ -357,3 +357,29 @@ pub fn subtree_select(path: &str) -> sea_orm::sea_query::SelectStatement {
         .and_where(Expr::col(unit::Column::Path).like(format!("{path}%")))
         .to_owned()
 }
+
+/// Active units members belong to (branches and chi đoàn cơ sở) in the subtree at `path`, by
+/// path, at most `limit`.
+pub async fn member_units_under(db: &impl ConnectionTrait, path: &str, limit: u64) -> Result<Vec<unit::Model>, DbErr> {
+    use doan_platform::units::UnitLevel;
+    unit::Entity::find()
+        .filter(unit::Column::Path.starts_with(path))
+        .filter(unit::Column::Status.eq(1))
+        .filter(unit::Column::Level.is_in([UnitLevel::Branch as i32, UnitLevel::GrassrootsBranch as i32]))
+        .order_by_asc(unit::Column::Path)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Every unit in the subtree at `path` (id and name), for names in exports.
+pub async fn names_under(db: &impl ConnectionTrait, path: &str) -> Result<Vec<(String, String)>, DbErr> {
+    unit::Entity::find()
+        .select_only()
+        .column(unit::Column::UnitId)
+        .column(unit::Column::Name)
+        .filter(unit::Column::Path.starts_with(path))
+        .into_tuple()
+        .all(db)
+        .await
+}

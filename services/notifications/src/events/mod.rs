@@ -1,6 +1,6 @@
 //! The events room: consumed integration events keep the directory of units and members and
 //! become notices (decoded here, worded by the domain, stored by the storage room); committed notices are handed to this replica's live
-//! watchers. Notifications publishes nothing.
+//! watchers. Notifications publishes only its acknowledgements of imported member batches.
 
 use std::sync::Arc;
 
@@ -9,7 +9,8 @@ use doan_platform::clock::Clock;
 use doan_platform::service::ServiceContext;
 use doan_platform::{directory, inbox};
 use doan_proto::events::{
-    AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, ParticipationRecorded, ReminderDue,
+    AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted, ParticipationRecorded,
+    ReminderDue,
 };
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
@@ -19,6 +20,7 @@ use crate::storage::{notices, notification};
 
 struct InboxWriter {
     db: DatabaseConnection,
+    outbox: doan_platform::outbox::Outbox,
     clock: Clock,
     new_notices: broadcast::Sender<Arc<notification::Model>>,
 }
@@ -30,6 +32,13 @@ impl EventHandler for InboxWriter {
             MemberAdmitted::EVENT_TYPE => {
                 let e: MemberAdmitted = decode_payload(envelope)?;
                 vec![domain::welcome(&e.member_id, &e.full_name, &e.admitted_on, &e.member_number)]
+            }
+            MembersAdmitted::EVENT_TYPE => {
+                let e: MembersAdmitted = decode_payload(envelope)?;
+                e.members
+                    .iter()
+                    .map(|m| domain::welcome(&m.member_id, &m.full_name, &m.admitted_on, &m.member_number))
+                    .collect()
             }
             ParticipationRecorded::EVENT_TYPE => {
                 let e: ParticipationRecorded = decode_payload(envelope)?;
@@ -61,12 +70,10 @@ impl EventHandler for InboxWriter {
             return Ok(());
         };
         // Audiences are resolved from the directory of units and members.
-        directory::apply(&txn, envelope, &[]).await?;
-        let mut created = Vec::with_capacity(notices.len());
-        for notice in &notices {
-            created.push(notices::insert(&txn, notice, &envelope.event_id, self.clock.now()).await?);
-        }
+        directory::apply_and_acknowledge(&txn, envelope, &[], &self.outbox, crate::NAME).await?;
+        let created = notices::insert_all(&txn, &notices, &envelope.event_id, self.clock.now()).await?;
         txn.commit().await?;
+        self.outbox.wake();
         // Watchers on this replica get the notices themselves, without a query.
         for notice in created {
             let _ = self.new_notices.send(Arc::new(notice));
@@ -89,5 +96,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The notifications consumer; `new_notices` carries each notice once it committed.
 pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
-    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), clock: ctx.clock.clone(), new_notices })
+    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), outbox: ctx.outbox.clone(), clock: ctx.clock.clone(), new_notices })
 }

@@ -3,52 +3,78 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 
 use super::notification;
 use crate::domain::Notice;
 
-/// The next position in `member_id`'s inbox. The counter row stays locked until the
-/// caller's transaction ends, so positions follow commit order: a watcher reading
-/// `seq > last` never skips a notice that commits later with a smaller position.
-pub async fn next_seq(txn: &impl ConnectionTrait, member_id: &str) -> Result<i64, DbErr> {
-    let backend = txn.get_database_backend();
-    let placeholder = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
-    let sql = format!(
-        "INSERT INTO inbox_counters (member_id, last_seq) VALUES ({placeholder}, 1) \
-         ON CONFLICT (member_id) DO UPDATE SET last_seq = inbox_counters.last_seq + 1 RETURNING last_seq"
-    );
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [member_id.into()]))
-        .await?
-        .ok_or_else(|| DbErr::Custom("the inbox counter returned no row".into()))?;
-    row.try_get::<i64>("", "last_seq")
-}
-
-/// Puts `notice` (caused by event `source_event_id`) at the next position of its member's
-/// inbox, inside the consumer's transaction.
-pub async fn insert(
+/// Puts `notices` (caused by event `source_event_id`) at the next positions of their
+/// members' inboxes, in order, inside the consumer's transaction. The counter rows stay locked
+/// until the transaction ends, so positions follow commit order: a watcher reading
+/// `seq > last` never skips a notice that commits later with a smaller position. Also: one counter statement for
+/// up to 1,000 members (their rows locked in member order, so concurrent batches never wait
+/// on each other in a circle) and one insert per 1,000 notices.
+pub async fn insert_all(
     txn: &impl ConnectionTrait,
-    notice: &Notice,
+    notices: &[Notice],
     source_event_id: &str,
     now: DateTime<Utc>,
-) -> Result<notification::Model, DbErr> {
-    let seq = next_seq(txn, &notice.member_id).await?;
-    notification::ActiveModel {
-        notification_id: Set(doan_platform::convert::new_id()),
-        member_id: Set(notice.member_id.clone()),
-        kind: Set(notice.kind as i32),
-        title: Set(notice.title.clone()),
-        body: Set(notice.body.clone()),
-        created_at: Set(now),
-        read_at: Set(None),
-        source_event_id: Set(source_event_id.to_string()),
-        seq: Set(seq),
+) -> Result<Vec<notification::Model>, DbErr> {
+    let mut wanted: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for n in notices {
+        *wanted.entry(n.member_id.as_str()).or_default() += 1;
     }
-    .insert(txn)
-    .await
+    // The last position each member's counter reaches; positions are handed out up to it.
+    let mut next: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let backend = txn.get_database_backend();
+    let wanted: Vec<(&str, i64)> = wanted.into_iter().collect();
+    for chunk in wanted.chunks(1_000) {
+        let mut values = Vec::with_capacity(chunk.len() * 2);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (member_id, count) in chunk {
+            let at = values.len();
+            rows.push(match backend {
+                sea_orm::DbBackend::Postgres => format!("(${}, ${})", at + 1, at + 2),
+                _ => "(?, ?)".to_string(),
+            });
+            values.push(sea_orm::Value::from(member_id.to_string()));
+            values.push(sea_orm::Value::from(*count));
+        }
+        let sql = format!(
+            "INSERT INTO inbox_counters (member_id, last_seq) VALUES {} ON CONFLICT (member_id) \
+             DO UPDATE SET last_seq = inbox_counters.last_seq + excluded.last_seq RETURNING member_id, last_seq",
+            rows.join(", ")
+        );
+        for row in txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let member_id: String = row.try_get("", "member_id")?;
+            let last: i64 = row.try_get("", "last_seq")?;
+            let count = chunk.iter().find(|(m, _)| *m == member_id).map_or(1, |(_, c)| *c);
+            next.insert(member_id, last - count + 1);
+        }
+    }
+    let mut models = Vec::with_capacity(notices.len());
+    for notice in notices {
+        let seq = next.get_mut(&notice.member_id).ok_or_else(|| DbErr::Custom("an inbox counter was not returned".into()))?;
+        models.push(notification::Model {
+            notification_id: doan_platform::convert::new_id(),
+            member_id: notice.member_id.clone(),
+            kind: notice.kind as i32,
+            title: notice.title.clone(),
+            body: notice.body.clone(),
+            created_at: now,
+            read_at: None,
+            source_event_id: source_event_id.to_string(),
+            seq: *seq,
+        });
+        *seq += 1;
+    }
+    for chunk in models.chunks(1_000) {
+        let rows = chunk.iter().cloned().map(notification::ActiveModel::from);
+        notification::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(models)
 }
 
 /// Up to `limit` notices of `member_id`, newest first, older than the notice `before`.
