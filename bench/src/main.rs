@@ -8,10 +8,12 @@
 //! `DOAN_TEST_*_URL` variables of the tests). Reports figures; never fails on them.
 
 mod admissions;
+mod bulk;
 mod cards;
 mod events;
 mod footprint;
 mod gateway;
+mod nation;
 mod reorg;
 mod setup;
 mod stats;
@@ -39,6 +41,11 @@ enum Scenario {
     Cards,
     /// A provincial-scale move (MoveUnit) vs one raw UPDATE.
     Reorganisation,
+    /// A 90,000-row import and export through the gateway vs raw COPY (both modes).
+    Bulk,
+    /// A synthetic nation (`--members`, `--seed`): its build, the national queries and part
+    /// of the 2025 plan. Not part of `all` (it takes minutes and gigabytes).
+    Nation,
 }
 
 /// Benchmarks of the Đoàn platform, each against a raw baseline measured in the same run.
@@ -51,6 +58,15 @@ struct Cli {
     /// Seconds each measured load lasts.
     #[arg(long, default_value_t = 3)]
     seconds: u64,
+    /// Members of the synthetic nation.
+    #[arg(long, default_value_t = 6_500_000)]
+    members: u64,
+    /// Seed of the synthetic nation.
+    #[arg(long, default_value_t = 2025)]
+    seed: u64,
+    /// Rows of the bulk import.
+    #[arg(long, default_value_t = 90_000)]
+    rows: usize,
     /// Where to write the Markdown report (`-` for none).
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: String,
@@ -163,6 +179,41 @@ async fn main() -> anyhow::Result<()> {
         sections.push(("6. Reorganisation (100,000 members move)".into(), t.markdown()));
     }
 
+    if wants(Scenario::Bulk) {
+        let mut t = stats::Table::new(&["path", "rows", "seconds", "rows/s", "ratio vs raw"]);
+        let run = run_id();
+        let settings = TestPlatform::server_settings(&urls, &run).await?;
+        let tp = TestPlatform::servers_with(urls.clone(), run, settings).await?;
+        bulk::run(&tp, "PostgreSQL", cli.rows, &mut t).await?;
+        tp.stop().await?;
+        let tp = TestPlatform::embedded_with(base_settings()).await?;
+        bulk::run(&tp, "embedded (SQLite)", cli.rows, &mut t).await?;
+        tp.stop().await?;
+        sections.push((format!("7. Members in bulk ({} rows)", cli.rows), t.markdown()));
+    }
+    if cli.scenario == Scenario::Nation {
+        let run = run_id();
+        let mut settings = TestPlatform::server_settings(&urls, &run).await?;
+        settings.gateway.rate_limit_per_minute = 0;
+        let tp = TestPlatform::servers_with(urls.clone(), run, settings).await?;
+        let mut build = stats::Table::new(&["step", "rows", "seconds", "rows/s"]);
+        let nation = nation::build(&tp, cli.members, cli.seed, &mut build).await?;
+        let mut queries = stats::Table::new(&["query (through the gateway)", "calls", "p50 ms", "p95 ms", "p99 ms"]);
+        nation::queries(&tp, &nation, &mut queries).await?;
+        let mut reorg = stats::Table::new(&["plan", "seconds", "member paths/s", "statistics read meanwhile"]);
+        nation::reorganise(&tp, &nation, &mut reorg).await?;
+        tp.stop().await?;
+        sections.push((
+            format!("8. A synthetic nation ({} members, seed {})", cli.members, cli.seed),
+            format!(
+                "Build (COPY):\n\n{}\nQueries:\n\n{}\nPart of the 2025 plan, applied while statistics are read:\n\n{}",
+                build.markdown(),
+                queries.markdown(),
+                reorg.markdown()
+            ),
+        ));
+    }
+
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut report = format!(
         "# Benchmarks\n\nFigures from one run of the committed code; each scenario measures its raw baseline in \
@@ -173,16 +224,39 @@ async fn main() -> anyhow::Result<()> {
         command_output("git", &["rev-parse", "--short", "HEAD"]),
         args.join(" "),
     );
+    // Sections this run did not measure stay as the last run that did left them (their own
+    // commit and command are in their text when they differ).
+    let old = if cli.out == "-" { String::new() } else { std::fs::read_to_string(&cli.out).unwrap_or_default() };
+    let old_body = old.split_once("\n## Findings").map_or(old.as_str(), |(b, _)| b);
+    let mut kept: Vec<(String, String)> = old_body
+        .split("\n## ")
+        .skip(1)
+        .filter_map(|s| s.split_once('\n').map(|(t, b)| (t.trim().to_string(), b.trim_start_matches('\n').to_string())))
+        .filter(|(t, _)| {
+            let number = |t: &str| t.split('.').next().unwrap_or("").to_string();
+            !sections.iter().any(|(new, _)| number(new) == number(t))
+        })
+        .map(|(t, b)| {
+            (
+                t,
+                format!(
+                    "{}\n_(from an earlier run)_\n",
+                    b.trim_end().trim_end_matches("_(from an earlier run)_").trim_end()
+                ),
+            )
+        })
+        .collect();
+    kept.extend(sections.iter().cloned());
+    kept.sort_by_key(|(t, _)| t.split('.').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(99));
     for (title, table) in &sections {
         println!("\n## {title}\n\n{table}");
+    }
+    for (title, table) in &kept {
         report.push_str(&format!("\n## {title}\n\n{table}"));
     }
     if cli.out != "-" {
         let path = PathBuf::from(&cli.out);
-        let notes = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|old| old.split_once("\n## Findings").map(|(_, n)| format!("\n## Findings{n}")))
-            .unwrap_or_default();
+        let notes = old.split_once("\n## Findings").map(|(_, n)| format!("\n## Findings{n}")).unwrap_or_default();
         report.push_str(&notes);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;

@@ -216,3 +216,37 @@ pub async fn directories_converge(settings: &Settings, timeout: Duration) {
         }
     }
 }
+
+/// Panics unless every unit's subtree totals (what statistics read) count exactly the members
+/// in its subtree by status, as membership's own rows have them.
+pub async fn subtree_totals_match_members(settings: &Settings) {
+    let db = crate::database(settings, "membership").await.expect("connect");
+    let units =
+        counts(&db, "SELECT unit_id || '|' || path AS k, CAST(0 AS BIGINT) AS n FROM units").await.expect("units");
+    let totals = counts(
+        &db,
+        "SELECT unit_id || '|' || key AS k, CAST(SUM(count) AS BIGINT) AS n FROM subtree_counters \
+         WHERE metric = 'status' GROUP BY unit_id, key",
+    )
+    .await
+    .expect("subtree totals");
+    let members = counts(
+        &db,
+        "SELECT unit_path || '|' || CAST(status AS TEXT) AS k, COUNT(*) AS n FROM members GROUP BY unit_path, status",
+    )
+    .await
+    .expect("members");
+    db.close().await.ok();
+    for unit in units.keys() {
+        let (unit_id, path) = unit.split_once('|').expect("id|path");
+        for status in 1..=5 {
+            let held: i64 = members
+                .iter()
+                .filter(|(k, _)| k.starts_with(path) && k.ends_with(&format!("|{status}")))
+                .map(|(_, n)| *n)
+                .sum();
+            let counted = totals.get(&format!("{unit_id}|{status}")).copied().unwrap_or(0);
+            assert_eq!(counted, held, "unit {unit_id} ({path}): status {status} counted {counted}, held {held}");
+        }
+    }
+}

@@ -949,6 +949,98 @@ async fn every_rpc_names_the_bad_field() {
         .introductions;
     assert!(introductions.is_empty(), "rejected introductions wrote nothing");
 
+    // Members in bulk: imports and exports.
+    let province = tree.province.clone();
+    let import = |format: i32, mode: i32, size_bytes: u64, file_name: &str| mem::CreateMemberImportRequest {
+        unit_id: province.clone(),
+        file_name: file_name.into(),
+        format,
+        mode,
+        size_bytes,
+    };
+    let (csv, valid_rows) = (mem::FileFormat::Csv as i32, mem::ImportMode::ValidRows as i32);
+    expect_named(m().create_member_import(authed(&officer, import(0, valid_rows, 10, "a.csv"))).await, "format");
+    expect_named(m().create_member_import(authed(&officer, import(csv, 9, 10, "a.csv"))).await, "mode");
+    expect_named(m().create_member_import(authed(&officer, import(csv, valid_rows, 0, "a.csv"))).await, "size_bytes");
+    expect_named(
+        m().create_member_import(authed(&officer, import(csv, valid_rows, 65 * 1024 * 1024, "a.csv"))).await,
+        "size_bytes",
+    );
+    expect_named(m().create_member_import(authed(&officer, import(csv, valid_rows, 10, "a\u{7}b"))).await, "file_name");
+    let created = m()
+        .create_member_import(authed(&officer, import(csv, valid_rows, 10, "a.csv")))
+        .await
+        .expect("an import")
+        .into_inner()
+        .import
+        .unwrap();
+    let chunk = |offset: u64, data: Vec<u8>| mem::UploadMemberImportChunkRequest {
+        import_id: created.import_id.clone(),
+        offset,
+        data,
+    };
+    expect_named(m().upload_member_import_chunk(authed(&officer, chunk(0, vec![]))).await, "data");
+    expect_named(m().upload_member_import_chunk(authed(&officer, chunk(0, vec![b'x'; 11]))).await, "data");
+    expect_named(m().upload_member_import_chunk(authed(&officer, chunk(0, vec![b'x'; 1024 * 1024 + 1]))).await, "data");
+    expect_named(
+        m().upload_member_import_chunk(authed(
+            &officer,
+            mem::UploadMemberImportChunkRequest { import_id: "nope".into(), offset: 0, data: vec![b'x'] },
+        ))
+        .await,
+        "import_id",
+    );
+    expect_named(
+        m().submit_member_import(authed(
+            &officer,
+            mem::SubmitMemberImportRequest { import_id: created.import_id.clone(), sha256: "xyz".into() },
+        ))
+        .await,
+        "sha256",
+    );
+    expect_named(
+        m().get_member_import(authed(&officer, mem::GetMemberImportRequest { import_id: "x".into() })).await,
+        "import_id",
+    );
+    expect_named(
+        m().watch_member_import(authed(&officer, mem::WatchMemberImportRequest { import_id: String::new() })).await,
+        "import_id",
+    );
+    expect_named(
+        m().download_member_import_report(authed(
+            &officer,
+            mem::DownloadMemberImportReportRequest { import_id: "1".into() },
+        ))
+        .await,
+        "import_id",
+    );
+    expect_named(
+        m().get_member_import_template(authed(
+            &officer,
+            mem::GetMemberImportTemplateRequest { unit_id: province.clone(), format: 7 },
+        ))
+        .await,
+        "format",
+    );
+    let export = |format: i32, personal: bool, purpose: &str| mem::ExportMembersRequest {
+        unit_id: province.clone(),
+        format,
+        include_personal_data: personal,
+        purpose: purpose.into(),
+    };
+    expect_named(m().export_members(authed(&officer, export(0, false, ""))).await, "format");
+    expect_named(m().export_members(authed(&officer, export(csv, true, ""))).await, "purpose");
+    expect_named(m().export_members(authed(&officer, export(csv, true, "x\u{0}y"))).await, "purpose");
+    // Nothing was half-written: the import still waits for its first byte.
+    let still = m()
+        .get_member_import(authed(&officer, mem::GetMemberImportRequest { import_id: created.import_id.clone() }))
+        .await
+        .expect("the import")
+        .into_inner()
+        .import
+        .unwrap();
+    assert_eq!((still.received_bytes, still.state), (0, mem::ImportState::Uploading as i32));
+
     // Activities.
     let a = || gw.activities.clone();
     let now = chrono::Utc::now();

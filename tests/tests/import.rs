@@ -178,7 +178,13 @@ fn rows(w: &World) -> Vec<TestRow> {
     bad(&mut rows, 12, BORN, dmy(admitted.checked_sub_months(Months::new(14 * 12)).unwrap()), age_rule);
     bad(&mut rows, 13, BORN, dmy(admitted.checked_sub_months(Months::new(31 * 12)).unwrap()), age_rule);
     let child = admitted.checked_sub_months(Months::new(15 * 12)).unwrap() - Days::new(100);
-    bad(&mut rows, 14, BORN, dmy(child), "Đồng ý của người giám hộ: bắt buộc vì đoàn viên dưới 16 tuổi vào ngày vào Đoàn");
+    bad(
+        &mut rows,
+        14,
+        BORN,
+        dmy(child),
+        "Đồng ý của người giám hộ: bắt buộc vì đoàn viên dưới 16 tuổi vào ngày vào Đoàn",
+    );
     // A child whose guardian consented is admitted.
     rows[15].cells[BORN] = dmy(child);
     rows[15].cells[CONSENT] = t("Có");
@@ -200,10 +206,8 @@ fn rows(w: &World) -> Vec<TestRow> {
         t("khong-ton-tai"),
         "Mã chi đoàn: không có chi đoàn đang hoạt động nào có mã hoặc tên «khong-ton-tai» trong đơn vị nhập",
     );
-    let outside = format!(
-        "Mã chi đoàn: không có chi đoàn đang hoạt động nào có mã hoặc tên «{}» trong đơn vị nhập",
-        w.elsewhere
-    );
+    let outside =
+        format!("Mã chi đoàn: không có chi đoàn đang hoạt động nào có mã hoặc tên «{}» trong đơn vị nhập", w.elsewhere);
     bad(&mut rows, 21, UNIT, t(&w.elsewhere), &outside);
     bad(&mut rows, 22, ADMITTED, dmy(today + Days::new(5)), "Ngày vào Đoàn: không được sau ngày hôm nay");
     bad(&mut rows, 23, ADMITTED, t("hôm qua"), "Ngày vào Đoàn: không phải ngày hợp lệ (dd/mm/yyyy)");
@@ -395,22 +399,22 @@ async fn read_models_complete(tp: &TestPlatform, what: &str) {
         let held = count(tp, service, "SELECT COUNT(*) AS n FROM directory_members").await;
         assert_eq!(held, members, "{what}: {service} holds {held} of {members} members");
     }
-    let welcomed = count(tp, "notifications", "SELECT COUNT(DISTINCT member_id) AS n FROM notifications WHERE kind = 1").await;
+    let welcomed =
+        count(tp, "notifications", "SELECT COUNT(DISTINCT member_id) AS n FROM notifications WHERE kind = 1").await;
     assert_eq!(welcomed, members, "{what}: welcome notices");
 }
 
 async fn download_report(w: &World, import_id: &str) -> Vec<Vec<String>> {
-    let mut stream = w
-        .gw
-        .membership
-        .clone()
-        .download_member_import_report(authed(
-            &w.officer,
-            mem::DownloadMemberImportReportRequest { import_id: import_id.into() },
-        ))
-        .await
-        .expect("report")
-        .into_inner();
+    let mut stream =
+        w.gw.membership
+            .clone()
+            .download_member_import_report(authed(
+                &w.officer,
+                mem::DownloadMemberImportReportRequest { import_id: import_id.into() },
+            ))
+            .await
+            .expect("report")
+            .into_inner();
     let mut bytes = Vec::new();
     let mut name = String::new();
     while let Some(piece) = stream.next().await {
@@ -466,9 +470,15 @@ async fn imports(tp: &TestPlatform) {
     assert_eq!((rejected.len(), present), (17, 1));
 
     // Checked only: the counts, and nothing written.
-    let (checked, percents) =
-        run_import(&w, &w.district, "doan-vien-moc-chau.xlsx", mem::FileFormat::Xlsx, mem::ImportMode::ValidateOnly, &file)
-            .await;
+    let (checked, percents) = run_import(
+        &w,
+        &w.district,
+        "doan-vien-moc-chau.xlsx",
+        mem::FileFormat::Xlsx,
+        mem::ImportMode::ValidateOnly,
+        &file,
+    )
+    .await;
     assert_eq!(checked.state, mem::ImportState::Done as i32, "{checked:?}");
     assert_eq!(
         (checked.rows_total, checked.rows_read, checked.rows_valid, checked.rows_rejected, checked.rows_present),
@@ -491,22 +501,35 @@ async fn imports(tp: &TestPlatform) {
     }
 
     // All or nothing: one bad row and nothing is written, no event is sent.
-    let (all, _) =
-        run_import(&w, &w.district, "doan-vien-moc-chau.xlsx", mem::FileFormat::Xlsx, mem::ImportMode::AllOrNothing, &file)
-            .await;
+    let (all, _) = run_import(
+        &w,
+        &w.district,
+        "doan-vien-moc-chau.xlsx",
+        mem::FileFormat::Xlsx,
+        mem::ImportMode::AllOrNothing,
+        &file,
+    )
+    .await;
     assert_eq!(all.state, mem::ImportState::Failed as i32, "{all:?}");
     assert!(all.error.contains("17 dòng lỗi"), "{}", all.error);
     assert_eq!((all.rows_written, all.events_total), (0, 0));
     assert_eq!(count(tp, "membership", "SELECT COUNT(*) AS n FROM members").await, 3);
     assert_eq!(
-        count(tp, "membership", "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'doan.events.v1.MembersAdmitted'").await,
+        count(tp, "membership", "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'doan.events.v1.MembersAdmitted'")
+            .await,
         0
     );
 
     // The valid rows: written in batches, and every read model holds them at DONE.
-    let (done, percents) =
-        run_import(&w, &w.district, "doan-vien-moc-chau.xlsx", mem::FileFormat::Xlsx, mem::ImportMode::ValidRows, &file)
-            .await;
+    let (done, percents) = run_import(
+        &w,
+        &w.district,
+        "doan-vien-moc-chau.xlsx",
+        mem::FileFormat::Xlsx,
+        mem::ImportMode::ValidRows,
+        &file,
+    )
+    .await;
     assert_eq!(done.state, mem::ImportState::Done as i32, "{done:?}");
     assert_eq!((done.rows_valid, done.rows_written, done.rows_rejected, done.rows_present), (valid, valid, 17, 1));
     assert_eq!((done.events_total, done.events_published, done.events_applied, done.percent), (2, 2, 2, 100));
@@ -515,27 +538,36 @@ async fn imports(tp: &TestPlatform) {
     let imported = format!("SELECT COUNT(*) AS n FROM members WHERE import_id = '{}'", done.import_id);
     assert_eq!(count(tp, "membership", &imported).await, valid as i64);
     // Counters count them: the district's statistics.
-    let stats = w
-        .gw
-        .membership
-        .clone()
-        .get_unit_statistics(authed(&w.officer, mem::GetUnitStatisticsRequest { unit_id: w.district.clone(), ..Default::default() }))
-        .await
-        .expect("statistics")
-        .into_inner();
+    let stats =
+        w.gw.membership
+            .clone()
+            .get_unit_statistics(authed(
+                &w.officer,
+                mem::GetUnitStatisticsRequest { unit_id: w.district.clone(), ..Default::default() },
+            ))
+            .await
+            .expect("statistics")
+            .into_inner();
     assert_eq!(stats.active_members, u64::from(valid) + 3, "{stats:?}");
 
     // The same file again: everybody is present, nobody is admitted twice.
-    let (again, _) =
-        run_import(&w, &w.district, "doan-vien-moc-chau.xlsx", mem::FileFormat::Xlsx, mem::ImportMode::ValidRows, &file)
-            .await;
+    let (again, _) = run_import(
+        &w,
+        &w.district,
+        "doan-vien-moc-chau.xlsx",
+        mem::FileFormat::Xlsx,
+        mem::ImportMode::ValidRows,
+        &file,
+    )
+    .await;
     assert_eq!(again.state, mem::ImportState::Done as i32, "{again:?}");
     assert_eq!((again.rows_written, again.rows_present, again.rows_rejected), (0, valid + 1, 17));
     assert_eq!(count(tp, "membership", "SELECT COUNT(*) AS n FROM members").await, valid as i64 + 3);
 
     // A csv file, columns in another order, all or nothing: all 50 written.
     let born = (vietnam_today() - Days::new(400)).checked_sub_months(Months::new(19 * 12)).unwrap();
-    let mut csv = String::from("\u{feff}Mã chi đoàn,Số CCCD,Họ và tên,Giới tính,Ngày sinh,Dân tộc,Số điện thoại,Ngày vào Đoàn\n");
+    let mut csv =
+        String::from("\u{feff}Mã chi đoàn,Số CCCD,Họ và tên,Giới tính,Ngày sinh,Dân tộc,Số điện thoại,Ngày vào Đoàn\n");
     for n in 0..50 {
         csv.push_str(&format!(
             "Chi đoàn 10A2,0363{n:08},{},Nam,{},Thái,+84 912 345 678,{}\n",
@@ -544,12 +576,19 @@ async fn imports(tp: &TestPlatform) {
             (vietnam_today() - Days::new(10)).format("%d/%m/%Y")
         ));
     }
-    let (csv_done, _) =
-        run_import(&w, &w.district, "lop-10a2.csv", mem::FileFormat::Csv, mem::ImportMode::AllOrNothing, csv.as_bytes())
-            .await;
+    let (csv_done, _) = run_import(
+        &w,
+        &w.district,
+        "lop-10a2.csv",
+        mem::FileFormat::Csv,
+        mem::ImportMode::AllOrNothing,
+        csv.as_bytes(),
+    )
+    .await;
     assert_eq!(csv_done.state, mem::ImportState::Done as i32, "{csv_done:?}");
     assert_eq!((csv_done.rows_written, csv_done.events_total), (50, 1));
     read_models_complete(tp, "after the csv import").await;
+    doan_tests::effects::subtree_totals_match_members(&tp.settings).await;
 
     // Export: csv with personal data (logged per member), xlsx without.
     let total = valid as i64 + 53;
@@ -573,7 +612,10 @@ async fn imports(tp: &TestPlatform) {
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     assert_eq!(range.height() as i64, total + 1);
     assert_eq!(range.width(), 10);
-    assert_eq!(count(tp, "membership", "SELECT COUNT(*) AS n FROM pii_access_log WHERE rpc = 'ExportMembers'").await, total);
+    assert_eq!(
+        count(tp, "membership", "SELECT COUNT(*) AS n FROM pii_access_log WHERE rpc = 'ExportMembers'").await,
+        total
+    );
 
     // The template lists the district's branches.
     let template = w

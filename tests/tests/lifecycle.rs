@@ -413,6 +413,7 @@ async fn lifecycle(tp: &TestPlatform) {
 
     // Every read model holds every member with their status.
     directories_converge(&tp.settings, Duration::from_secs(20)).await;
+    doan_tests::effects::subtree_totals_match_members(&tp.settings).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

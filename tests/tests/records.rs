@@ -295,6 +295,7 @@ async fn records(tp: &TestPlatform) {
         .into_inner();
     assert_eq!((stats.ethnicity_kinh, stats.ethnicity_minority), (0, 2), "{stats:?}");
     directories_converge(&tp.settings, Duration::from_secs(20)).await;
+    doan_tests::effects::subtree_totals_match_members(&tp.settings).await;
     let db = tp.database("notifications").await.unwrap();
     let names = doan_tests::effects::counts(
         &db,

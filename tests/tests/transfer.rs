@@ -347,6 +347,7 @@ async fn transfers(tp: &TestPlatform) {
     assert_eq!(gone.status, mem::MemberStatus::TransferredOut as i32);
 
     directories_converge(&tp.settings, Duration::from_secs(20)).await;
+    doan_tests::effects::subtree_totals_match_members(&tp.settings).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

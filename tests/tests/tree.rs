@@ -9,7 +9,7 @@ use std::time::Duration;
 use doan_proto::membership as mem;
 use doan_proto::membership::UnitLevel::*;
 use doan_tests::client::{Gateway, admission, authed, create_unit, officer, open_activity};
-use doan_tests::effects::{ADMISSION_EFFECTS, directories_converge, settle_in};
+use doan_tests::effects::{ADMISSION_EFFECTS, directories_converge, settle_in, subtree_totals_match_members};
 use doan_tests::processes::{Processes, doan_bin};
 use doan_tests::{TestPlatform, eventually, real_servers, run_id};
 use tokio_stream::StreamExt;
@@ -332,6 +332,7 @@ async fn reorganisation_2025(tp: &TestPlatform) {
     let tally = settle_in(&tp.settings, &ADMISSION_EFFECTS, &acked, Duration::from_secs(20)).await;
     assert!(tally.is_exact(), "{}", tally.report());
     directories_converge(&tp.settings, Duration::from_secs(20)).await;
+    subtree_totals_match_members(&tp.settings).await;
     let activities_db = tp.database("activities").await.unwrap();
     let path = doan_tests::effects::counts(
         &activities_db,
@@ -594,6 +595,7 @@ async fn single_changes(tp: &TestPlatform) {
     assert_eq!(of_other.iter().map(|c| c.cluster_id.as_str()).collect::<Vec<_>>(), vec![cluster.cluster_id.as_str()]);
 
     directories_converge(&tp.settings, Duration::from_secs(20)).await;
+    subtree_totals_match_members(&tp.settings).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -137,7 +137,9 @@ impl Importer {
             }
             let Some(imp) = imports::find(&self.ctx.db, import_id).await? else { return Ok(()) };
             match ImportState::from_stored(imp.state) {
-                ImportState::Queued | ImportState::Validating | ImportState::Writing => self.check_and_write(&imp).await?,
+                ImportState::Queued | ImportState::Validating | ImportState::Writing => {
+                    self.check_and_write(&imp).await?
+                }
                 ImportState::Applying => {
                     let services = READ_MODELS.map(String::from);
                     if imports::applied_batches(&self.ctx.db, import_id, &services).await? >= imp.events_total {
@@ -231,7 +233,8 @@ impl Importer {
                     Some(u) => match authority(u) {
                         AdmissionAuthority::Proposes => {
                             problems.push(
-                                "Mã chi đoàn: cán bộ chi đoàn chỉ đề nghị kết nạp; đoàn cơ sở phía trên quyết định".into(),
+                                "Mã chi đoàn: cán bộ chi đoàn chỉ đề nghị kết nạp; đoàn cơ sở phía trên quyết định"
+                                    .into(),
                             );
                             false
                         }
@@ -474,10 +477,8 @@ impl Importer {
             u(imp.events_total),
             u(applied),
         );
-        let elapsed = imp
-            .started_at
-            .map(|s| (self.ctx.clock.now() - s).num_milliseconds() as f64 / 1000.0)
-            .unwrap_or_default();
+        let elapsed =
+            imp.started_at.map(|s| (self.ctx.clock.now() - s).num_milliseconds() as f64 / 1000.0).unwrap_or_default();
         Ok(pb::MemberImport {
             eta_seconds: if state.ended() { 0 } else { import::eta_seconds(percent, elapsed) },
             percent,
@@ -537,8 +538,15 @@ impl Importer {
             after = last.seq;
             if let Some(purpose) = &purpose {
                 let ids: Vec<String> = page.iter().map(|m| m.member_id.clone()).collect();
-                access_log::record_many(&self.ctx.db, &caller.account_id, &ids, "ExportMembers", purpose, self.ctx.clock.now())
-                    .await?;
+                access_log::record_many(
+                    &self.ctx.db,
+                    &caller.account_id,
+                    &ids,
+                    "ExportMembers",
+                    purpose,
+                    self.ctx.clock.now(),
+                )
+                .await?;
             }
             for m in page {
                 written += 1;
@@ -635,7 +643,8 @@ fn short(value: &str) -> String {
 }
 
 fn format_of(field: &'static str, value: i32) -> AppResult<FileFormat> {
-    FileFormat::from_stored(value).ok_or_else(|| AppError::invalid(field, "must be FILE_FORMAT_XLSX or FILE_FORMAT_CSV"))
+    FileFormat::from_stored(value)
+        .ok_or_else(|| AppError::invalid(field, "must be FILE_FORMAT_XLSX or FILE_FORMAT_CSV"))
 }
 
 /// A file sent back as a stream of pieces of at most 1 MiB.
@@ -727,8 +736,11 @@ impl MembershipApi {
                 for u in units::member_units_under(&self.ctx.db, &unit.path, 5_000).await? {
                     branches.push(vec![u.unit_id, u.name]);
                 }
-                sheet::write_xlsx(&[SheetOut { name: "Đoàn viên", rows }, SheetOut { name: "Chi đoàn", rows: branches }])
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
+                sheet::write_xlsx(&[
+                    SheetOut { name: "Đoàn viên", rows },
+                    SheetOut { name: "Chi đoàn", rows: branches },
+                ])
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
             }
         };
         Ok(pb::GetMemberImportTemplateResponse {
@@ -992,7 +1004,6 @@ impl MembershipApi {
         });
         Ok(Box::pin(ReceiverStream::new(rx)))
     }
-
 }
 
 #[cfg(test)]

@@ -389,11 +389,23 @@ impl MembershipApi {
         Ok(pb::DecideAgeOutResponse { proposals: self.proposals_pb(rows).await? })
     }
 
-    /// Counts, once and before serving, the ethnicity groups of the members that predate the
+    /// Computes, once and before serving, the subtree totals of a database that predates them,
+    /// and counts the ethnicity groups of the members that predate the
     /// counters (rows up to the cut-off the migration recorded; SQL cannot count them, the
     /// field is encrypted). A replica doing the same at the same time rolls back on the
     /// marker's unique key.
     pub async fn backfill_statistics(&self) -> AppResult<()> {
+        if statistics::subtree_backfill_pending(&self.ctx.db).await? {
+            let txn = self.ctx.db.begin().await?;
+            match statistics::backfill_subtrees(&txn).await {
+                Ok(rows) => {
+                    txn.commit().await?;
+                    tracing::info!(rows, "statistics: subtree totals computed from the units' counters");
+                }
+                Err(e) if doan_platform::db::is_unique_violation(&e) => {} // another replica did
+                Err(e) => return Err(e.into()),
+            }
+        }
         let Some(cutoff) = statistics::ethnicity_backfill_pending(&self.ctx.db).await? else {
             return Ok(());
         };

@@ -159,8 +159,9 @@ impl MembershipApi {
         let supervising = authority == AdmissionAuthority::Supervises;
         let a = Admission::check(&input, &self.rules.admission, self.ctx.clock.today(), supervising)
             .map_err(|mut problems| problems.remove(0).error)?;
-        let Admission { full_name, name_key, date_of_birth, sex, ethnicity, religion, citizen_id, phone, email, .. } =
-            a.clone();
+        let Admission {
+            full_name, name_key, date_of_birth, sex, ethnicity, religion, citizen_id, phone, email, ..
+        } = a.clone();
         let (admitted_on, resolution_number) = (a.admitted_on, a.resolution_number.clone());
         let citizen_index = self.cipher.blind_index(citizen_id.as_str());
         if members::by_citizen_index(&self.ctx.db, &citizen_index).await?.is_some() {

@@ -148,6 +148,7 @@ impl Reorganiser {
                 let parent = target_unit(&txn, step).await?;
                 let old_parent = unit.parent_id.clone().unwrap_or_default();
                 let (moved, old_path) = units::move_subtree(&txn, unit, &parent, change(K::Moved)).await?;
+                crate::storage::statistics::move_subtree(&txn, &old_path, &moved.path).await?;
                 self.ctx
                     .outbox
                     .enqueue(&txn, &publish::unit_moved(&moved, &old_parent, &old_path, &plan.plan_id))
@@ -160,6 +161,7 @@ impl Reorganiser {
                 for child in units::active_children(&txn, &unit.unit_id).await? {
                     let old_parent = child.parent_id.clone().unwrap_or_default();
                     let (moved, old_path) = units::move_subtree(&txn, child, &target, change(K::Moved)).await?;
+                    crate::storage::statistics::move_subtree(&txn, &old_path, &moved.path).await?;
                     let event = publish::unit_moved(&moved, &old_parent, &old_path, &plan.plan_id);
                     self.ctx.outbox.enqueue(&txn, &event).await?;
                     rewrites.push((old_path, moved.path.clone()));

@@ -329,10 +329,7 @@ impl Row {
 
     /// True for the template's example row ("Ví dụ" in STT).
     pub fn is_example(&self, columns: &Columns) -> bool {
-        columns
-            .index(Column::Number)
-            .and_then(|i| self.cells.get(i))
-            .is_some_and(|c| name_key(&c.shown()) == "vi du")
+        columns.index(Column::Number).and_then(|i| self.cells.get(i)).is_some_and(|c| name_key(&c.shown()) == "vi du")
     }
 
     /// The row's values by column.
@@ -428,7 +425,16 @@ impl SeenInFile {
 
 /// An import's progress in percent: checking is the first 40 (all of it when only checking),
 /// writing the next 40, the read models the last 20.
-pub fn percent(mode: ImportMode, state: ImportState, total: u32, read: u32, to_write: u32, written: u32, batches: u32, applied: u32) -> u32 {
+pub fn percent(
+    mode: ImportMode,
+    state: ImportState,
+    total: u32,
+    read: u32,
+    to_write: u32,
+    written: u32,
+    batches: u32,
+    applied: u32,
+) -> u32 {
     let share = |done: u32, of: u32| if of == 0 { 1.0 } else { (done.min(of) as f64) / of as f64 };
     let checked = if state > ImportState::Validating { 1.0 } else { share(read, total.max(1)) };
     let value = match (state, mode) {
@@ -516,10 +522,21 @@ mod tests {
         .unwrap();
         let row = Row {
             line: 2,
-            cells: ["Nguyễn Thị Hoa", "01/02/2009", "Nữ", "Kinh", "Không", "001209000001", "0912345678", " u1 ", "26/03/2025", "có"]
-                .iter()
-                .map(|s| Cell::Text(s.to_string()))
-                .collect(),
+            cells: [
+                "Nguyễn Thị Hoa",
+                "01/02/2009",
+                "Nữ",
+                "Kinh",
+                "Không",
+                "001209000001",
+                "0912345678",
+                " u1 ",
+                "26/03/2025",
+                "có",
+            ]
+            .iter()
+            .map(|s| Cell::Text(s.to_string()))
+            .collect(),
         };
         let v = row.values(&columns);
         assert_eq!((v.sex, v.religion.as_str(), v.unit.as_str()), (2, "", "u1"));

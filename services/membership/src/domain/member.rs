@@ -365,14 +365,17 @@ impl Admission {
             }
         }
         let full_name = keep(&mut problems, parse_full_name(input.full_name), |_| {
-            "Họ và tên: bắt buộc, tối đa 200 ký tự; mỗi từ chỉ gồm chữ cái (dấu nháy, gạch nối chỉ ở giữa các chữ)".into()
+            "Họ và tên: bắt buộc, tối đa 200 ký tự; mỗi từ chỉ gồm chữ cái (dấu nháy, gạch nối chỉ ở giữa các chữ)"
+                .into()
         });
-        let date_of_birth = keep(&mut problems, doan_platform::convert::parse_date("date_of_birth", input.date_of_birth), |_| {
-            "Ngày sinh: không phải ngày hợp lệ (dd/mm/yyyy)".into()
-        });
-        let admitted_on = keep(&mut problems, doan_platform::convert::parse_date("admitted_on", input.admitted_on), |_| {
-            "Ngày vào Đoàn: không phải ngày hợp lệ (dd/mm/yyyy)".into()
-        });
+        let date_of_birth =
+            keep(&mut problems, doan_platform::convert::parse_date("date_of_birth", input.date_of_birth), |_| {
+                "Ngày sinh: không phải ngày hợp lệ (dd/mm/yyyy)".into()
+            });
+        let admitted_on =
+            keep(&mut problems, doan_platform::convert::parse_date("admitted_on", input.admitted_on), |_| {
+                "Ngày vào Đoàn: không phải ngày hợp lệ (dd/mm/yyyy)".into()
+            });
         let rule = admitted_on.and_then(|on| {
             keep(&mut problems, rules.at("admitted_on", on).cloned(), |_| {
                 format!("Ngày vào Đoàn: không có quy định kết nạp nào có hiệu lực vào ngày {}", on.format("%d/%m/%Y"))
@@ -396,7 +399,8 @@ impl Admission {
                     )
                 });
                 if age.is_some_and(|a| a.is_child) && !input.guardian_consent {
-                    keep(&mut problems, 
+                    keep(
+                        &mut problems,
                         Err::<(), _>(AppError::invalid(
                             "guardian_consent",
                             format!(
@@ -423,7 +427,8 @@ impl Admission {
         let phone = keep(&mut problems, Phone::parse(input.phone), |_| {
             "Số điện thoại: 10 chữ số bắt đầu bằng 0, hoặc +84 và 9 chữ số".into()
         });
-        let email = keep(&mut problems, parse_email(input.email), |_| "Email: không đúng dạng (ví dụ ten@example.vn)".into());
+        let email =
+            keep(&mut problems, parse_email(input.email), |_| "Email: không đúng dạng (ví dụ ten@example.vn)".into());
         let resolution_number = keep(&mut problems, parse_resolution_number(input.resolution_number), |_| {
             "Số nghị quyết: bắt buộc, tối đa 64 ký tự".into()
         });

@@ -37,7 +37,10 @@ pub fn read(bytes: &[u8], format: FileFormat) -> Result<Sheet, String> {
 fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!("Tệp CSV không phải UTF-8 (byte thứ {} không hợp lệ); hãy lưu lại với mã hóa UTF-8", e.valid_up_to() + 1)
+        format!(
+            "Tệp CSV không phải UTF-8 (byte thứ {} không hợp lệ); hãy lưu lại với mã hóa UTF-8",
+            e.valid_up_to() + 1
+        )
     })?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();

@@ -11,7 +11,9 @@ use doan_platform::clock::vietnam_date;
 use doan_platform::convert::parse_timestamp;
 use doan_platform::inbox;
 use doan_platform::service::ServiceContext;
-use doan_proto::events::{AwardGranted, EventEnvelope, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded};
+use doan_proto::events::{
+    AwardGranted, EventEnvelope, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::storage::entities::{member_award, member_participation};

@@ -1589,3 +1589,35 @@ pub mod member_import_ack {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `subtree_counters`: a unit's counters summed over its whole subtree (kept by every change
+/// with the unit's own counters), so statistics read a few rows at any level.
+pub mod subtree_counter {
+    use sea_orm::entity::prelude::*;
+
+    /// One subtree total.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "subtree_counters")]
+    pub struct Model {
+        /// Unit at the top of the subtree.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// Metric.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub metric: String,
+        /// Key within the metric.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        /// Shard.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub shard: i32,
+        /// Count.
+        pub count: i64,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

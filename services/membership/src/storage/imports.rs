@@ -8,7 +8,9 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 
-use super::entities::{member_import, member_import_ack, member_import_batch, member_import_chunk, member_import_reject};
+use super::entities::{
+    member_import, member_import_ack, member_import_batch, member_import_chunk, member_import_reject,
+};
 use crate::domain::import::ImportState;
 
 /// Stores a new import session.
@@ -60,7 +62,10 @@ pub async fn file(db: &impl ConnectionTrait, import_id: &str) -> Result<Vec<u8>,
 
 /// Forgets the uploaded bytes (a restarted upload, or an import that ended).
 pub async fn drop_chunks(db: &impl ConnectionTrait, import_id: &str) -> Result<(), DbErr> {
-    member_import_chunk::Entity::delete_many().filter(member_import_chunk::Column::ImportId.eq(import_id)).exec(db).await?;
+    member_import_chunk::Entity::delete_many()
+        .filter(member_import_chunk::Column::ImportId.eq(import_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -155,12 +160,7 @@ pub struct Counts {
 
 /// Starts checking: VALIDATING, with the file's header and row count, earlier counts and
 /// rejected rows (of an interrupted run) cleared.
-pub async fn begin_checking(
-    db: &DatabaseConnection,
-    import_id: &str,
-    header: &str,
-    total: i32,
-) -> Result<(), DbErr> {
+pub async fn begin_checking(db: &DatabaseConnection, import_id: &str, header: &str, total: i32) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     member_import_reject::Entity::delete_many()
         .filter(member_import_reject::Column::ImportId.eq(import_id))

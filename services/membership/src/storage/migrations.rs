@@ -1168,7 +1168,8 @@ impl MigrationTrait for TheYear {
 }
 
 /// Member imports (sessions, uploaded chunks, rejected rows, event batches and their
-/// acknowledgements by the read models) and the import a member came from.
+/// acknowledgements by the read models), the import a member came from, and subtree totals
+/// of the counters.
 struct Bulk;
 
 impl MigrationName for Bulk {
@@ -1251,15 +1252,41 @@ impl MigrationTrait for Bulk {
         for table in tables {
             m.create_table(table).await?;
         }
+        // Subtree totals (filled at start from the units' own counters, once).
+        m.create_table(
+            Table::create()
+                .table("subtree_counters")
+                .if_not_exists()
+                .col(string("unit_id"))
+                .col(string("metric"))
+                .col(string("key"))
+                .col(integer("shard"))
+                .col(big_integer("count"))
+                .primary_key(Index::create().col("unit_id").col("metric").col("key").col("shard"))
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
-            Index::create().name("member_imports_state").table("member_imports").col("state").if_not_exists().to_owned(),
+            Index::create()
+                .name("member_imports_state")
+                .table("member_imports")
+                .col("state")
+                .if_not_exists()
+                .to_owned(),
         )
         .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["member_import_acks", "member_import_batches", "member_import_rejects", "member_import_chunks", "member_imports"] {
+        for t in [
+            "subtree_counters",
+            "member_import_acks",
+            "member_import_batches",
+            "member_import_rejects",
+            "member_import_chunks",
+            "member_imports",
+        ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         m.alter_table(Table::alter().table("members").drop_column("import_id").to_owned()).await

@@ -27,7 +27,11 @@ pub async fn open(
 }
 
 /// Opens the first placements of many members (`member_id`, `unit_id`, from) for `reason`.
-pub async fn open_many(txn: &impl ConnectionTrait, rows: &[(&str, &str, NaiveDate)], reason: &str) -> Result<(), DbErr> {
+pub async fn open_many(
+    txn: &impl ConnectionTrait,
+    rows: &[(&str, &str, NaiveDate)],
+    reason: &str,
+) -> Result<(), DbErr> {
     for chunk in rows.chunks(1_000) {
         let models = chunk.iter().map(|(member_id, unit_id, from_on)| member_placement::ActiveModel {
             member_id: Set(member_id.to_string()),

@@ -96,5 +96,8 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The notifications consumer; `new_notices` carries each notice once it committed.
 pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
-    ctx.consumer(subscriptions(), InboxWriter { db: ctx.db.clone(), outbox: ctx.outbox.clone(), clock: ctx.clock.clone(), new_notices })
+    ctx.consumer(
+        subscriptions(),
+        InboxWriter { db: ctx.db.clone(), outbox: ctx.outbox.clone(), clock: ctx.clock.clone(), new_notices },
+    )
 }

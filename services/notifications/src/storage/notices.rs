@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::notification;
@@ -56,7 +55,8 @@ pub async fn insert_all(
     }
     let mut models = Vec::with_capacity(notices.len());
     for notice in notices {
-        let seq = next.get_mut(&notice.member_id).ok_or_else(|| DbErr::Custom("an inbox counter was not returned".into()))?;
+        let seq =
+            next.get_mut(&notice.member_id).ok_or_else(|| DbErr::Custom("an inbox counter was not returned".into()))?;
         models.push(notification::Model {
             notification_id: doan_platform::convert::new_id(),
             member_id: notice.member_id.clone(),
