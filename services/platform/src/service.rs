@@ -92,6 +92,10 @@ impl<H: EventHandler> EventHandler for ReadyWhenDatabaseAnswers<H> {
         self.inner.handle(envelope).await
     }
 
+    async fn handle_batch(&self, envelopes: &[doan_proto::events::EventEnvelope]) -> Option<Result<(), HandlerError>> {
+        self.inner.handle_batch(envelopes).await
+    }
+
     async fn ready(&self) -> bool {
         self.db.ping().await.is_ok()
     }

@@ -3,12 +3,13 @@
 
 pub mod publish;
 
-use doan_platform::bus::{Consumer, EventHandler, HandlerError};
+use doan_platform::bus::{Consumer, HandlerError};
+use doan_platform::directory;
+use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
-use doan_platform::{directory, inbox};
 use doan_proto::events::EventEnvelope;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 struct DirectoryHandler {
     db: DatabaseConnection,
@@ -16,16 +17,25 @@ struct DirectoryHandler {
 }
 
 #[async_trait::async_trait]
-impl EventHandler for DirectoryHandler {
-    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
-        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
-            return Ok(());
-        };
-        directory::apply_and_acknowledge(&txn, envelope, crate::storage::PATH_COLUMNS, &self.outbox, crate::NAME)
+impl TransactionalHandler for DirectoryHandler {
+    type Committed = ();
+
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn apply(&self, txn: &DatabaseTransaction, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+        directory::apply_and_acknowledge(txn, envelope, crate::storage::PATH_COLUMNS, &self.outbox, crate::NAME)
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(())
+    }
+
+    fn committed(&self, _: Vec<()>) {
+        self.outbox.wake();
     }
 }
 
@@ -36,5 +46,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The activities consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    ctx.consumer(subscriptions(), DirectoryHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() })
+    ctx.consumer(subscriptions(), Transactional(DirectoryHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() }))
 }

@@ -4,12 +4,13 @@
 
 pub mod publish;
 
-use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::bus::{Consumer, HandlerError, decode_payload};
+use doan_platform::directory;
+use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
-use doan_platform::{directory, inbox};
 use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberRated, ParticipationRecorded, UnitRated};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::domain::vietnam_year;
 use crate::storage::entities::rating;
@@ -21,19 +22,30 @@ struct AwardsHandler {
 }
 
 #[async_trait::async_trait]
-impl EventHandler for AwardsHandler {
-    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
-        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
-            return Ok(());
-        };
+impl TransactionalHandler for AwardsHandler {
+    type Committed = ();
+
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    fn committed(&self, _: Vec<()>) {
+        self.outbox.wake();
+    }
+
+    async fn apply(&self, txn: &DatabaseTransaction, envelope: &EventEnvelope) -> Result<(), HandlerError> {
         let paths = crate::storage::PATH_COLUMNS;
-        if !directory::apply_and_acknowledge(&txn, envelope, paths, &self.outbox, crate::NAME).await? {
+        if !directory::apply_and_acknowledge(txn, envelope, paths, &self.outbox, crate::NAME).await? {
             match envelope.event_type.as_str() {
                 ParticipationRecorded::EVENT_TYPE => {
                     let e: ParticipationRecorded = decode_payload(envelope)?;
                     let at = doan_platform::convert::parse_timestamp("checked_in_at", e.checked_in_at)
                         .map_err(|err| HandlerError::Poison(err.to_string()))?;
-                    standings::add_participation(&txn, &e.member_id, vietnam_year(at), i64::from(e.points)).await?;
+                    standings::add_participation(txn, &e.member_id, vietnam_year(at), i64::from(e.points)).await?;
                 }
                 MemberRated::EVENT_TYPE => {
                     let e: MemberRated = decode_payload(envelope)?;
@@ -44,7 +56,7 @@ impl EventHandler for AwardsHandler {
                         year: e.year,
                         rating: e.rating,
                     };
-                    standings::add_rating(&txn, r).await?;
+                    standings::add_rating(txn, r).await?;
                 }
                 UnitRated::EVENT_TYPE => {
                     let e: UnitRated = decode_payload(envelope)?;
@@ -55,13 +67,11 @@ impl EventHandler for AwardsHandler {
                         year: e.year,
                         rating: e.rating,
                     };
-                    standings::add_rating(&txn, r).await?;
+                    standings::add_rating(txn, r).await?;
                 }
                 _ => {}
             }
         }
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(())
     }
 }
@@ -75,5 +85,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The awards consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    ctx.consumer(subscriptions(), AwardsHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() })
+    ctx.consumer(subscriptions(), Transactional(AwardsHandler { db: ctx.db.clone(), outbox: ctx.outbox.clone() }))
 }

@@ -421,7 +421,7 @@ impl Importer {
             .collect();
         let stored = members::admit_many(txn, new).await?;
         // Counters: one statement per unit for the whole batch.
-        let mut per_unit: HashMap<&str, Vec<(stats::Counter, i64)>> = HashMap::new();
+        let mut per_unit: HashMap<&str, (&str, Vec<(stats::Counter, i64)>)> = HashMap::new();
         for (m, v) in stored.iter().zip(batch) {
             let facts = MemberFacts {
                 status: MemberStatus::Active,
@@ -429,7 +429,7 @@ impl Importer {
                 birth_year: m.date_of_birth.year(),
                 kinh: stats::is_kinh(&v.admission.ethnicity),
             };
-            let counted = per_unit.entry(m.unit_id.as_str()).or_default();
+            let (_, counted) = per_unit.entry(m.unit_id.as_str()).or_insert_with(|| (v.unit.path.as_str(), Vec::new()));
             let mut changes = stats::diff(None, Some(&facts));
             changes.push(stats::flow("admitted", m.admitted_on));
             for (counter, delta) in changes {
@@ -446,8 +446,8 @@ impl Importer {
         };
         let event_id = self.ctx.outbox.enqueue(txn, &event).await?;
         imports::record_batch(txn, &imp.import_id, batch_no, &event_id, stored.len() as i32).await?;
-        for (unit_id, changes) in per_unit {
-            statistics::apply(txn, unit_id, &changes).await?;
+        for (unit_id, (path, changes)) in per_unit {
+            statistics::apply_at(txn, unit_id, path, &changes).await?;
         }
         Ok(())
     }

@@ -92,7 +92,8 @@ impl MembershipApi {
     ) -> AppResult<pb::AdmitMemberResponse> {
         let (unit, authority) = self.admitting_unit(caller, &r.unit_id).await?;
         let created = self.admit(caller, &unit, authority, &r, None).await?;
-        Ok(pb::AdmitMemberResponse { member: Some(self.member_full(created).await?) })
+        // A member admitted a moment ago holds no position yet.
+        Ok(pb::AdmitMemberResponse { member: Some(self.member_to_pb(created)?) })
     }
 
     /// The unit `unit_id` a member is admitted to (an active branch or chi đoàn cơ sở of the
@@ -164,14 +165,13 @@ impl MembershipApi {
         } = a.clone();
         let (admitted_on, resolution_number) = (a.admitted_on, a.resolution_number.clone());
         let citizen_index = self.cipher.blind_index(citizen_id.as_str());
-        if members::by_citizen_index(&self.ctx.db, &citizen_index).await?.is_some() {
+        // One query finds both: the same citizen ID, or the same name and date of birth.
+        let (same_citizen, twin) =
+            members::same_citizen_or_person(&self.ctx.db, &citizen_index, &name_key, date_of_birth).await?;
+        if same_citizen.is_some() {
             return Err(AppError::AlreadyExists("a member with this citizen_id already exists".into()));
         }
-        let twin = match r.confirm_possible_duplicate {
-            true => None,
-            false => members::same_name_and_birth(&self.ctx.db, &name_key, date_of_birth).await?,
-        };
-        if let Some(same) = twin {
+        if let Some(same) = twin.filter(|_| !r.confirm_possible_duplicate) {
             return Err(AppError::FailedPrecondition(format!(
                 "member {} has the same name and date of birth; if this is another person, admit again with confirm_possible_duplicate",
                 member_number(same.seq)
@@ -233,7 +233,7 @@ impl MembershipApi {
         self.log_access(&txn, caller, &created.member_id, rpc, "admission record returned to the admitting officer")
             .await?;
         // Counters last: their row locks are held only until the commit.
-        statistics::apply(&txn, &created.unit_id, &counted).await?;
+        statistics::apply_at(&txn, &created.unit_id, &unit.path, &counted).await?;
         txn.commit().await?;
         self.ctx.outbox.wake();
         tracing::info!(member_id = %created.member_id, unit_id = %unit.unit_id, by = %caller.account_id, "member admitted");

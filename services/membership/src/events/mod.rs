@@ -6,15 +6,15 @@
 pub mod publish;
 
 use chrono::NaiveDate;
-use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::bus::{Consumer, HandlerError, decode_payload};
 use doan_platform::clock::vietnam_date;
 use doan_platform::convert::parse_timestamp;
-use doan_platform::inbox;
+use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
     AwardGranted, EventEnvelope, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::storage::entities::{member_award, member_participation};
 use crate::storage::evidence;
@@ -31,8 +31,18 @@ fn poison(e: impl std::fmt::Display) -> HandlerError {
 }
 
 #[async_trait::async_trait]
-impl EventHandler for EvidenceHandler {
-    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+impl TransactionalHandler for EvidenceHandler {
+    type Committed = ();
+
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn apply(&self, txn: &DatabaseTransaction, envelope: &EventEnvelope) -> Result<(), HandlerError> {
         enum Fact {
             Participation(member_participation::Model),
             Award(member_award::Model),
@@ -71,18 +81,14 @@ impl EventHandler for EvidenceHandler {
             MemberImportBatchApplied::EVENT_TYPE => Fact::Applied(decode_payload(envelope)?),
             _ => return Ok(()),
         };
-        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
-            return Ok(());
-        };
         match fact {
-            Fact::Participation(p) => evidence::add_participation(&txn, p).await?,
-            Fact::Award(a) => evidence::add_award(&txn, a).await?,
+            Fact::Participation(p) => evidence::add_participation(txn, p).await?,
+            Fact::Award(a) => evidence::add_award(txn, a).await?,
             Fact::Applied(a) => {
                 let batch = i32::try_from(a.batch).map_err(poison)?;
-                crate::storage::imports::acknowledge(&txn, &a.import_id, batch, &a.service).await?
+                crate::storage::imports::acknowledge(txn, &a.import_id, batch, &a.service).await?
             }
         }
-        txn.commit().await?;
         Ok(())
     }
 }
@@ -94,5 +100,5 @@ pub fn subscriptions() -> Vec<&'static str> {
 
 /// The membership consumer.
 pub fn consumer(ctx: &ServiceContext) -> Consumer {
-    ctx.consumer(subscriptions(), EvidenceHandler { db: ctx.db.clone() })
+    ctx.consumer(subscriptions(), Transactional(EvidenceHandler { db: ctx.db.clone() }))
 }

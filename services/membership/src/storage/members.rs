@@ -113,6 +113,31 @@ fn active(new: NewMember) -> member::ActiveModel {
     }
 }
 
+/// In one query: the member holding the citizen-ID blind index `index`, and the first member
+/// (by number) with the name key `name_key` born on `date_of_birth`.
+pub async fn same_citizen_or_person(
+    db: &impl ConnectionTrait,
+    index: &str,
+    name_key: &str,
+    date_of_birth: NaiveDate,
+) -> Result<(Option<member::Model>, Option<member::Model>), DbErr> {
+    use sea_orm::Condition;
+    let found = member::Entity::find()
+        .filter(
+            Condition::any().add(member::Column::CitizenIdIndex.eq(index)).add(
+                Condition::all()
+                    .add(member::Column::NameKey.eq(name_key))
+                    .add(member::Column::DateOfBirth.eq(date_of_birth)),
+            ),
+        )
+        .order_by_asc(member::Column::Seq)
+        .all(db)
+        .await?;
+    let citizen = found.iter().find(|m| m.citizen_id_index == index).cloned();
+    let person = found.into_iter().find(|m| m.name_key == name_key && m.date_of_birth == date_of_birth);
+    Ok((citizen, person))
+}
+
 /// Members holding any of the citizen-ID blind indexes `indexes`.
 pub async fn by_citizen_indexes(db: &impl ConnectionTrait, indexes: &[String]) -> Result<Vec<member::Model>, DbErr> {
     if indexes.is_empty() {
@@ -296,21 +321,6 @@ pub async fn active_in_unit(db: &impl ConnectionTrait, unit_id: &str) -> Result<
 /// The members `ids`.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<member::Model>, DbErr> {
     member::Entity::find().filter(member::Column::MemberId.is_in(ids.iter().cloned())).all(db).await
-}
-
-/// An active or former member with the same name key and date of birth (a possible
-/// duplicate).
-pub async fn same_name_and_birth(
-    db: &impl ConnectionTrait,
-    name_key: &str,
-    date_of_birth: NaiveDate,
-) -> Result<Option<member::Model>, DbErr> {
-    member::Entity::find()
-        .filter(member::Column::NameKey.eq(name_key))
-        .filter(member::Column::DateOfBirth.eq(date_of_birth))
-        .order_by_asc(member::Column::Seq)
-        .one(db)
-        .await
 }
 
 /// What a search filters by; `None` is "any".

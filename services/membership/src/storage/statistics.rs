@@ -18,15 +18,29 @@ pub async fn apply(txn: &impl ConnectionTrait, unit_id: &str, changes: &[(Counte
     if changes.is_empty() {
         return Ok(());
     }
-    let shard = (rand::random::<u32>() % SHARDS as u32) as i32;
-    add(txn, OWN, &[unit_id], changes, shard).await?;
     let path: Option<String> = unit::Entity::find_by_id(unit_id.to_string())
         .select_only()
         .column(unit::Column::Path)
         .into_tuple()
         .one(txn)
         .await?;
-    roll_up(txn, &path.unwrap_or_default(), changes, shard).await
+    apply_at(txn, unit_id, &path.unwrap_or_default(), changes).await
+}
+
+/// [`apply`] for a unit whose current path the caller read in the same request (saves a
+/// query on the admission path).
+pub async fn apply_at(
+    txn: &impl ConnectionTrait,
+    unit_id: &str,
+    path: &str,
+    changes: &[(Counter, i64)],
+) -> Result<(), DbErr> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let shard = (rand::random::<u32>() % SHARDS as u32) as i32;
+    add(txn, OWN, &[unit_id], changes, shard).await?;
+    roll_up(txn, path, changes, shard).await
 }
 
 /// The table of a unit's own counters.

@@ -4,15 +4,16 @@
 
 use std::sync::Arc;
 
-use doan_platform::bus::{Consumer, EventHandler, HandlerError, decode_payload};
+use doan_platform::bus::{Consumer, HandlerError, decode_payload};
 use doan_platform::clock::Clock;
+use doan_platform::directory;
+use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
-use doan_platform::{directory, inbox};
 use doan_proto::events::{
     AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted, ParticipationRecorded,
     ReminderDue,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::broadcast;
 
 use crate::domain::{self, Notice};
@@ -26,8 +27,30 @@ struct InboxWriter {
 }
 
 #[async_trait::async_trait]
-impl EventHandler for InboxWriter {
-    async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+impl TransactionalHandler for InboxWriter {
+    type Committed = Vec<notification::Model>;
+
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    fn committed(&self, done: Vec<Vec<notification::Model>>) {
+        self.outbox.wake();
+        // Watchers on this replica get the notices themselves, without a query.
+        for notice in done.into_iter().flatten() {
+            let _ = self.new_notices.send(Arc::new(notice));
+        }
+    }
+
+    async fn apply(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &EventEnvelope,
+    ) -> Result<Vec<notification::Model>, HandlerError> {
         let notices: Vec<Notice> = match envelope.event_type.as_str() {
             MemberAdmitted::EVENT_TYPE => {
                 let e: MemberAdmitted = decode_payload(envelope)?;
@@ -66,19 +89,9 @@ impl EventHandler for InboxWriter {
             }
             _ => Vec::new(),
         };
-        let Some(txn) = inbox::begin(&self.db, crate::NAME, envelope).await? else {
-            return Ok(());
-        };
         // Audiences are resolved from the directory of units and members.
-        directory::apply_and_acknowledge(&txn, envelope, &[], &self.outbox, crate::NAME).await?;
-        let created = notices::insert_all(&txn, &notices, &envelope.event_id, self.clock.now()).await?;
-        txn.commit().await?;
-        self.outbox.wake();
-        // Watchers on this replica get the notices themselves, without a query.
-        for notice in created {
-            let _ = self.new_notices.send(Arc::new(notice));
-        }
-        Ok(())
+        directory::apply_and_acknowledge(txn, envelope, &[], &self.outbox, crate::NAME).await?;
+        Ok(notices::insert_all(txn, &notices, &envelope.event_id, self.clock.now()).await?)
     }
 }
 
@@ -98,6 +111,11 @@ pub fn subscriptions() -> Vec<&'static str> {
 pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
     ctx.consumer(
         subscriptions(),
-        InboxWriter { db: ctx.db.clone(), outbox: ctx.outbox.clone(), clock: ctx.clock.clone(), new_notices },
+        Transactional(InboxWriter {
+            db: ctx.db.clone(),
+            outbox: ctx.outbox.clone(),
+            clock: ctx.clock.clone(),
+            new_notices,
+        }),
     )
 }

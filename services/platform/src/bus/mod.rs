@@ -124,6 +124,14 @@ pub trait EventHandler: Send + Sync + 'static {
     /// Applies the event.
     async fn handle(&self, envelope: &EventEnvelope) -> Result<(), HandlerError>;
 
+    /// Applies several events that arrived together, all in one transaction or none of them;
+    /// `None` when this handler does not batch (the consumer then handles them one by one, as
+    /// it also does when the batch fails).
+    async fn handle_batch(&self, envelopes: &[EventEnvelope]) -> Option<Result<(), HandlerError>> {
+        let _ = envelopes;
+        None
+    }
+
     /// True when what the handler depends on (its database) answers. After a handler
     /// reported [`HandlerError::Unavailable`], consumers stop taking deliveries until this
     /// says yes, instead of burning attempts.

@@ -201,8 +201,11 @@ impl RabbitBus {
             .context("start consuming")?;
         tracing::info!(queue = %names.main, "consuming");
         // Deliveries are handled concurrently, up to the prefetch count; each is acknowledged
-        // once its own handling committed (or it was moved to retry or the DLQ).
-        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(self.settings.prefetch.max(1))));
+        // once its own handling committed (or it was moved to retry or the DLQ). Deliveries
+        // that are already waiting when one arrives are handled together, in one transaction
+        // of a handler that batches (one commit for the lot), and one by one if that fails.
+        let prefetch = usize::from(self.settings.prefetch.max(1));
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(prefetch));
         // Set while the handler's database is unavailable: no new delivery is taken.
         let paused = std::sync::Arc::new(tokio::sync::RwLock::new(()));
         let mut in_flight = tokio::task::JoinSet::new();
@@ -221,64 +224,43 @@ impl RabbitBus {
                     None => break Err(anyhow::anyhow!("consumer stream ended (connection lost)")),
                 },
             };
+            let mut batch = vec![delivery];
+            let mut stream_error = None;
+            while batch.len() < prefetch.min(MAX_BATCH) {
+                match futures_util::FutureExt::now_or_never(deliveries.next()) {
+                    Some(Some(Ok(d))) => batch.push(d),
+                    Some(Some(Err(e))) => {
+                        stream_error = Some(anyhow::Error::new(e).context("receive delivery"));
+                        break;
+                    }
+                    Some(None) | None => break,
+                }
+            }
             // Wait here while a handler found the database down.
             drop(paused.read().await);
-            let permit = limit.clone().acquire_owned().await.context("delivery limit")?;
-            let (consumer, channel, names, policy) = (consumer.clone(), channel.clone(), names.clone(), self.policy);
-            let (paused, shutdown, timeout) = (paused.clone(), shutdown.clone(), self.broker_timeout());
+            let permits = limit.clone().acquire_many_owned(batch.len() as u32).await.context("delivery limit")?;
+            let job = DeliveryJob {
+                consumer: consumer.clone(),
+                channel: channel.clone(),
+                names: names.clone(),
+                policy: self.policy,
+                paused: paused.clone(),
+                shutdown: shutdown.clone(),
+                timeout: self.broker_timeout(),
+            };
             in_flight.spawn(async move {
-                let _permit = permit;
-                let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
-                let first_failure = header_u64(&delivery.properties, FIRST_FAILURE_HEADER);
-                let since = first_failure.map(|ms| now_ms().saturating_sub(ms)).unwrap_or_default();
-                let outcome = loop {
-                    let (outcome, _) =
-                        deliver(&consumer, &delivery.data, attempt, Duration::from_millis(since), policy).await;
-                    if let Outcome::Unavailable(_) = outcome {
-                        // Pause the whole consumer until the database answers, then try the
-                        // same delivery again: an outage costs no attempts.
-                        let _pause = paused.write().await;
-                        if !wait_until_ready(&consumer, &shutdown).await {
-                            return Ok(()); // unacknowledged: redelivered after restart
-                        }
-                        continue;
-                    }
-                    break outcome;
-                };
-                let bounded = |what: &'static str| move |_| anyhow::anyhow!("{what}: RabbitMQ did not answer in time");
-                match outcome {
-                    Outcome::Done | Outcome::Unavailable(_) => {}
-                    Outcome::RetryAfter(delay, reason) => {
-                        let first = first_failure.unwrap_or_else(now_ms);
-                        let props = with_headers(&delivery.properties, attempt + 1, &reason)
-                            .with_headers(retry_headers(&delivery.properties, attempt + 1, &reason, first))
-                            .with_expiration(delay.as_millis().to_string().into());
-                        tokio::time::timeout(
-                            timeout,
-                            publish_confirmed(&channel, "", &names.retry, &delivery.data, props),
-                        )
-                        .await
-                        .map_err(bounded("move to the retry queue"))??;
-                    }
-                    Outcome::DeadLetter(reason) => {
-                        let mut headers =
-                            with_headers(&delivery.properties, attempt, &reason).headers().clone().unwrap_or_default();
-                        headers.insert(DEAD_AT_HEADER.into(), AMQPValue::LongLongInt(now_ms() as i64));
-                        let props = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
-                        tokio::time::timeout(
-                            timeout,
-                            publish_confirmed(&channel, "", &names.dead, &delivery.data, props),
-                        )
-                        .await
-                        .map_err(bounded("move to the dead-letter queue"))??;
-                    }
+                let _permits = permits;
+                if batch.len() > 1 && job.in_one_transaction(&batch).await? {
+                    return anyhow::Ok(());
                 }
-                tokio::time::timeout(timeout, delivery.ack(BasicAckOptions::default()))
-                    .await
-                    .map_err(bounded("acknowledge"))?
-                    .context("acknowledge")?;
+                for delivery in batch {
+                    job.one(delivery).await?;
+                }
                 anyhow::Ok(())
             });
+            if let Some(err) = stream_error {
+                break Err(err);
+            }
         };
         // Handlers run to the end of their transactions even when the connection is gone (an
         // unacknowledged delivery is redelivered and the inbox skips it).
@@ -287,6 +269,115 @@ impl RabbitBus {
             let _ = conn.close(200, "shutting down".into()).await;
         }
         result
+    }
+}
+
+/// Most deliveries handled in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// What handling a delivery needs.
+struct DeliveryJob {
+    consumer: Consumer,
+    channel: Channel,
+    names: QueueNames,
+    policy: RetryPolicy,
+    paused: std::sync::Arc<tokio::sync::RwLock<()>>,
+    shutdown: Shutdown,
+    timeout: Duration,
+}
+
+impl DeliveryJob {
+    fn bounded(what: &'static str) -> impl FnOnce(tokio::time::error::Elapsed) -> anyhow::Error {
+        move |_| anyhow::anyhow!("{what}: RabbitMQ did not answer in time")
+    }
+
+    /// Applies `batch` in one transaction of the handler and acknowledges every delivery;
+    /// false (nothing applied, nothing acknowledged) when a delivery does not decode, the
+    /// handler does not batch, or the batch failed.
+    async fn in_one_transaction(&self, batch: &[lapin::message::Delivery]) -> anyhow::Result<bool> {
+        let mut envelopes = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            match <EventEnvelope as prost::Message>::decode(delivery.data.as_slice()) {
+                Ok(e) if !e.event_id.is_empty() => envelopes.push(e),
+                _ => return Ok(false),
+            }
+        }
+        // In its own task, as one delivery's handler: an abandoned batch still ends its
+        // transaction.
+        let handler = self.consumer.handler.clone();
+        let span = tracing::info_span!(
+            "consume batch",
+            otel.kind = "consumer",
+            consumer = self.consumer.name,
+            events = envelopes.len()
+        );
+        let outcome =
+            tokio::spawn(tracing::Instrument::instrument(async move { handler.handle_batch(&envelopes).await }, span))
+                .await
+                .unwrap_or(None);
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                tracing::debug!(consumer = self.consumer.name, error = %e, "batch not applied; handling its events one by one");
+                return Ok(false);
+            }
+            None => return Ok(false),
+        }
+        for delivery in batch {
+            tokio::time::timeout(self.timeout, delivery.ack(BasicAckOptions::default()))
+                .await
+                .map_err(Self::bounded("acknowledge"))?
+                .context("acknowledge")?;
+        }
+        Ok(true)
+    }
+
+    /// Handles one delivery: applied, retried later or dead-lettered, then acknowledged.
+    async fn one(&self, delivery: lapin::message::Delivery) -> anyhow::Result<()> {
+        let (consumer, channel, names, policy) = (&self.consumer, &self.channel, &self.names, self.policy);
+        let timeout = self.timeout;
+        let attempt = header_u32(&delivery.properties, ATTEMPT_HEADER).unwrap_or(1);
+        let first_failure = header_u64(&delivery.properties, FIRST_FAILURE_HEADER);
+        let since = first_failure.map(|ms| now_ms().saturating_sub(ms)).unwrap_or_default();
+        let outcome = loop {
+            let (outcome, _) = deliver(consumer, &delivery.data, attempt, Duration::from_millis(since), policy).await;
+            if let Outcome::Unavailable(_) = outcome {
+                // Pause the whole consumer until the database answers, then try the same
+                // delivery again: an outage costs no attempts.
+                let _pause = self.paused.write().await;
+                if !wait_until_ready(consumer, &self.shutdown).await {
+                    return Ok(()); // unacknowledged: redelivered after restart
+                }
+                continue;
+            }
+            break outcome;
+        };
+        match outcome {
+            Outcome::Done | Outcome::Unavailable(_) => {}
+            Outcome::RetryAfter(delay, reason) => {
+                let first = first_failure.unwrap_or_else(now_ms);
+                let props = with_headers(&delivery.properties, attempt + 1, &reason)
+                    .with_headers(retry_headers(&delivery.properties, attempt + 1, &reason, first))
+                    .with_expiration(delay.as_millis().to_string().into());
+                tokio::time::timeout(timeout, publish_confirmed(channel, "", &names.retry, &delivery.data, props))
+                    .await
+                    .map_err(Self::bounded("move to the retry queue"))??;
+            }
+            Outcome::DeadLetter(reason) => {
+                let mut headers =
+                    with_headers(&delivery.properties, attempt, &reason).headers().clone().unwrap_or_default();
+                headers.insert(DEAD_AT_HEADER.into(), AMQPValue::LongLongInt(now_ms() as i64));
+                let props = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
+                tokio::time::timeout(timeout, publish_confirmed(channel, "", &names.dead, &delivery.data, props))
+                    .await
+                    .map_err(Self::bounded("move to the dead-letter queue"))??;
+            }
+        }
+        tokio::time::timeout(timeout, delivery.ack(BasicAckOptions::default()))
+            .await
+            .map_err(Self::bounded("acknowledge"))?
+            .context("acknowledge")?;
+        Ok(())
     }
 }
 
