@@ -549,7 +549,8 @@ async fn drop_indexes(conn: &mut PgConnection, table: &str) -> anyhow::Result<Ve
     .fetch_all(&mut *conn)
     .await?;
     for (name, _) in &defs {
-        sqlx::raw_sql(&format!("DROP INDEX {name}")).execute(&mut *conn).await?;
+        // Names and definitions come from the catalogue, not from input.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX {name}"))).execute(&mut *conn).await?;
     }
     Ok(defs.into_iter().map(|(_, def)| def).collect())
 }
@@ -558,7 +559,7 @@ async fn drop_indexes(conn: &mut PgConnection, table: &str) -> anyhow::Result<Ve
 async fn recreate_indexes(conn: &mut PgConnection, defs: &[String]) -> anyhow::Result<()> {
     sqlx::raw_sql("SET maintenance_work_mem = '1GB'").execute(&mut *conn).await?;
     for def in defs {
-        sqlx::raw_sql(def).execute(&mut *conn).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(def.clone())).execute(&mut *conn).await?;
     }
     Ok(())
 }

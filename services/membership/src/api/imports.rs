@@ -19,8 +19,8 @@ use doan_proto::events::MembersAdmitted;
 use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
 use sha2::Digest;
-use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
 use super::MembershipApi;
@@ -907,46 +907,20 @@ impl MembershipApi {
         r: pb::WatchMemberImportRequest,
     ) -> AppResult<ImportStream> {
         let imp = self.managed_import(caller, &r.import_id).await?;
-        let this = self.importer.clone();
-        let shutdown = self.ctx.shutdown.clone();
+        let importer = self.importer.clone();
         let import_id = imp.import_id;
-        // A watch ends with the caller's token, as every stream does.
-        let now = self.ctx.clock.now().timestamp().max(0) as u64;
-        let expires_in = Duration::from_secs(caller.expires_at.saturating_sub(now));
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut last = None;
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            let expired = tokio::time::sleep(expires_in);
-            tokio::pin!(expired);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tx.closed() => return,
-                    _ = &mut expired => {
-                        let _ = tx.send(Err(Status::unauthenticated("the token expired; log in again and watch again"))).await;
-                        return;
-                    }
-                    _ = tick.tick() => {}
-                }
-                let Ok(Some(imp)) = imports::find(&this.ctx.db, &import_id).await else { continue };
-                let Ok(mut shown) = this.shown(imp).await else { continue };
-                let ended = ImportState::from_stored(shown.state).ended();
-                // The pace estimate changes every tick; a message goes out when a count does.
-                let eta = std::mem::take(&mut shown.eta_seconds);
-                if last.as_ref() != Some(&shown) {
-                    last = Some(shown.clone());
-                    shown.eta_seconds = eta;
-                    if tx.send(Ok(pb::WatchMemberImportResponse { import: Some(shown) })).await.is_err() {
-                        return;
-                    }
-                }
-                if ended {
-                    return;
-                }
+        let look = move || {
+            let (importer, import_id) = (importer.clone(), import_id.clone());
+            async move {
+                let imp = imports::find(&importer.ctx.db, &import_id).await.ok()??;
+                importer.shown(imp).await.ok()
             }
-        });
-        Ok(Box::pin(ReceiverStream::new(rx)))
+        };
+        // The pace estimate changes every tick; a message goes out when a count does.
+        let key = |i: &pb::MemberImport| pb::MemberImport { eta_seconds: 0, ..i.clone() };
+        let ended = |i: &pb::MemberImport| ImportState::from_stored(i.state).ended();
+        let stream = super::watch::polled(&self.ctx, caller, look, key, ended);
+        Ok(Box::pin(stream.map(|r| r.map(|i| pb::WatchMemberImportResponse { import: Some(i) }))))
     }
 
     pub(super) async fn download_member_import_report(

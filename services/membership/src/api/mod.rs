@@ -21,6 +21,7 @@ mod statistics;
 mod training;
 mod transfers;
 mod units;
+mod watch;
 
 pub use imports::{Importer, READ_MODELS};
 pub use reorganisation::Reorganiser;

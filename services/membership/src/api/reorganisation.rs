@@ -15,8 +15,7 @@ use doan_platform::error::AppResult;
 use doan_platform::service::ServiceContext;
 use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
-use tokio_stream::Stream;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
 use super::MembershipApi;
@@ -559,46 +558,22 @@ impl MembershipApi {
     ) -> AppResult<PlanStream> {
         let (plan, _) = self.managed_plan(caller, &r.plan_id).await?;
         let db = self.ctx.db.clone();
-        let shutdown = self.ctx.shutdown.clone();
         let plan_id = plan.plan_id;
-        // A watch ends with the caller's token, as every stream does.
-        let now = self.ctx.clock.now().timestamp().max(0) as u64;
-        let expires_in = Duration::from_secs(caller.expires_at.saturating_sub(now));
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut last = None;
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            let expired = tokio::time::sleep(expires_in);
-            tokio::pin!(expired);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tx.closed() => return,
-                    _ = &mut expired => {
-                        let _ = tx.send(Err(Status::unauthenticated("the token expired; log in again and watch again"))).await;
-                        return;
-                    }
-                    _ = tick.tick() => {}
-                }
-                let (plan, steps) =
-                    match (reorganisation::find(&db, &plan_id).await, reorganisation::steps(&db, &plan_id).await) {
-                        (Ok(Some(plan)), Ok(steps)) => (plan, steps),
-                        _ => continue, // the database blinked; the next tick reads again
-                    };
-                let state = PlanState::from_stored(plan.state);
-                let seen = (plan.state, plan.steps_done, plan.members_done);
-                if last != Some(seen) {
-                    last = Some(seen);
-                    let message = pb::WatchReorganisationPlanResponse { plan: Some(plan_to_pb(plan, steps)) };
-                    if tx.send(Ok(message)).await.is_err() {
-                        return;
-                    }
-                }
-                if matches!(state, PlanState::Done | PlanState::Failed) {
-                    return;
-                }
+        let look = move || {
+            let (db, plan_id) = (db.clone(), plan_id.clone());
+            async move {
+                let plan = reorganisation::find(&db, &plan_id).await.ok()??;
+                let steps = reorganisation::steps(&db, &plan_id).await.ok()?;
+                Some((plan, steps))
             }
-        });
-        Ok(Box::pin(ReceiverStream::new(rx)))
+        };
+        let key = |(p, _): &(reorg_plan::Model, Vec<reorg_step::Model>)| (p.state, p.steps_done, p.members_done);
+        let ended = |(p, _): &(reorg_plan::Model, Vec<reorg_step::Model>)| {
+            matches!(PlanState::from_stored(p.state), PlanState::Done | PlanState::Failed)
+        };
+        let stream = super::watch::polled(&self.ctx, caller, look, key, ended);
+        Ok(Box::pin(stream.map(|r| {
+            r.map(|(plan, steps)| pb::WatchReorganisationPlanResponse { plan: Some(plan_to_pb(plan, steps)) })
+        })))
     }
 }
