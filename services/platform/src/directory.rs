@@ -215,6 +215,16 @@ async fn upsert_member(txn: &impl ConnectionTrait, e: MemberState) -> Result<(),
 /// Stores members' states (each only over an older row), a few hundred per statement; each
 /// distinct unit is looked up once.
 async fn upsert_members(txn: &impl ConnectionTrait, states: Vec<MemberState>) -> Result<(), sea_orm::DbErr> {
+    // The units named, read in one query; a merged unit's members follow the merge (rare: one
+    // lookup per merge step).
+    let ids: std::collections::BTreeSet<String> = states.iter().map(|e| e.unit_id.clone()).collect();
+    let held: std::collections::HashMap<String, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::UnitId.is_in(ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.unit_id.clone(), u))
+        .collect();
     let mut units: std::collections::HashMap<(String, bool), (String, String)> = std::collections::HashMap::new();
     let mut rows = Vec::with_capacity(states.len());
     for e in states {
@@ -223,11 +233,12 @@ async fn upsert_members(txn: &impl ConnectionTrait, states: Vec<MemberState>) ->
         let (unit_id, unit_path) = match units.get(&key) {
             Some(found) => found.clone(),
             None => {
-                let found = if active {
-                    current_unit(txn, &e.unit_id, &e.unit_path).await?
-                } else {
-                    let held = unit::Entity::find_by_id(e.unit_id.clone()).one(txn).await?;
-                    (e.unit_id.clone(), held.map_or(e.unit_path.clone(), |u| u.path))
+                let found = match held.get(&e.unit_id) {
+                    Some(u) if active && !u.merged_into.is_empty() => {
+                        current_unit(txn, &e.unit_id, &e.unit_path).await?
+                    }
+                    Some(u) => (e.unit_id.clone(), u.path.clone()),
+                    None => (e.unit_id.clone(), e.unit_path.clone()),
                 };
                 units.insert(key, found.clone());
                 found

@@ -446,9 +446,9 @@ impl Importer {
         };
         let event_id = self.ctx.outbox.enqueue(txn, &event).await?;
         imports::record_batch(txn, &imp.import_id, batch_no, &event_id, stored.len() as i32).await?;
-        for (unit_id, (path, changes)) in per_unit {
-            statistics::apply_at(txn, unit_id, path, &changes).await?;
-        }
+        let per_unit: Vec<(&str, &str, Vec<(stats::Counter, i64)>)> =
+            per_unit.into_iter().map(|(unit_id, (path, changes))| (unit_id, path, changes)).collect();
+        statistics::apply_many(txn, &per_unit).await?;
         Ok(())
     }
 
@@ -520,7 +520,7 @@ impl Importer {
         format: FileFormat,
         purpose: Option<String>,
         total: u64,
-        names: &HashMap<String, String>,
+        units: &[(String, String)],
         tx: &tokio::sync::mpsc::Sender<Result<pb::ExportMembersResponse, Status>>,
     ) -> anyhow::Result<()> {
         use pb::export_members_response::Item;
@@ -528,14 +528,19 @@ impl Importer {
         let name = format!("doan-vien-{}.{}", unit.unit_id, format.extension());
         let content_type = format.content_type();
         let mut rows = vec![export_header(personal)];
-        let mut after = 0;
         let mut written = 0u64;
         let mut offset = 0u64;
         let send = |item| async { tx.send(Ok(pb::ExportMembersResponse { item: Some(item) })).await.is_ok() };
-        loop {
-            let page = members::page_in_subtree(&self.ctx.db, &unit.path, after, 1_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
+        // Unit by unit (by path), each unit's members by number: every query is one unit's.
+        let mut pages = units.iter().map(|(id, name)| (id, name, 0i64));
+        let mut current = pages.next();
+        while let Some((unit_id, unit_name, after)) = current.take() {
+            let page = members::page_in_unit(&self.ctx.db, unit_id, after, 1_000).await?;
+            let Some(last) = page.last() else {
+                current = pages.next();
+                continue;
+            };
+            current = Some((unit_id, unit_name, last.seq));
             if let Some(purpose) = &purpose {
                 let ids: Vec<String> = page.iter().map(|m| m.member_id.clone()).collect();
                 access_log::record_many(
@@ -568,7 +573,7 @@ impl Importer {
                 }
                 row.extend([
                     m.unit_id.clone(),
-                    names.get(&m.unit_id).cloned().unwrap_or_default(),
+                    unit_name.clone(),
                     m.admitted_on.format("%d/%m/%Y").to_string(),
                     m.resolution_number.clone(),
                     status_vi(m.status).to_string(),
@@ -966,12 +971,12 @@ impl MembershipApi {
             false => None,
         };
         let total = members::count_in_subtree(&self.ctx.db, &unit.path).await?;
-        let names: HashMap<String, String> = units::names_under(&self.ctx.db, &unit.path).await?.into_iter().collect();
+        let units = units::names_under(&self.ctx.db, &unit.path).await?;
         let this = self.importer.clone();
         let caller = caller.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
-            if let Err(e) = this.export(&caller, &unit, format, purpose, total, &names, &tx).await {
+            if let Err(e) = this.export(&caller, &unit, format, purpose, total, &units, &tx).await {
                 tracing::warn!(error = %format!("{e:#}"), "export failed");
                 let _ = tx.send(Err(Status::unavailable("the export was interrupted; start it again"))).await;
             }

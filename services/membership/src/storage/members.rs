@@ -170,6 +170,23 @@ pub async fn count_in_subtree(db: &impl ConnectionTrait, path: &str) -> Result<u
     member::Entity::find().filter(member::Column::UnitPath.starts_with(path)).count(db).await
 }
 
+/// Up to `limit` members of unit `unit_id` (whatever their status), by member number, after
+/// number `after`.
+pub async fn page_in_unit(
+    db: &impl ConnectionTrait,
+    unit_id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::UnitId.eq(unit_id))
+        .filter(member::Column::Seq.gt(after))
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Up to `limit` members in the subtree at `path`, by member number, after number `after`.
 pub async fn page_in_subtree(
     db: &impl ConnectionTrait,

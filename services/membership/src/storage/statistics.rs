@@ -1,5 +1,7 @@
 //! Every query on the per-unit counters behind live statistics.
 
+use std::collections::BTreeMap;
+
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set};
 
@@ -43,6 +45,33 @@ pub async fn apply_at(
     roll_up(txn, path, changes, shard).await
 }
 
+/// [`apply_at`] for many units at once (an import batch): the changes summed per unit and per
+/// subtree, then one statement per table for up to 2,000 counters.
+pub async fn apply_many(
+    txn: &impl ConnectionTrait,
+    changes: &[(&str, &str, Vec<(Counter, i64)>)],
+) -> Result<(), DbErr> {
+    let mut own: BTreeMap<(&str, Counter), i64> = BTreeMap::new();
+    let mut subtree: BTreeMap<(&str, Counter), i64> = BTreeMap::new();
+    for (unit_id, path, counted) in changes {
+        for (counter, delta) in counted {
+            *own.entry((unit_id, counter.clone())).or_default() += delta;
+            for above in path_units(path) {
+                *subtree.entry((above, counter.clone())).or_default() += delta;
+            }
+        }
+    }
+    let shard = (rand::random::<u32>() % SHARDS as u32) as i32;
+    for (table, rows) in [(OWN, own), (SUBTREE, subtree)] {
+        let rows: Vec<((&str, Counter), i64)> = rows.into_iter().collect();
+        for chunk in rows.chunks(2_000) {
+            let insert = counters_insert(table, chunk.iter().map(|((u, c), n)| (*u, c, *n)), shard);
+            execute(txn, insert).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The table of a unit's own counters.
 const OWN: &str = "unit_counters";
 /// The table of subtree totals: a unit's row counts its whole subtree.
@@ -66,30 +95,39 @@ async fn add(
     changes: &[(Counter, i64)],
     shard: i32,
 ) -> Result<(), DbErr> {
-    use sea_orm::sea_query::Alias;
-    if units.is_empty() || changes.is_empty() {
-        return Ok(());
+    let insert =
+        counters_insert(table, units.iter().flat_map(|u| changes.iter().map(move |(c, n)| (*u, c, *n))), shard);
+    execute(txn, insert).await
+}
+
+async fn execute(txn: &impl ConnectionTrait, insert: Option<sea_orm::sea_query::InsertStatement>) -> Result<(), DbErr> {
+    match insert {
+        Some(insert) => txn.execute(&insert).await.map(|_| ()),
+        None => Ok(()),
     }
+}
+
+/// One statement adding each (unit, counter, delta) to `table` in shard `shard` (a counter
+/// appears at most once); `None` without rows.
+fn counters_insert<'a>(
+    table: &'static str,
+    rows: impl Iterator<Item = (&'a str, &'a Counter, i64)>,
+    shard: i32,
+) -> Option<sea_orm::sea_query::InsertStatement> {
+    use sea_orm::sea_query::Alias;
     let mut insert = Query::insert();
     insert.into_table(Alias::new(table)).columns(["unit_id", "metric", "key", "shard", "count"].map(Alias::new));
-    for unit_id in units {
-        for ((metric, key), delta) in changes {
-            insert.values_panic([
-                (*unit_id).into(),
-                (*metric).into(),
-                key.clone().into(),
-                shard.into(),
-                (*delta).into(),
-            ]);
-        }
+    let mut any = false;
+    for (unit_id, (metric, key), delta) in rows {
+        any = true;
+        insert.values_panic([unit_id.into(), (*metric).into(), key.clone().into(), shard.into(), delta.into()]);
     }
     insert.on_conflict(
         OnConflict::columns(["unit_id", "metric", "key", "shard"].map(Alias::new))
             .value(Alias::new("count"), Expr::cust(format!("{table}.count + excluded.count")))
             .to_owned(),
     );
-    txn.execute(&insert).await?;
-    Ok(())
+    any.then_some(insert)
 }
 
 /// Moves every counter of `from` to `to` (a merged unit's members and history are the

@@ -372,13 +372,14 @@ pub async fn member_units_under(db: &impl ConnectionTrait, path: &str, limit: u6
         .await
 }
 
-/// Every unit in the subtree at `path` (id and name), for names in exports.
+/// Every unit in the subtree at `path` (id and name), by path, for exports.
 pub async fn names_under(db: &impl ConnectionTrait, path: &str) -> Result<Vec<(String, String)>, DbErr> {
     unit::Entity::find()
         .select_only()
         .column(unit::Column::UnitId)
         .column(unit::Column::Name)
         .filter(unit::Column::Path.starts_with(path))
+        .order_by_asc(unit::Column::Path)
         .into_tuple()
         .all(db)
         .await
