@@ -196,9 +196,23 @@ async fn import(gw: &Gateway, officer: &str, unit: &str, file: &[u8]) -> anyhow:
         .await?
         .into_inner();
     let mut last = None;
+    let mut timeline = Vec::new();
     while let Some(update) = watch.next().await {
-        last = update?.import;
+        let i = update?.import;
+        if let Some(i) = &i {
+            timeline.push(format!(
+                "{:.1}s state {} read {} written {} published {} applied {}",
+                started.elapsed().as_secs_f64(),
+                i.state,
+                i.rows_read,
+                i.rows_written,
+                i.events_published,
+                i.events_applied
+            ));
+        }
+        last = i;
     }
+    eprintln!("import timeline:\n  {}", timeline.join("\n  "));
     let last = last.expect("an update");
     anyhow::ensure!(last.state == mem::ImportState::Done as i32, "the import ended {last:?}");
     Ok((started.elapsed().as_secs_f64(), last))
