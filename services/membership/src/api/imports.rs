@@ -421,7 +421,7 @@ impl Importer {
             .collect();
         let stored = members::admit_many(txn, new).await?;
         // Counters: one statement per unit for the whole batch.
-        let mut per_unit: HashMap<&str, (&str, Vec<(stats::Counter, i64)>)> = HashMap::new();
+        let mut per_unit: HashMap<&str, statistics::UnitChanges<'_>> = HashMap::new();
         for (m, v) in stored.iter().zip(batch) {
             let facts = MemberFacts {
                 status: MemberStatus::Active,
@@ -429,7 +429,9 @@ impl Importer {
                 birth_year: m.date_of_birth.year(),
                 kinh: stats::is_kinh(&v.admission.ethnicity),
             };
-            let (_, counted) = per_unit.entry(m.unit_id.as_str()).or_insert_with(|| (v.unit.path.as_str(), Vec::new()));
+            let (_, _, counted) = per_unit
+                .entry(m.unit_id.as_str())
+                .or_insert_with(|| (m.unit_id.as_str(), v.unit.path.as_str(), Vec::new()));
             let mut changes = stats::diff(None, Some(&facts));
             changes.push(stats::flow("admitted", m.admitted_on));
             for (counter, delta) in changes {
@@ -446,8 +448,7 @@ impl Importer {
         };
         let event_id = self.ctx.outbox.enqueue(txn, &event).await?;
         imports::record_batch(txn, &imp.import_id, batch_no, &event_id, stored.len() as i32).await?;
-        let per_unit: Vec<(&str, &str, Vec<(stats::Counter, i64)>)> =
-            per_unit.into_iter().map(|(unit_id, (path, changes))| (unit_id, path, changes)).collect();
+        let per_unit: Vec<statistics::UnitChanges<'_>> = per_unit.into_values().collect();
         statistics::apply_many(txn, &per_unit).await?;
         Ok(())
     }
@@ -467,16 +468,15 @@ impl Importer {
             (0, 0)
         };
         let u = |n: i32| n.max(0) as u32;
-        let percent = import::percent(
-            mode,
-            state,
-            u(imp.rows_total),
-            u(imp.rows_read),
-            u(imp.rows_valid),
-            u(imp.rows_written),
-            u(imp.events_total),
-            u(applied),
-        );
+        let percent = import::Progress {
+            total: u(imp.rows_total),
+            read: u(imp.rows_read),
+            to_write: u(imp.rows_valid),
+            written: u(imp.rows_written),
+            batches: u(imp.events_total),
+            applied: u(applied),
+        }
+        .percent(mode, state);
         let elapsed =
             imp.started_at.map(|s| (self.ctx.clock.now() - s).num_milliseconds() as f64 / 1000.0).unwrap_or_default();
         Ok(pb::MemberImport {

@@ -423,28 +423,38 @@ impl SeenInFile {
     }
 }
 
-/// An import's progress in percent: checking is the first 40 (all of it when only checking),
-/// writing the next 40, the read models the last 20.
-pub fn percent(
-    mode: ImportMode,
-    state: ImportState,
-    total: u32,
-    read: u32,
-    to_write: u32,
-    written: u32,
-    batches: u32,
-    applied: u32,
-) -> u32 {
-    let share = |done: u32, of: u32| if of == 0 { 1.0 } else { (done.min(of) as f64) / of as f64 };
-    let checked = if state > ImportState::Validating { 1.0 } else { share(read, total.max(1)) };
-    let value = match (state, mode) {
-        (ImportState::Done, _) => 1.0,
-        (ImportState::Uploading | ImportState::Queued, _) => 0.0,
-        (_, ImportMode::ValidateOnly) => checked,
-        (ImportState::Validating, _) => 0.4 * checked,
-        _ => 0.4 + 0.4 * share(written, to_write) + 0.2 * share(applied, batches),
-    };
-    (value * 100.0).floor().clamp(0.0, 100.0) as u32
+/// How far an import is, in rows and batches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Member rows in the file.
+    pub total: u32,
+    /// Rows checked.
+    pub read: u32,
+    /// Rows to write (valid).
+    pub to_write: u32,
+    /// Rows written.
+    pub written: u32,
+    /// Batches committed.
+    pub batches: u32,
+    /// Batches every read model applied.
+    pub applied: u32,
+}
+
+impl Progress {
+    /// Per cent done: checking is the first 40 (all of it when only checking), writing the
+    /// next 40, the read models the last 20.
+    pub fn percent(&self, mode: ImportMode, state: ImportState) -> u32 {
+        let share = |done: u32, of: u32| if of == 0 { 1.0 } else { (done.min(of) as f64) / of as f64 };
+        let checked = if state > ImportState::Validating { 1.0 } else { share(self.read, self.total.max(1)) };
+        let value = match (state, mode) {
+            (ImportState::Done, _) => 1.0,
+            (ImportState::Uploading | ImportState::Queued, _) => 0.0,
+            (_, ImportMode::ValidateOnly) => checked,
+            (ImportState::Validating, _) => 0.4 * checked,
+            _ => 0.4 + 0.4 * share(self.written, self.to_write) + 0.2 * share(self.applied, self.batches),
+        };
+        (value * 100.0).floor().clamp(0.0, 100.0) as u32
+    }
 }
 
 /// Seconds left at the pace so far: `elapsed` seconds for `percent` per cent.
@@ -560,11 +570,19 @@ mod tests {
     fn progress_runs_from_checking_to_read_models() {
         use ImportMode::*;
         use ImportState::*;
-        assert_eq!(percent(ValidRows, Validating, 100, 50, 0, 0, 0, 0), 20);
-        assert_eq!(percent(ValidateOnly, Validating, 100, 50, 0, 0, 0, 0), 50);
-        assert_eq!(percent(ValidRows, Writing, 100, 100, 80, 40, 1, 0), 60);
-        assert_eq!(percent(ValidRows, Applying, 100, 100, 80, 80, 2, 1), 90);
-        assert_eq!(percent(ValidRows, Done, 100, 100, 80, 80, 2, 2), 100);
+        let p = |read, to_write, written, batches, applied| Progress {
+            total: 100,
+            read,
+            to_write,
+            written,
+            batches,
+            applied,
+        };
+        assert_eq!(p(50, 0, 0, 0, 0).percent(ValidRows, Validating), 20);
+        assert_eq!(p(50, 0, 0, 0, 0).percent(ValidateOnly, Validating), 50);
+        assert_eq!(p(100, 80, 40, 1, 0).percent(ValidRows, Writing), 60);
+        assert_eq!(p(100, 80, 80, 2, 1).percent(ValidRows, Applying), 90);
+        assert_eq!(p(100, 80, 80, 2, 2).percent(ValidRows, Done), 100);
         assert_eq!(eta_seconds(50, 10.0), 10);
         assert_eq!(eta_seconds(0, 10.0), 0);
     }

@@ -45,12 +45,12 @@ pub async fn apply_at(
     roll_up(txn, path, changes, shard).await
 }
 
+/// One unit's counter changes: its id, its path, the changes.
+pub type UnitChanges<'a> = (&'a str, &'a str, Vec<(Counter, i64)>);
+
 /// [`apply_at`] for many units at once (an import batch): the changes summed per unit and per
 /// subtree, then one statement per table for up to 2,000 counters.
-pub async fn apply_many(
-    txn: &impl ConnectionTrait,
-    changes: &[(&str, &str, Vec<(Counter, i64)>)],
-) -> Result<(), DbErr> {
+pub async fn apply_many(txn: &impl ConnectionTrait, changes: &[UnitChanges<'_>]) -> Result<(), DbErr> {
     let mut own: BTreeMap<(&str, Counter), i64> = BTreeMap::new();
     let mut subtree: BTreeMap<(&str, Counter), i64> = BTreeMap::new();
     for (unit_id, path, counted) in changes {
@@ -288,15 +288,6 @@ pub async fn backfill_subtrees(txn: &impl ConnectionTrait) -> Result<u64, DbErr>
     Ok(written)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_path_names_its_units_top_down() {
-        assert_eq!(super::path_units("/a/b/c/"), vec!["a", "b", "c"]);
-        assert!(super::path_units("").is_empty());
-    }
-}
-
 /// The last member row the migration left uncounted by ethnicity group, while that backfill
 /// is still to do.
 pub async fn ethnicity_backfill_pending(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
@@ -324,4 +315,13 @@ pub async fn mark_ethnicity_backfilled(txn: &impl ConnectionTrait) -> Result<(),
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_names_its_units_top_down() {
+        assert_eq!(super::path_units("/a/b/c/"), vec!["a", "b", "c"]);
+        assert!(super::path_units("").is_empty());
+    }
 }
