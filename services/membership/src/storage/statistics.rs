@@ -20,13 +20,17 @@ pub async fn apply(txn: &impl ConnectionTrait, unit_id: &str, changes: &[(Counte
     if changes.is_empty() {
         return Ok(());
     }
+    // The write first: on SQLite a transaction that read first and writes later fails when
+    // another connection wrote in between (SQLITE_BUSY_SNAPSHOT); one that writes first waits.
+    let shard = (rand::random::<u32>() % SHARDS as u32) as i32;
+    add(txn, OWN, &[unit_id], changes, shard).await?;
     let path: Option<String> = unit::Entity::find_by_id(unit_id.to_string())
         .select_only()
         .column(unit::Column::Path)
         .into_tuple()
         .one(txn)
         .await?;
-    apply_at(txn, unit_id, &path.unwrap_or_default(), changes).await
+    roll_up(txn, &path.unwrap_or_default(), changes, shard).await
 }
 
 /// [`apply`] for a unit whose current path the caller read in the same request (saves a
