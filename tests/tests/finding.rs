@@ -78,6 +78,22 @@ async fn finding(tp: &TestPlatform) {
     let found =
         search(&gw, &officer_p, mem::SearchMembersRequest { name: "Đào".into(), ..q(&province) }).await.unwrap();
     assert_eq!(names(&found), vec!["Đặng Thị Đào"]);
+    // Whole words in order but the last, which may be begun; from any unit of the subtree
+    // (the PostgreSQL index asks for the unit and the words at once).
+    for (unit, typed, expected) in [
+        (&province, "van a", vec!["Nguyễn Văn An", "Nguyễn Văn Anh"]),
+        (&branch, "nguyen van anh", vec!["Nguyễn Văn Anh"]),
+        (&school, "thi b", vec!["Trần Thị Bích"]),
+        (&root, "dang", vec!["Đặng Thị Đào"]),
+        (&province, "guyen", vec![]),
+        (&province, "nguyen an", vec![]),
+        (&province, "an nguyen", vec![]),
+        (&other, "nguyen", vec![]),
+    ] {
+        let token = if unit == &other || unit == &root { &admin } else { &officer_p };
+        let found = search(&gw, token, mem::SearchMembersRequest { name: typed.into(), ..q(unit) }).await.unwrap();
+        assert_eq!(names(&found), expected, "{typed:?} from {unit}");
+    }
     let found = search(
         &gw,
         &officer_p,

@@ -93,16 +93,13 @@ impl Reorganiser {
                 return Ok(()); // done, failed, or another process holds it
             }
             let Some(plan) = reorganisation::find(&self.ctx.db, plan_id).await? else { return Ok(()) };
-            let steps = reorganisation::steps(&self.ctx.db, plan_id).await?;
-            let Some(step) = steps.get(plan.steps_done.max(0) as usize) else { return Ok(()) };
+            let Some(step) = reorganisation::step(&self.ctx.db, plan_id, plan.steps_done.max(0)).await? else {
+                return Ok(());
+            };
             match step.phase.as_str() {
-                "" => self.begin_step(&plan, step).await?,
+                "" => self.begin_step(&plan, &step).await?,
                 _ => {
-                    if self.members_batch(&plan, step).await? == 0 {
-                        let txn = self.ctx.db.begin().await?;
-                        reorganisation::step_done(&txn, &plan, step.idx).await?;
-                        txn.commit().await?;
-                    } else if jobs.batch_pause_ms > 0 {
+                    if self.members_batch(&plan, &step).await? && jobs.batch_pause_ms > 0 {
                         tokio::time::sleep(Duration::from_millis(jobs.batch_pause_ms)).await;
                     }
                 }
@@ -182,8 +179,9 @@ impl Reorganiser {
     }
 
     /// One batch of a step's member phase: members of a merged unit re-homed first, then the
-    /// paths of moved subtrees rewritten. Returns how many members it changed (0: none left).
-    async fn members_batch(&self, plan: &reorg_plan::Model, step: &reorg_step::Model) -> anyhow::Result<u64> {
+    /// paths of moved subtrees rewritten; a batch that finds nothing left ends the step in the
+    /// same transaction. Returns whether members remain.
+    async fn members_batch(&self, plan: &reorg_plan::Model, step: &reorg_step::Model) -> anyhow::Result<bool> {
         let batch = self.ctx.settings.jobs.batch_size.max(1);
         let txn = self.ctx.db.begin().await?;
         let mut changed = 0;
@@ -205,8 +203,11 @@ impl Reorganiser {
         if changed > 0 {
             reorganisation::add_members_done(&txn, &plan.plan_id, changed).await?;
         }
+        if changed == 0 {
+            reorganisation::step_done(&txn, plan, step.idx).await?;
+        }
         txn.commit().await?;
-        Ok(changed)
+        Ok(changed > 0)
     }
 }
 

@@ -179,6 +179,34 @@ pub fn name_key(name: &str) -> String {
     bare.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The tokens a name search asks the PostgreSQL index for (migration m0012 computes the same
+/// for every member from its path and name key): `u:<unit id>` for the subtree's root unless it
+/// is the root of the whole tree (everyone has that one), each word of `key` but the last
+/// followed by a space (a whole word), and the last as it is (the beginning of a word).
+pub fn search_tokens(path: &str, key: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let units: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let (true, Some(unit)) = (units.len() > 1, units.last()) {
+        tokens.push(format!("u:{unit}"));
+    }
+    let words: Vec<&str> = key.split(' ').filter(|w| !w.is_empty()).collect();
+    if let Some((last, whole)) = words.split_last() {
+        tokens.extend(whole.iter().map(|w| format!("{w} ")));
+        tokens.push((*last).to_string());
+    }
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+/// The LIKE pattern a search key `key` (already free of `%`, `_` and `\\`) is matched with,
+/// against `' ' || name_key`: the words in order and consecutive, each a whole word of the name
+/// but the last, which may be the beginning of one ("nguyen van a" finds "nguyen van anh" and
+/// "le nguyen van an", not "nguyen vanh an" nor "anguyen van a").
+pub fn name_pattern(key: &str) -> String {
+    format!("% {key}%")
+}
+
 /// An optional email: empty, or an address with one `@`, no spaces and a dot in the domain,
 /// at most 254 characters; stored lowercase.
 pub fn parse_email(value: &str) -> AppResult<String> {
@@ -568,6 +596,14 @@ pub fn parse_sex(value: i32) -> AppResult<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_tokens_ask_for_the_subtree_whole_words_and_the_last_word_begun() {
+        assert_eq!(search_tokens("/root/", "nguyen van a"), ["a", "nguyen ", "van "]);
+        assert_eq!(search_tokens("/root/p1/d2/", "  le  "), ["le", "u:d2"]);
+        assert_eq!(search_tokens("/root/p1/", ""), ["u:p1"]);
+        assert_eq!(name_pattern("nguyen van a"), "% nguyen van a%");
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::member;
-use crate::domain::member::MemberStatus;
+use crate::domain::member::{MemberStatus, name_pattern, search_tokens};
 
 /// A member to admit, personal data already encrypted (`*_enc`) by the API room's cipher.
 pub struct NewMember {
@@ -373,8 +373,19 @@ pub async fn search(
     let mut q = member::Entity::find()
         .filter(member::Column::UnitPath.starts_with(&s.path))
         .filter(member::Column::Seq.gt(after));
-    if let Some(name) = &s.name_key {
-        q = q.filter(member::Column::NameKey.contains(name));
+    if let Some(key) = &s.name_key {
+        let postgres = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+        // Placeholders in custom SQL: numbered for PostgreSQL, `?` for SQLite.
+        let like = if postgres { "($1 || name_key) LIKE $2" } else { "(? || name_key) LIKE ?" };
+        q = q.filter(Expr::cust_with_values(like, [" ".to_string(), name_pattern(key)]));
+        if postgres {
+            // The GIN index of migration m0012: the subtree and the words at once (tokens
+            // hold no line break).
+            q = q.filter(Expr::cust_with_values(
+                "member_search_tokens(unit_path, name_key) @> string_to_array($1, $2)",
+                [search_tokens(&s.path, key).join("\n"), "\n".to_string()],
+            ));
+        }
     }
     if let Some(seq) = s.seq {
         q = q.filter(member::Column::Seq.eq(seq));

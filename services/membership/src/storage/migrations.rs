@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(ApplicationDocuments));
         all.push(Box::new(TheYear));
         all.push(Box::new(Bulk));
+        all.push(Box::new(NameSearch));
         all
     }
 }
@@ -1290,5 +1291,55 @@ impl MigrationTrait for Bulk {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         m.alter_table(Table::alter().table("members").drop_column("import_id").to_owned()).await
+    }
+}
+
+/// Name search at national size (PostgreSQL): a GIN index over each member's search tokens,
+/// computed from the row by `member_search_tokens` (the same tokens as
+/// `domain::member::search_tokens`): `u:<unit id>` for every unit on the member's path, every
+/// word of the name key followed by a space, and every beginning of every word. A search in a
+/// province asks for the province's token and the typed words at once, so the index answers
+/// with the few rows that have all of them instead of every member with a common surname.
+/// SQLite (small deployments) scans the subtree.
+struct NameSearch;
+
+impl MigrationName for NameSearch {
+    fn name(&self) -> &str {
+        "m0012_membership_name_search"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NameSearch {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let db = m.get_connection();
+        if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return Ok(());
+        }
+        db.execute_unprepared(
+            "CREATE OR REPLACE FUNCTION member_search_tokens(path text, name text) RETURNS text[] \
+             LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ \
+               SELECT coalesce(array_agg(DISTINCT t), '{}') FROM ( \
+                 SELECT 'u:' || s FROM unnest(string_to_array(path, '/')) s WHERE s <> '' \
+                 UNION ALL SELECT w || ' ' FROM unnest(string_to_array(name, ' ')) w WHERE w <> '' \
+                 UNION ALL SELECT left(w, n) FROM unnest(string_to_array(name, ' ')) w, \
+                   generate_series(1, length(w)) n \
+               ) q(t) $$; \
+             CREATE INDEX IF NOT EXISTS members_search ON members \
+               USING gin (member_search_tokens(unit_path, name_key))",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let db = m.get_connection();
+        if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            db.execute_unprepared(
+                "DROP INDEX IF EXISTS members_search; DROP FUNCTION IF EXISTS member_search_tokens(text, text)",
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

@@ -77,6 +77,15 @@ pub async fn steps(db: &impl ConnectionTrait, plan_id: &str) -> Result<Vec<reorg
         .await
 }
 
+/// Step `idx` of plan `plan_id`.
+pub async fn step(db: &impl ConnectionTrait, plan_id: &str, idx: i32) -> Result<Option<reorg_step::Model>, DbErr> {
+    reorg_step::Entity::find()
+        .filter(reorg_step::Column::PlanId.eq(plan_id))
+        .filter(reorg_step::Column::Idx.eq(idx))
+        .one(db)
+        .await
+}
+
 /// Ids of plans being applied, oldest first.
 pub async fn applying(db: &impl ConnectionTrait) -> Result<Vec<reorg_plan::Model>, DbErr> {
     reorg_plan::Entity::find()

@@ -233,6 +233,14 @@ async fn subtree_of(db: &impl ConnectionTrait, unit_id: &str) -> Result<Vec<Sum>
         .await
 }
 
+/// Active members in the subtree of `unit_id`, from its subtree totals (one unit's rows, not a
+/// count of the members).
+pub async fn active_in_subtree(db: &impl ConnectionTrait, unit_id: &str) -> Result<u64, DbErr> {
+    let active = (crate::domain::member::MemberStatus::Active as i32).to_string();
+    let total = subtree_of(db, unit_id).await?.into_iter().find(|s| s.metric == "status" && s.key == active);
+    Ok(total.map_or(0, |s| s.total.max(0) as u64))
+}
+
 /// Whether the subtree totals still have to be computed from the units' own counters (a
 /// database that predates them).
 pub async fn subtree_backfill_pending(db: &impl ConnectionTrait) -> Result<bool, DbErr> {

@@ -297,7 +297,7 @@ pub async fn sketch(
     for u in rows {
         let Some(level) = UnitLevel::from_stored(u.level) else { continue };
         let (subtree_units, subtree_members) = if ids.contains(&u.unit_id) {
-            (subtree_units(db, &u.path).await?, subtree_members(db, &u.path).await?)
+            (subtree_units(db, &u.path).await?, super::statistics::active_in_subtree(db, &u.unit_id).await?)
         } else {
             (0, 0)
         };
@@ -326,15 +326,6 @@ pub async fn sketch(
 /// Units in the subtree at `path`, itself included.
 pub async fn subtree_units(db: &impl ConnectionTrait, path: &str) -> Result<u64, DbErr> {
     unit::Entity::find().filter(unit::Column::Path.starts_with(path)).count(db).await
-}
-
-/// Active members in the subtree at `path`.
-pub async fn subtree_members(db: &impl ConnectionTrait, path: &str) -> Result<u64, DbErr> {
-    member::Entity::find()
-        .filter(member::Column::UnitPath.starts_with(path))
-        .filter(member::Column::Status.eq(MemberStatus::Active as i32))
-        .count(db)
-        .await
 }
 
 /// Ids of the units in the subtree at `path`.
