@@ -38,6 +38,7 @@ pub mod deadline;
 pub mod directory;
 pub mod error;
 pub mod inbox;
+pub mod jobs;
 pub mod metrics;
 pub mod outbox;
 pub mod policy;

@@ -2,9 +2,9 @@
 //! background by whichever process holds the import's lease, watched by a stream), the
 //! report of rejected rows, the template, and exports of a subtree.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Datelike;
@@ -60,62 +60,45 @@ pub struct Importer {
     cipher: FieldCipher,
     rules: Arc<crate::Rules>,
     runner: String,
-    running: Arc<Mutex<HashSet<String>>>,
+    running: doan_platform::jobs::Running,
 }
 
 /// A row that passed every check, waiting to be written.
 struct Valid {
     admission: Admission,
     unit: Arc<unit::Model>,
+    /// The citizen ID's blind index.
+    citizen_index: String,
+    /// "Xác nhận khác người": the same name and birth date as a member on file is another person.
+    confirm_duplicate: bool,
 }
 
 impl Importer {
     /// An importer for this process.
     pub fn new(ctx: ServiceContext, cipher: FieldCipher, rules: Arc<crate::Rules>) -> Self {
-        Self { ctx, cipher, rules, runner: new_id(), running: Arc::default() }
+        Self { ctx, cipher, rules, runner: new_id(), running: Default::default() }
     }
 
     /// Runs `import_id` on a task of its own unless this process already does.
     pub fn spawn(&self, import_id: &str) {
-        if !self.running.lock().expect("running imports").insert(import_id.to_string()) {
-            return;
-        }
-        /// Forgets the import when its task ends, however it ends, so the next look resumes it.
-        struct Running(Arc<Mutex<HashSet<String>>>, String);
-        impl Drop for Running {
-            fn drop(&mut self) {
-                if let Ok(mut running) = self.0.lock() {
-                    running.remove(&self.1);
-                }
-            }
-        }
         let this = self.clone();
-        let import_id = import_id.to_string();
-        tokio::spawn(async move {
-            let _running = Running(this.running.clone(), import_id.clone());
-            if let Err(e) = this.run(&import_id).await {
-                tracing::warn!(import_id, error = %format!("{e:#}"), "import paused; it resumes at the next look");
-            }
-        });
+        self.running.spawn("member import", import_id, move |id| async move { this.run(&id).await });
     }
 
     /// Looks for imports left unfinished (by a process that stopped) now and every few
     /// seconds, until shutdown.
     pub fn resume_forever(&self) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3));
-            loop {
-                tokio::select! {
-                    _ = this.ctx.shutdown.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                match imports::runnable(&this.ctx.db).await {
-                    Ok(found) => found.iter().for_each(|i| this.spawn(&i.import_id)),
-                    Err(e) => tracing::debug!(error = %e, "looking for imports to resume"),
-                }
-            }
-        });
+        let (look, resume) = (self.clone(), self.clone());
+        self.running.look_forever(
+            "member import",
+            Duration::from_secs(3),
+            self.ctx.shutdown.clone(),
+            move || {
+                let this = look.clone();
+                async move { Ok(imports::runnable(&this.ctx.db).await?.into_iter().map(|i| i.import_id).collect()) }
+            },
+            move |id| resume.spawn(id),
+        );
     }
 
     /// Holds the lease on `import_id` for another lease period; false when another process
@@ -253,7 +236,13 @@ impl Importer {
                             a.date_of_birth,
                             values.confirm_duplicate,
                         );
-                        if twins.is_empty() { Ok(Valid { admission: a, unit }) } else { Err(twins) }
+                        if twins.is_empty() {
+                            let citizen_index = self.cipher.blind_index(a.citizen_id.as_str());
+                            let confirm_duplicate = values.confirm_duplicate;
+                            Ok(Valid { admission: a, unit, citizen_index, confirm_duplicate })
+                        } else {
+                            Err(twins)
+                        }
                     }
                     (Ok(_), _) => Err(problems),
                     (Err(mut found), _) => {
@@ -266,11 +255,8 @@ impl Importer {
             // Members on file: the same person (citizen ID, name, birth date) is present; the
             // same citizen ID on someone else, or the same name and birth date unconfirmed,
             // is a duplicate.
-            let indexes: Vec<String> = checked
-                .iter()
-                .filter_map(|(_, r)| r.as_ref().ok())
-                .map(|v| self.cipher.blind_index(v.admission.citizen_id.as_str()))
-                .collect();
+            let indexes: Vec<String> =
+                checked.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|v| v.citizen_index.clone()).collect();
             let on_file: HashMap<String, member::Model> = members::by_citizen_indexes(db, &indexes)
                 .await?
                 .into_iter()
@@ -288,8 +274,7 @@ impl Importer {
                 let problems = match result {
                     Ok(v) => {
                         let a = &v.admission;
-                        let index = self.cipher.blind_index(a.citizen_id.as_str());
-                        match on_file.get(&index) {
+                        match on_file.get(&v.citizen_index) {
                             Some(m) if m.import_id == imp.import_id => {
                                 // Written by this import before an interruption.
                                 counts.valid += 1;
@@ -302,7 +287,7 @@ impl Importer {
                             }
                             Some(m) => vec![format!("Số CCCD: đã thuộc đoàn viên {}", member_number(m.seq))],
                             None => match same_people.get(&(a.name_key.clone(), a.date_of_birth)) {
-                                Some(seq) if !row.values(&columns).confirm_duplicate => vec![format!(
+                                Some(seq) if !v.confirm_duplicate => vec![format!(
                                     "Họ và tên: đoàn viên {} có cùng họ tên và ngày sinh; nếu là người khác, ghi «Có» ở cột «Xác nhận khác người»",
                                     member_number(*seq)
                                 )],
@@ -401,7 +386,7 @@ impl Importer {
                     ethnicity_enc: self.cipher.encrypt(&a.ethnicity),
                     religion_enc: self.cipher.encrypt(&a.religion),
                     citizen_id_enc: self.cipher.encrypt(a.citizen_id.as_str()),
-                    citizen_id_index: self.cipher.blind_index(a.citizen_id.as_str()),
+                    citizen_id_index: v.citizen_index.clone(),
                     phone_enc: self.cipher.encrypt(a.phone.as_str()),
                     phone_index: self.cipher.blind_index(a.phone.as_str()),
                     name_key: a.name_key.clone(),

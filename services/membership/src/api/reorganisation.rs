@@ -3,9 +3,7 @@
 //! process holds the plan's lease; a plan interrupted by a crash is resumed by the next
 //! process that finds it applying. Single moves, merges and dissolutions are one-step plans.
 
-use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use doan_platform::AppError;
@@ -37,47 +35,35 @@ pub(super) type PlanStream = Pin<Box<dyn Stream<Item = Result<pb::WatchReorganis
 pub struct Reorganiser {
     ctx: ServiceContext,
     runner: String,
-    running: Arc<Mutex<HashSet<String>>>,
+    running: doan_platform::jobs::Running,
 }
 
 impl Reorganiser {
     /// A reorganiser for this process.
     pub fn new(ctx: ServiceContext) -> Self {
-        Self { ctx, runner: new_id(), running: Arc::default() }
+        Self { ctx, runner: new_id(), running: Default::default() }
     }
 
     /// Applies `plan_id` on a task of its own unless this process already does.
     pub fn spawn(&self, plan_id: &str) {
-        if !self.running.lock().expect("running plans").insert(plan_id.to_string()) {
-            return;
-        }
         let this = self.clone();
-        let plan_id = plan_id.to_string();
-        tokio::spawn(async move {
-            if let Err(e) = this.run(&plan_id).await {
-                tracing::warn!(plan_id, error = %format!("{e:#}"), "reorganisation paused; it resumes at the next look");
-            }
-            this.running.lock().expect("running plans").remove(&plan_id);
-        });
+        self.running.spawn("reorganisation", plan_id, move |id| async move { this.run(&id).await });
     }
 
     /// Looks for plans left applying (by a process that stopped) now and every few seconds,
     /// until shutdown.
     pub fn resume_forever(&self) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3));
-            loop {
-                tokio::select! {
-                    _ = this.ctx.shutdown.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                match reorganisation::applying(&this.ctx.db).await {
-                    Ok(plans) => plans.iter().for_each(|p| this.spawn(&p.plan_id)),
-                    Err(e) => tracing::debug!(error = %e, "looking for plans to resume"),
-                }
-            }
-        });
+        let (look, resume) = (self.clone(), self.clone());
+        self.running.look_forever(
+            "reorganisation",
+            Duration::from_secs(3),
+            self.ctx.shutdown.clone(),
+            move || {
+                let this = look.clone();
+                async move { Ok(reorganisation::applying(&this.ctx.db).await?.into_iter().map(|p| p.plan_id).collect()) }
+            },
+            move |id| resume.spawn(id),
+        );
     }
 
     async fn run(&self, plan_id: &str) -> anyhow::Result<()> {
