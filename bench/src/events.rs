@@ -59,6 +59,7 @@ async fn create_activities(world: &World, n: usize) -> anyhow::Result<Vec<(Strin
                     starts_at: Some(doan_platform::convert::timestamp(now - chrono::Duration::minutes(1))),
                     ends_at: Some(doan_platform::convert::timestamp(now + chrono::Duration::hours(3))),
                     points: 1,
+                    capacity: 0,
                 },
             );
             async move { c.create_activity(req).await }

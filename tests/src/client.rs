@@ -282,6 +282,7 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
                 starts_at: ts(now + chrono::Duration::days(1)),
                 ends_at: ts(now + chrono::Duration::days(1) + chrono::Duration::hours(3)),
                 points: 3,
+                capacity: 0,
             },
         ))
         .await
@@ -526,6 +527,7 @@ pub async fn open_activity(gw: &Gateway, officer: &str, unit: &str, title: &str,
                 starts_at: ts(now - chrono::Duration::minutes(5)),
                 ends_at: ts(now + chrono::Duration::hours(2)),
                 points,
+                capacity: 0,
             },
         );
         async move { client.create_activity(request).await }

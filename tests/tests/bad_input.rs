@@ -1052,6 +1052,7 @@ async fn every_rpc_names_the_bad_field() {
         starts_at: ts(now),
         ends_at: ts(now + chrono::Duration::hours(1)),
         points: 1,
+        capacity: 0,
     };
     until_known("activities learns the province", || {
         let mut c = a();
@@ -1068,6 +1069,8 @@ async fn every_rpc_names_the_bad_field() {
         ("ends_at", &|r| r.ends_at = r.starts_at),
         ("ends_at", &|r| r.ends_at = ts(now + chrono::Duration::days(40))),
         ("points", &|r| r.points = 500),
+        ("capacity", &|r| r.capacity = -1),
+        ("capacity", &|r| r.capacity = 100_001),
         ("unit_id", &|r| r.unit_id = "x".into()),
     ] {
         let mut r = good.clone();

@@ -75,6 +75,7 @@ async fn hostile_input(tp: TestPlatform) {
                 starts_at,
                 ends_at,
                 points: 1,
+                capacity: 0,
             },
         )
     };

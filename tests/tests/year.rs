@@ -193,6 +193,7 @@ impl Branch {
                     starts_at: ts(from),
                     ends_at: ts(from + chrono::Duration::hours(hours)),
                     points: 5,
+                    capacity: 0,
                 },
             );
             async move { client.create_activity(request).await }

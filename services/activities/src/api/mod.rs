@@ -16,7 +16,7 @@ use doan_proto::activities::activities_service_server::ActivitiesService;
 use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{CheckInWindow, is_open_to, parse_points};
+use crate::domain::{CheckInWindow, ParticipationState, is_open_to, parse_capacity, parse_points};
 use crate::events::publish;
 use crate::storage::activities::{self, Listing, NewActivity};
 use crate::storage::entities::{activity, participation};
@@ -27,7 +27,7 @@ pub struct ActivitiesApi {
     ctx: ServiceContext,
 }
 
-fn activity_to_pb(a: activity::Model) -> pb::Activity {
+fn activity_to_pb(a: activity::Model, waitlisted: i64) -> pb::Activity {
     pb::Activity {
         activity_id: a.activity_id,
         unit_id: a.unit_id,
@@ -37,10 +37,13 @@ fn activity_to_pb(a: activity::Model) -> pb::Activity {
         ends_at: Some(timestamp(a.ends_at)),
         points: a.points,
         created_by: a.created_by,
+        capacity: a.capacity,
+        places_taken: a.places_taken,
+        waitlisted: waitlisted.try_into().unwrap_or(i32::MAX),
     }
 }
 
-fn participation_to_pb(p: participation::Model) -> pb::Participation {
+fn participation_to_pb(p: participation::Model, waitlist_position: u64) -> pb::Participation {
     pb::Participation {
         participation_id: p.participation_id,
         activity_id: p.activity_id,
@@ -48,6 +51,8 @@ fn participation_to_pb(p: participation::Model) -> pb::Participation {
         state: p.state,
         registered_at: Some(timestamp(p.registered_at)),
         checked_in_at: p.checked_in_at.map(timestamp),
+        waitlist_position: waitlist_position.try_into().unwrap_or(i32::MAX),
+        cancelled_at: p.cancelled_at.map(timestamp),
     }
 }
 
@@ -55,6 +60,23 @@ impl ActivitiesApi {
     /// An API over `ctx`.
     pub fn new(ctx: ServiceContext) -> Self {
         Self { ctx }
+    }
+
+    /// The activity as the API shows it, with the members waiting for a place.
+    async fn activity_pb(&self, a: activity::Model) -> AppResult<pb::Activity> {
+        let waiting = participations::waiting(&self.ctx.db, std::slice::from_ref(&a.activity_id)).await?;
+        let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
+        Ok(activity_to_pb(a, n))
+    }
+
+    /// The participation as the API shows it, with its place in line when waiting.
+    async fn participation_pb(&self, p: participation::Model) -> AppResult<pb::Participation> {
+        let position = if p.state == ParticipationState::Waitlisted as i32 {
+            participations::position_in_line(&self.ctx.db, &p).await?
+        } else {
+            0
+        };
+        Ok(participation_to_pb(p, position))
     }
 
     async fn activity(&self, activity_id: &str) -> AppResult<activity::Model> {
@@ -95,6 +117,7 @@ impl ActivitiesApi {
         let window =
             CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
         let points = parse_points(r.points)?;
+        let capacity = parse_capacity(r.capacity)?;
         let new = NewActivity {
             unit_id: unit.unit_id,
             unit_path: unit.path,
@@ -102,12 +125,13 @@ impl ActivitiesApi {
             description,
             window,
             points,
+            capacity,
             created_by: caller.account_id.clone(),
             created_at: self.ctx.clock.now(),
         };
         let created = activities::insert(&self.ctx.db, new).await?;
         tracing::info!(activity_id = %created.activity_id, unit_id = %created.unit_id, "activity created");
-        Ok(pb::CreateActivityResponse { activity: Some(activity_to_pb(created)) })
+        Ok(pb::CreateActivityResponse { activity: Some(activity_to_pb(created, 0)) })
     }
 
     async fn get_activity(&self, caller: &Caller, r: pb::GetActivityRequest) -> AppResult<pb::GetActivityResponse> {
@@ -118,7 +142,7 @@ impl ActivitiesApi {
             caller.require_manages(&activity.unit_path, &format!("activity {}", activity.activity_id))?;
             activity
         };
-        Ok(pb::GetActivityResponse { activity: Some(activity_to_pb(activity)) })
+        Ok(pb::GetActivityResponse { activity: Some(self.activity_pb(activity).await?) })
     }
 
     async fn list_activities(
@@ -155,7 +179,16 @@ impl ActivitiesApi {
         } else {
             String::new()
         };
-        Ok(pb::ListActivitiesResponse { activities: rows.into_iter().map(activity_to_pb).collect(), next_page_token })
+        let ids: Vec<String> = rows.iter().map(|a| a.activity_id.clone()).collect();
+        let waiting = participations::waiting(&self.ctx.db, &ids).await?;
+        let activities = rows
+            .into_iter()
+            .map(|a| {
+                let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
+                activity_to_pb(a, n)
+            })
+            .collect();
+        Ok(pb::ListActivitiesResponse { activities, next_page_token })
     }
 
     async fn register(
@@ -169,10 +202,33 @@ impl ActivitiesApi {
         }
         let txn = self.ctx.db.begin().await?;
         let row =
-            participations::ensure_registered(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now())
-                .await?;
+            participations::register(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
         txn.commit().await?;
-        Ok(pb::RegisterForActivityResponse { participation: Some(participation_to_pb(row)) })
+        Ok(pb::RegisterForActivityResponse { participation: Some(self.participation_pb(row).await?) })
+    }
+
+    async fn cancel_registration(
+        &self,
+        caller: &Caller,
+        r: pb::CancelRegistrationRequest,
+    ) -> AppResult<pb::CancelRegistrationResponse> {
+        let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
+        let row = participations::of_member(&self.ctx.db, &activity.activity_id, &member.member_id).await?.ok_or_else(
+            || AppError::NotFound(format!("you are not registered for activity {}", activity.activity_id)),
+        )?;
+        let txn = self.ctx.db.begin().await?;
+        let (row, promoted) = participations::cancel(&txn, row, self.ctx.clock.now()).await?;
+        if row.state == ParticipationState::CheckedIn as i32 {
+            return Err(AppError::FailedPrecondition(format!(
+                "you checked in to activity {}; attendance is not cancelled",
+                activity.activity_id
+            )));
+        }
+        txn.commit().await?;
+        if let Some(p) = promoted {
+            tracing::info!(activity_id = %activity.activity_id, member_id = %p.member_id, "a place freed: promoted from the line");
+        }
+        Ok(pb::CancelRegistrationResponse { participation: Some(self.participation_pb(row).await?) })
     }
 
     async fn check_in(&self, caller: &Caller, r: pb::CheckInRequest) -> AppResult<pb::CheckInResponse> {
@@ -180,7 +236,13 @@ impl ActivitiesApi {
         let now = self.ctx.clock.now();
         CheckInWindow { starts_at: activity.starts_at, ends_at: activity.ends_at }.check_open(now)?;
         let txn = self.ctx.db.begin().await?;
-        let row = participations::ensure_registered(&txn, &activity.activity_id, &member.member_id, now).await?;
+        let row = participations::register(&txn, &activity.activity_id, &member.member_id, now).await?;
+        if row.state == ParticipationState::Waitlisted as i32 {
+            return Err(AppError::FailedPrecondition(format!(
+                "every place of activity {} is taken; you are waiting in line for one",
+                activity.activity_id
+            )));
+        }
         // Only the first check-in changes state and publishes; concurrent repeats see 0 rows.
         let first = participations::check_in(&txn, &row.participation_id, now).await?;
         if first {
@@ -195,7 +257,7 @@ impl ActivitiesApi {
             self.ctx.outbox.wake();
             tracing::info!(activity_id = %activity.activity_id, member_id = %member.member_id, "checked in");
         }
-        Ok(pb::CheckInResponse { participation: Some(participation_to_pb(row)) })
+        Ok(pb::CheckInResponse { participation: Some(participation_to_pb(row, 0)) })
     }
 }
 
@@ -236,5 +298,13 @@ impl ActivitiesService for ActivitiesApi {
     async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Result<Response<pb::CheckInResponse>, Status> {
         let caller = self.ctx.verifier.caller(&request)?;
         respond(ActivitiesApi::check_in(self, &caller, request.into_inner()).await)
+    }
+
+    async fn cancel_registration(
+        &self,
+        request: Request<pb::CancelRegistrationRequest>,
+    ) -> Result<Response<pb::CancelRegistrationResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::cancel_registration(self, &caller, request.into_inner()).await)
     }
 }

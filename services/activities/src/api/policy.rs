@@ -13,5 +13,6 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "ListActivities", audience: MembersAndOfficers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "RegisterForActivity", audience: Members, scope: Scope::Resource("activity_id") },
         RpcPolicy { method: "CheckIn", audience: Members, scope: Scope::Resource("activity_id") },
+        RpcPolicy { method: "CancelRegistration", audience: Members, scope: Scope::Resource("activity_id") },
     ],
 };

@@ -13,6 +13,28 @@ pub enum ParticipationState {
     Registered = 1,
     /// Checked in: counted once.
     CheckedIn = 2,
+    /// Waiting in line for a place.
+    Waitlisted = 3,
+    /// Cancelled before checking in.
+    Cancelled = 4,
+}
+
+impl ParticipationState {
+    /// Whether a participation in this state holds one of the activity's places.
+    pub fn holds_place(state: i32) -> bool {
+        state == Self::Registered as i32 || state == Self::CheckedIn as i32
+    }
+}
+
+/// The most places an activity may offer.
+pub const MAX_CAPACITY: i32 = 100_000;
+
+/// Places for registration: 0 (no limit) to [`MAX_CAPACITY`].
+pub fn parse_capacity(value: i32) -> AppResult<i32> {
+    if !(0..=MAX_CAPACITY).contains(&value) {
+        return Err(AppError::invalid("capacity", format!("must be 0 (no limit) to {MAX_CAPACITY}")));
+    }
+    Ok(value)
 }
 
 /// The longest check-in window an activity may have.
@@ -94,5 +116,9 @@ mod tests {
         assert!(!is_open_to("/root/prov/branch/", "other"));
         assert!(parse_points(101).is_err());
         assert_eq!(parse_points(5).unwrap(), 5);
+        assert!(parse_capacity(-1).is_err());
+        assert!(parse_capacity(MAX_CAPACITY + 1).is_err());
+        assert_eq!(parse_capacity(0).unwrap(), 0);
+        assert!(ParticipationState::holds_place(2) && !ParticipationState::holds_place(3));
     }
 }

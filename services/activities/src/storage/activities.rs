@@ -27,6 +27,8 @@ pub struct NewActivity {
     pub window: CheckInWindow,
     /// Points per check-in.
     pub points: i32,
+    /// Places; 0 is no limit.
+    pub capacity: i32,
     /// Officer account creating it.
     pub created_by: String,
     /// When.
@@ -46,6 +48,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activ
         points: Set(new.points),
         created_by: Set(new.created_by),
         created_at: Set(new.created_at),
+        capacity: Set(new.capacity),
+        places_taken: Set(0),
     }
     .insert(db)
     .await

@@ -29,6 +29,10 @@ pub mod activity {
         pub created_by: String,
         /// Creation time.
         pub created_at: DateTimeUtc,
+        /// Places for registration; 0 is no limit.
+        pub capacity: i32,
+        /// Places taken (registered or checked in).
+        pub places_taken: i32,
     }
 
     /// No relations are navigated.
@@ -59,6 +63,8 @@ pub mod participation {
         pub registered_at: DateTimeUtc,
         /// Check-in time.
         pub checked_in_at: Option<DateTimeUtc>,
+        /// Cancellation time.
+        pub cancelled_at: Option<DateTimeUtc>,
     }
 
     /// No relations are navigated.

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         let mut all = doan_platform::inbox::platform_migrations();
         all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateActivities));
+        all.push(Box::new(Places));
         all
     }
 }
@@ -76,5 +77,52 @@ impl MigrationTrait for CreateActivities {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("participations").to_owned()).await?;
         m.drop_table(Table::drop().table("activities").to_owned()).await
+    }
+}
+
+/// Places: an activity's capacity and the places taken, a participation's cancellation, and
+/// the waiting line's order.
+struct Places;
+
+impl MigrationName for Places {
+    fn name(&self) -> &str {
+        "m0002_activity_places"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Places {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("activities").add_column(integer("capacity").default(0)).to_owned()).await?;
+        m.alter_table(Table::alter().table("activities").add_column(integer("places_taken").default(0)).to_owned())
+            .await?;
+        m.alter_table(
+            Table::alter().table("participations").add_column(timestamp_with_time_zone_null("cancelled_at")).to_owned(),
+        )
+        .await?;
+        // Every registration so far holds a place.
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE activities SET places_taken = (SELECT COUNT(*) FROM participations p \
+                 WHERE p.activity_id = activities.activity_id AND p.state IN (1, 2))",
+            )
+            .await?;
+        m.create_index(
+            Index::create()
+                .name("participations_line")
+                .table("participations")
+                .col("activity_id")
+                .col("state")
+                .col("registered_at")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("participations").drop_column("cancelled_at").to_owned()).await?;
+        m.alter_table(Table::alter().table("activities").drop_column("places_taken").to_owned()).await?;
+        m.alter_table(Table::alter().table("activities").drop_column("capacity").to_owned()).await
     }
 }

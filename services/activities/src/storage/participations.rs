@@ -1,41 +1,182 @@
 //! Every query and transaction on participations (registration, check-in).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
-use super::entities::participation;
+use super::entities::{activity, participation};
 use crate::domain::ParticipationState;
 
-/// The member's participation row in an activity, created as registered when missing.
-pub async fn ensure_registered(
+/// Holds the activity's row lock until the transaction ends, so that registrations and
+/// cancellations of one activity take and free places one at a time.
+async fn lock_activity(txn: &impl ConnectionTrait, activity_id: &str) -> Result<(), DbErr> {
+    activity::Entity::update_many()
+        .col_expr(activity::Column::PlacesTaken, Expr::col(activity::Column::PlacesTaken))
+        .filter(activity::Column::ActivityId.eq(activity_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Takes one of the activity's places if one is free; false when every place is taken.
+async fn take_place(txn: &impl ConnectionTrait, activity_id: &str) -> Result<bool, DbErr> {
+    let taken = activity::Entity::update_many()
+        .col_expr(activity::Column::PlacesTaken, Expr::col(activity::Column::PlacesTaken).add(1))
+        .filter(activity::Column::ActivityId.eq(activity_id))
+        .filter(
+            Condition::any()
+                .add(activity::Column::Capacity.eq(0))
+                .add(Expr::col(activity::Column::PlacesTaken).lt(Expr::col(activity::Column::Capacity))),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(taken == 1)
+}
+
+/// The member's participation in the activity: unchanged when they are registered, waiting
+/// or checked in; otherwise (never registered, or cancelled) registered now with a place when
+/// one is free, else waiting in line.
+pub async fn register(
     txn: &impl ConnectionTrait,
     activity_id: &str,
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<participation::Model, DbErr> {
-    let row = participation::ActiveModel {
-        participation_id: Set(doan_platform::convert::new_id()),
-        activity_id: Set(activity_id.to_string()),
-        member_id: Set(member_id.to_string()),
-        state: Set(ParticipationState::Registered as i32),
-        registered_at: Set(now),
-        checked_in_at: Set(None),
+    lock_activity(txn, activity_id).await?;
+    let existing = of_member(txn, activity_id, member_id).await?;
+    if let Some(row) = existing.as_ref().filter(|r| r.state != ParticipationState::Cancelled as i32) {
+        return Ok(row.clone());
+    }
+    let state = if take_place(txn, activity_id).await? {
+        ParticipationState::Registered
+    } else {
+        ParticipationState::Waitlisted
     };
-    participation::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([participation::Column::ActivityId, participation::Column::MemberId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
+    match existing {
+        Some(cancelled) => {
+            let mut row: participation::ActiveModel = cancelled.into();
+            row.state = Set(state as i32);
+            row.registered_at = Set(now);
+            row.cancelled_at = Set(None);
+            row.update(txn).await
+        }
+        None => {
+            participation::ActiveModel {
+                participation_id: Set(doan_platform::convert::new_id()),
+                activity_id: Set(activity_id.to_string()),
+                member_id: Set(member_id.to_string()),
+                state: Set(state as i32),
+                registered_at: Set(now),
+                checked_in_at: Set(None),
+                cancelled_at: Set(None),
+            }
+            .insert(txn)
+            .await
+        }
+    }
+}
+
+/// Cancels `row` (registered or waiting) at `now`; a place it held goes to the first member
+/// in line, or is freed. Returns the cancelled row and the participation promoted, if any.
+/// A row already cancelled is returned unchanged.
+pub async fn cancel(
+    txn: &impl ConnectionTrait,
+    row: participation::Model,
+    now: DateTime<Utc>,
+) -> Result<(participation::Model, Option<participation::Model>), DbErr> {
+    lock_activity(txn, &row.activity_id).await?;
+    let Some(row) = find(txn, &row.participation_id).await? else {
+        return Err(DbErr::RecordNotFound("participation vanished".into()));
+    };
+    if row.state == ParticipationState::Cancelled as i32 || row.state == ParticipationState::CheckedIn as i32 {
+        return Ok((row, None));
+    }
+    let held_place = row.state == ParticipationState::Registered as i32;
+    let activity_id = row.activity_id.clone();
+    let mut cancelled: participation::ActiveModel = row.into();
+    cancelled.state = Set(ParticipationState::Cancelled as i32);
+    cancelled.cancelled_at = Set(Some(now));
+    let cancelled = cancelled.update(txn).await?;
+    if !held_place {
+        return Ok((cancelled, None));
+    }
+    let next = participation::Entity::find()
+        .filter(participation::Column::ActivityId.eq(&activity_id))
+        .filter(participation::Column::State.eq(ParticipationState::Waitlisted as i32))
+        .order_by_asc(participation::Column::RegisteredAt)
+        .order_by_asc(participation::Column::ParticipationId)
+        .one(txn)
         .await?;
+    match next {
+        Some(next) => {
+            let mut promoted: participation::ActiveModel = next.into();
+            promoted.state = Set(ParticipationState::Registered as i32);
+            Ok((cancelled, Some(promoted.update(txn).await?)))
+        }
+        None => {
+            activity::Entity::update_many()
+                .col_expr(activity::Column::PlacesTaken, Expr::col(activity::Column::PlacesTaken).sub(1))
+                .filter(activity::Column::ActivityId.eq(&activity_id))
+                .exec(txn)
+                .await?;
+            Ok((cancelled, None))
+        }
+    }
+}
+
+/// The member's participation in the activity, if any.
+pub async fn of_member(
+    db: &impl ConnectionTrait,
+    activity_id: &str,
+    member_id: &str,
+) -> Result<Option<participation::Model>, DbErr> {
     participation::Entity::find()
         .filter(participation::Column::ActivityId.eq(activity_id))
         .filter(participation::Column::MemberId.eq(member_id))
-        .one(txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("participation missing after upsert".into()))
+        .one(db)
+        .await
+}
+
+/// A waiting participation's place in line (1 is next).
+pub async fn position_in_line(db: &impl ConnectionTrait, row: &participation::Model) -> Result<u64, DbErr> {
+    let ahead = participation::Entity::find()
+        .filter(participation::Column::ActivityId.eq(&row.activity_id))
+        .filter(participation::Column::State.eq(ParticipationState::Waitlisted as i32))
+        .filter(
+            Condition::any().add(participation::Column::RegisteredAt.lt(row.registered_at)).add(
+                Condition::all()
+                    .add(participation::Column::RegisteredAt.eq(row.registered_at))
+                    .add(participation::Column::ParticipationId.lt(&row.participation_id)),
+            ),
+        )
+        .count(db)
+        .await?;
+    Ok(ahead + 1)
+}
+
+/// How many wait in line for each of `activity_ids` (absent: none).
+pub async fn waiting(
+    db: &impl ConnectionTrait,
+    activity_ids: &[String],
+) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+    if activity_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, i64)> = participation::Entity::find()
+        .select_only()
+        .column(participation::Column::ActivityId)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(participation::Column::ActivityId.is_in(activity_ids.iter().cloned()))
+        .filter(participation::Column::State.eq(ParticipationState::Waitlisted as i32))
+        .group_by(participation::Column::ActivityId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Checks the participation in at `now`; true only for the first check-in (a concurrent or
