@@ -514,6 +514,18 @@ pub async fn member_login(gw: &Gateway, officer: &str, branch: &str, n: u32) -> 
 /// Creates an activity of `unit` open for check-in now (from 5 minutes ago for 2 hours),
 /// retrying while activities does not know the unit yet.
 pub async fn open_activity(gw: &Gateway, officer: &str, unit: &str, title: &str, points: i32) -> act::Activity {
+    open_activity_with_places(gw, officer, unit, title, points, 0).await
+}
+
+/// As [`open_activity`], with `capacity` places (0: no limit).
+pub async fn open_activity_with_places(
+    gw: &Gateway,
+    officer: &str,
+    unit: &str,
+    title: &str,
+    points: i32,
+    capacity: i32,
+) -> act::Activity {
     let now = Utc::now();
     let ts = |t: chrono::DateTime<Utc>| Some(doan_platform::convert::timestamp(t));
     until_known("activities learns the unit", || {
@@ -527,7 +539,7 @@ pub async fn open_activity(gw: &Gateway, officer: &str, unit: &str, title: &str,
                 starts_at: ts(now - chrono::Duration::minutes(5)),
                 ends_at: ts(now + chrono::Duration::hours(2)),
                 points,
-                capacity: 0,
+                capacity,
             },
         );
         async move { client.create_activity(request).await }

@@ -2,11 +2,10 @@
 //! the place to the first in line, a waiting member cannot check in, and concurrent
 //! registrations never take more places than there are. In both modes.
 
-use chrono::Utc;
 use doan_proto::activities as act;
 use doan_proto::membership::UnitLevel::*;
 use doan_tests::TestPlatform;
-use doan_tests::client::{Gateway, authed, create_unit, member_login, officer, until_known};
+use doan_tests::client::{Gateway, authed, create_unit, member_login, officer, open_activity_with_places};
 use doan_tests::real_servers;
 use tonic::Code;
 
@@ -38,28 +37,7 @@ const CANCELLED: i32 = act::ParticipationState::Cancelled as i32;
 const CHECKED_IN: i32 = act::ParticipationState::CheckedIn as i32;
 
 async fn with_capacity(gw: &Gateway, officer: &str, unit: &str, capacity: i32) -> String {
-    let now = Utc::now();
-    let ts = |t: chrono::DateTime<Utc>| Some(doan_platform::convert::timestamp(t));
-    until_known("activities learns the unit", || {
-        let mut client = gw.activities.clone();
-        let request = authed(
-            officer,
-            act::CreateActivityRequest {
-                unit_id: unit.to_string(),
-                title: "Hiến máu tình nguyện".into(),
-                description: String::new(),
-                starts_at: ts(now - chrono::Duration::minutes(5)),
-                ends_at: ts(now + chrono::Duration::hours(2)),
-                points: 2,
-                capacity,
-            },
-        );
-        async move { client.create_activity(request).await }
-    })
-    .await
-    .activity
-    .expect("activity")
-    .activity_id
+    open_activity_with_places(gw, officer, unit, "Hiến máu tình nguyện", 2, capacity).await.activity_id
 }
 
 async fn places(tp: &TestPlatform) {
