@@ -61,6 +61,7 @@ pub mod events {
         UnitRated,
         ReminderDue,
         MembersAdmitted,
-        MemberImportBatchApplied
+        MemberImportBatchApplied,
+        RegistrationPromoted
     );
 }

@@ -4,9 +4,11 @@
 
 use doan_proto::activities as act;
 use doan_proto::membership::UnitLevel::*;
+use doan_proto::notifications as notif;
 use doan_tests::TestPlatform;
+use doan_tests::client::SETTLE;
 use doan_tests::client::{Gateway, authed, create_unit, member_login, officer, open_activity_with_places};
-use doan_tests::real_servers;
+use doan_tests::{eventually, real_servers};
 use tonic::Code;
 
 type Part = act::Participation;
@@ -82,6 +84,27 @@ async fn places(tp: &TestPlatform) {
     assert_eq!(cancel(&gw, &members[1], &id).await.unwrap().cancelled_at, cancelled.cancelled_at);
     let promoted = register(&gw, &members[2], &id).await.unwrap();
     assert_eq!((promoted.state, promoted.waitlist_position), (REGISTERED, 0));
+    // The promoted member is told, once; the one who cancelled is not.
+    let offered = |token: String| {
+        let gw = gw.clone();
+        async move {
+            let r = gw
+                .notifications
+                .clone()
+                .list_notifications(authed(&token, notif::ListNotificationsRequest::default()))
+                .await
+                .ok()?
+                .into_inner();
+            Some(r.notifications.into_iter().filter(|n| n.kind == notif::NotificationKind::PlaceOffered as i32).count())
+        }
+    };
+    let told = eventually("the promoted member is told of the place", SETTLE, || {
+        let f = offered(members[2].clone());
+        async move { f.await.filter(|n| *n > 0) }
+    })
+    .await;
+    assert_eq!(told, 1);
+    assert_eq!(offered(members[1].clone()).await, Some(0));
     let second = register(&gw, &members[3], &id).await.unwrap();
     assert_eq!((second.state, second.waitlist_position), (WAITLISTED, 1));
     assert_eq!(check_in(&gw, &members[2], &id).await.unwrap().state, CHECKED_IN);

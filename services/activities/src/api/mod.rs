@@ -224,8 +224,13 @@ impl ActivitiesApi {
                 activity.activity_id
             )));
         }
+        if let Some(p) = &promoted {
+            let event = publish::registration_promoted(&activity, &p.participation_id, &p.member_id);
+            self.ctx.outbox.enqueue(&txn, &event).await?;
+        }
         txn.commit().await?;
         if let Some(p) = promoted {
+            self.ctx.outbox.wake();
             tracing::info!(activity_id = %activity.activity_id, member_id = %p.member_id, "a place freed: promoted from the line");
         }
         Ok(pb::CancelRegistrationResponse { participation: Some(self.participation_pb(row).await?) })

@@ -1,9 +1,24 @@
 //! What activities publishes: each domain change as its integration event.
 
 use chrono::{DateTime, Utc};
-use doan_proto::events::ParticipationRecorded;
+use doan_proto::events::{ParticipationRecorded, RegistrationPromoted};
 
 use crate::storage::entities::activity;
+
+/// The first member in line took a freed place of `activity` (participation `participation_id`).
+pub fn registration_promoted(
+    activity: &activity::Model,
+    participation_id: &str,
+    member_id: &str,
+) -> RegistrationPromoted {
+    RegistrationPromoted {
+        participation_id: participation_id.to_string(),
+        activity_id: activity.activity_id.clone(),
+        activity_title: activity.title.clone(),
+        member_id: member_id.to_string(),
+        starts_at: Some(doan_platform::convert::timestamp(activity.starts_at)),
+    }
+}
 
 /// A member's first check-in to `activity` (participation `participation_id`) at `at`.
 pub fn participation_recorded(

@@ -14,6 +14,8 @@ pub enum NoticeKind {
     RatingConfirmed = 4,
     /// Something is due.
     Reminder = 5,
+    /// A place the member waited for is theirs.
+    PlaceOffered = 6,
 }
 
 /// A notice to write into one member's inbox.
@@ -49,6 +51,19 @@ pub fn check_in_confirmed(member_id: &str, activity_title: &str, points: i32) ->
         kind: NoticeKind::CheckInConfirmed,
         title: "Đã ghi nhận tham gia".into(),
         body: format!("Bạn đã điểm danh hoạt động \"{activity_title}\" (+{points} điểm thi đua)."),
+    }
+}
+
+/// Tell `member_id` that a place of `activity_title` (check-in opens at `opens`, Vietnam
+/// time) freed and is now theirs.
+pub fn place_offered(member_id: &str, activity_title: &str, opens: &str) -> Notice {
+    Notice {
+        member_id: member_id.to_string(),
+        kind: NoticeKind::PlaceOffered,
+        title: "Bạn đã có chỗ tham gia".into(),
+        body: format!(
+            "Một chỗ của hoạt động \"{activity_title}\" vừa trống và đã dành cho bạn. Điểm danh mở từ {opens}; nếu không tham gia được, hãy hủy đăng ký để nhường chỗ."
+        ),
     }
 }
 

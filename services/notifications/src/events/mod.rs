@@ -11,7 +11,7 @@ use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
     AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted, ParticipationRecorded,
-    ReminderDue,
+    RegistrationPromoted, ReminderDue,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::broadcast;
@@ -67,6 +67,15 @@ impl TransactionalHandler for InboxWriter {
                 let e: ParticipationRecorded = decode_payload(envelope)?;
                 vec![domain::check_in_confirmed(&e.member_id, &e.activity_title, e.points)]
             }
+            RegistrationPromoted::EVENT_TYPE => {
+                let e: RegistrationPromoted = decode_payload(envelope)?;
+                let opens = e
+                    .starts_at
+                    .and_then(|t| doan_platform::convert::parse_timestamp("starts_at", Some(t)).ok())
+                    .map(doan_platform::clock::vietnam_time)
+                    .unwrap_or_default();
+                vec![domain::place_offered(&e.member_id, &e.activity_title, &opens)]
+            }
             AwardGranted::EVENT_TYPE => {
                 let e: AwardGranted = decode_payload(envelope)?;
                 domain::award_granted(&domain::AwardNotice {
@@ -100,6 +109,7 @@ pub fn subscriptions() -> Vec<&'static str> {
     let mut event_types = directory::EVENT_TYPES.to_vec();
     event_types.extend([
         ParticipationRecorded::EVENT_TYPE,
+        RegistrationPromoted::EVENT_TYPE,
         AwardGranted::EVENT_TYPE,
         MemberRated::EVENT_TYPE,
         ReminderDue::EVENT_TYPE,
