@@ -62,11 +62,17 @@ impl ActivitiesApi {
         Self { ctx }
     }
 
-    /// The activity as the API shows it, with the members waiting for a place.
-    async fn activity_pb(&self, a: activity::Model) -> AppResult<pb::Activity> {
-        let waiting = participations::waiting(&self.ctx.db, std::slice::from_ref(&a.activity_id)).await?;
-        let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
-        Ok(activity_to_pb(a, n))
+    /// Activities as the API shows them, each with the members waiting for a place.
+    async fn activities_pb(&self, rows: Vec<activity::Model>) -> AppResult<Vec<pb::Activity>> {
+        let ids: Vec<String> = rows.iter().map(|a| a.activity_id.clone()).collect();
+        let waiting = participations::waiting(&self.ctx.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|a| {
+                let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
+                activity_to_pb(a, n)
+            })
+            .collect())
     }
 
     /// The participation as the API shows it, with its place in line when waiting.
@@ -142,7 +148,7 @@ impl ActivitiesApi {
             caller.require_manages(&activity.unit_path, &format!("activity {}", activity.activity_id))?;
             activity
         };
-        Ok(pb::GetActivityResponse { activity: Some(self.activity_pb(activity).await?) })
+        Ok(pb::GetActivityResponse { activity: self.activities_pb(vec![activity]).await?.pop() })
     }
 
     async fn list_activities(
@@ -179,16 +185,7 @@ impl ActivitiesApi {
         } else {
             String::new()
         };
-        let ids: Vec<String> = rows.iter().map(|a| a.activity_id.clone()).collect();
-        let waiting = participations::waiting(&self.ctx.db, &ids).await?;
-        let activities = rows
-            .into_iter()
-            .map(|a| {
-                let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
-                activity_to_pb(a, n)
-            })
-            .collect();
-        Ok(pb::ListActivitiesResponse { activities, next_page_token })
+        Ok(pb::ListActivitiesResponse { activities: self.activities_pb(rows).await?, next_page_token })
     }
 
     async fn register(

@@ -46,6 +46,9 @@ pub async fn register(
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<participation::Model, DbErr> {
+    // Lock before reading: SQLite refuses a transaction that read and then writes after
+    // another connection wrote. (On PostgreSQL a check-in of a member already in could skip
+    // the lock; one hot activity's check-ins queue on its row for now.)
     lock_activity(txn, activity_id).await?;
     let existing = of_member(txn, activity_id, member_id).await?;
     if let Some(row) = existing.as_ref().filter(|r| r.state != ParticipationState::Cancelled as i32) {
