@@ -60,6 +60,7 @@ async fn create_activities(world: &World, n: usize) -> anyhow::Result<Vec<(Strin
                     ends_at: Some(doan_platform::convert::timestamp(now + chrono::Duration::hours(3))),
                     points: 1,
                     capacity: 0,
+                    ..Default::default()
                 },
             );
             async move { c.create_activity(req).await }
@@ -127,7 +128,7 @@ pub async fn pipeline(
         workers.push(tokio::spawn(async move {
             loop {
                 let Some((activity_id, token)) = queue.lock().await.pop() else { return };
-                let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id })).await;
+                let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id, ..Default::default() })).await;
             }
         }));
     }
@@ -183,7 +184,7 @@ pub async fn pipeline(
         let sent = sent.clone();
         calls.push(tokio::spawn(async move {
             sent.lock().await.insert((member_id, title), Instant::now());
-            let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id })).await;
+            let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id, ..Default::default() })).await;
         }));
     }
     for c in calls {

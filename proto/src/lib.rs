@@ -62,6 +62,7 @@ pub mod events {
         ReminderDue,
         MembersAdmitted,
         MemberImportBatchApplied,
-        RegistrationPromoted
+        RegistrationPromoted,
+        HoursApproved
     );
 }

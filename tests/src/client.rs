@@ -251,7 +251,10 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
 
     let first = until_known("activities learns the member", || {
         let mut client = gw.activities.clone();
-        let request = authed(&member_token, act::CheckInRequest { activity_id: activity.activity_id.clone() });
+        let request = authed(
+            &member_token,
+            act::CheckInRequest { activity_id: activity.activity_id.clone(), ..Default::default() },
+        );
         async move { client.check_in(request).await }
     })
     .await
@@ -261,7 +264,10 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
     let again = gw
         .activities
         .clone()
-        .check_in(authed(&member_token, act::CheckInRequest { activity_id: activity.activity_id.clone() }))
+        .check_in(authed(
+            &member_token,
+            act::CheckInRequest { activity_id: activity.activity_id.clone(), ..Default::default() },
+        ))
         .await
         .expect("second check-in is idempotent")
         .into_inner()
@@ -283,6 +289,7 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
                 ends_at: ts(now + chrono::Duration::days(1) + chrono::Duration::hours(3)),
                 points: 3,
                 capacity: 0,
+                ..Default::default()
             },
         ))
         .await
@@ -293,7 +300,10 @@ pub async fn journey(gateway: std::net::SocketAddr) -> Journey {
     let early = gw
         .activities
         .clone()
-        .check_in(authed(&member_token, act::CheckInRequest { activity_id: later.activity_id.clone() }))
+        .check_in(authed(
+            &member_token,
+            act::CheckInRequest { activity_id: later.activity_id.clone(), ..Default::default() },
+        ))
         .await;
     assert_eq!(early.unwrap_err().code(), Code::FailedPrecondition, "check-in before the window opens");
     let registered = gw
@@ -540,6 +550,7 @@ pub async fn open_activity_with_places(
                 ends_at: ts(now + chrono::Duration::hours(2)),
                 points,
                 capacity,
+                ..Default::default()
             },
         );
         async move { client.create_activity(request).await }

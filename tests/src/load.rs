@@ -99,7 +99,7 @@ pub async fn run(setup: &LoadSetup, duration: Duration, admit_every: Duration, c
             _ = check_in_tick.tick() => {
                 let Some((member_id, token)) = setup.members.get(next_member).cloned() else { continue };
                 next_member += 1;
-                let mut request = authed(&token, act::CheckInRequest { activity_id: setup.activity_id.clone() });
+                let mut request = authed(&token, act::CheckInRequest { activity_id: setup.activity_id.clone(), ..Default::default() });
                 request.set_timeout(Duration::from_secs(5));
                 let (mut client, result) = (setup.gw.activities.clone(), result.clone());
                 calls.spawn(async move {

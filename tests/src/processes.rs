@@ -82,6 +82,12 @@ impl Processes {
                     settings.pii.encryption_key.as_ref().expect("key").expose_secret().to_string(),
                 ));
             }
+            if name == "activities" {
+                vars.push((
+                    "DOAN__ATTENDANCE__CODE_KEY".into(),
+                    settings.attendance.code_key.as_ref().expect("key").expose_secret().to_string(),
+                ));
+            }
             env.insert(name, vars);
         }
         let mut processes = Self { bin, env, ports, children: BTreeMap::new() };

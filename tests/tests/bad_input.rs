@@ -1053,6 +1053,7 @@ async fn every_rpc_names_the_bad_field() {
         ends_at: ts(now + chrono::Duration::hours(1)),
         points: 1,
         capacity: 0,
+        ..Default::default()
     };
     until_known("activities learns the province", || {
         let mut c = a();

@@ -76,6 +76,7 @@ async fn hostile_input(tp: TestPlatform) {
                 ends_at,
                 points: 1,
                 capacity: 0,
+                ..Default::default()
             },
         )
     };

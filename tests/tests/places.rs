@@ -24,7 +24,7 @@ async fn cancel(gw: &Gateway, token: &str, activity_id: &str) -> Result<Part, to
 }
 
 async fn check_in(gw: &Gateway, token: &str, activity_id: &str) -> Result<Part, tonic::Status> {
-    let r = authed(token, act::CheckInRequest { activity_id: activity_id.into() });
+    let r = authed(token, act::CheckInRequest { activity_id: activity_id.into(), ..Default::default() });
     gw.activities.clone().check_in(r).await.map(|r| r.into_inner().participation.expect("participation"))
 }
 

@@ -194,6 +194,7 @@ impl Branch {
                     ends_at: ts(from + chrono::Duration::hours(hours)),
                     points: 5,
                     capacity: 0,
+                    ..Default::default()
                 },
             );
             async move { client.create_activity(request).await }
@@ -210,7 +211,10 @@ impl Branch {
         for n in who {
             let p = until_known("activities knows the member", || {
                 let mut client = self.gw.activities.clone();
-                let request = authed(&self.tokens[&n], act::CheckInRequest { activity_id: activity.into() });
+                let request = authed(
+                    &self.tokens[&n],
+                    act::CheckInRequest { activity_id: activity.into(), ..Default::default() },
+                );
                 async move { client.check_in(request).await }
             })
             .await

@@ -7,7 +7,8 @@
 //! - `api/`: the `doan.activities.v1.ActivitiesService` implementation.
 //! - `events/`: the consumer keeping the directory (units, members) from membership's events.
 //!
-//! Publishes `ParticipationRecorded`; consumes `UnitCreated`, `MemberAdmitted`.
+//! Publishes `ParticipationRecorded`, `RegistrationPromoted`, `HoursApproved`; consumes the
+//! directory's events (units and members).
 
 pub mod api;
 pub mod domain;
@@ -27,9 +28,21 @@ pub use storage::migrations::Migrator;
 
 /// Builds the service from its context.
 pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
+    use anyhow::Context;
+    use secrecy::ExposeSecret;
+    let key = ctx
+        .settings
+        .attendance
+        .code_key
+        .as_ref()
+        .context("attendance.code_key is required by activities (generate one with `doan keygen`)")?;
+    let code_key = domain::attendance::CodeKey::from_base64(key.expose_secret())?;
     Ok(Service {
         grpc_name: "doan.activities.v1.ActivitiesService",
-        routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(ctx.clone()))),
+        routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(
+            ctx.clone(),
+            code_key,
+        ))),
         consumer: Some(events::consumer(ctx)),
         retention: Vec::new(),
         consumes: false,

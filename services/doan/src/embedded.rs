@@ -49,6 +49,13 @@ pub fn prepare(mut settings: Settings) -> anyhow::Result<EmbeddedSettings> {
         }
         settings.pii.encryption_key = Some(SecretString::from(read(&path)?.trim().to_string()));
     }
+    if settings.attendance.code_key.is_none() {
+        let path = dir.join("attendance-code.key");
+        if !path.exists() {
+            write_private(&path, &FieldCipher::generate_key())?;
+        }
+        settings.attendance.code_key = Some(SecretString::from(read(&path)?.trim().to_string()));
+    }
     let mut admin_password_file = None;
     if settings.auth.bootstrap_admin_password.is_none() {
         let path = dir.join("admin-password.txt");

@@ -29,6 +29,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Encryption of personal data.
     pub pii: PiiSettings,
+    /// Attendance proof: check-in codes and offline records.
+    pub attendance: AttendanceSettings,
     /// Logs and traces.
     pub telemetry: TelemetrySettings,
     /// The embedded mode (`doan all`).
@@ -191,6 +193,18 @@ pub struct PiiSettings {
     pub encryption_key: Option<SecretString>,
 }
 
+/// Attendance settings (the activities service).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttendanceSettings {
+    /// Base64 of 32 random bytes: the HMAC key that signs the rotating check-in codes. Every
+    /// activities replica needs the same key. In embedded mode generated under the data dir
+    /// when unset.
+    pub code_key: Option<SecretString>,
+    /// Hours after scanning within which an offline record may be synced; later ones are
+    /// refused (LATE).
+    pub offline_late_limit_hours: u64,
+}
+
 /// Logging and tracing settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetrySettings {
@@ -267,6 +281,9 @@ login_failures_per_username = 10
 login_window_secs = 900
 
 [pii]
+
+[attendance]
+offline_late_limit_hours = 72
 
 [telemetry]
 log_format = "auto"
@@ -371,6 +388,8 @@ verifying_key_pem =
 bootstrap_admin_password =
 [pii]
 encryption_key =
+[attendance]
+code_key =
 [telemetry]
 otlp_endpoint =
 [rules]

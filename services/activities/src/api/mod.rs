@@ -1,5 +1,6 @@
 //! `doan.activities.v1.ActivitiesService`: proto in, domain call, proto out.
 
+mod attendance;
 mod policy;
 pub use policy::POLICIES;
 
@@ -16,18 +17,29 @@ use doan_proto::activities::activities_service_server::ActivitiesService;
 use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
+use crate::domain::attendance::{AttendanceKind, CheckInMode, CodeKey};
 use crate::domain::{CheckInWindow, ParticipationState, is_open_to, parse_capacity, parse_points};
 use crate::events::publish;
 use crate::storage::activities::{self, Listing, NewActivity};
-use crate::storage::entities::{activity, participation};
+use crate::storage::attendance as attendance_store;
+use crate::storage::entities::{activity, flag, participation};
 use crate::storage::participations;
 
 /// The activities API.
 pub struct ActivitiesApi {
     ctx: ServiceContext,
+    /// Signs and checks the rotating check-in codes.
+    code_key: CodeKey,
+    /// Hours after scanning within which an offline record is accepted.
+    late_limit_hours: i64,
 }
 
 fn activity_to_pb(a: activity::Model, waitlisted: i64) -> pb::Activity {
+    let venue = attendance::venue_of(&a).map(|v| pb::Venue {
+        latitude: v.centre.latitude,
+        longitude: v.centre.longitude,
+        radius_m: v.radius_m,
+    });
     pb::Activity {
         activity_id: a.activity_id,
         unit_id: a.unit_id,
@@ -40,10 +52,12 @@ fn activity_to_pb(a: activity::Model, waitlisted: i64) -> pb::Activity {
         capacity: a.capacity,
         places_taken: a.places_taken,
         waitlisted: waitlisted.try_into().unwrap_or(i32::MAX),
+        check_in_mode: CheckInMode::of(a.check_in_mode) as i32,
+        venue,
     }
 }
 
-fn participation_to_pb(p: participation::Model, waitlist_position: u64) -> pb::Participation {
+fn participation_to_pb(p: participation::Model, waitlist_position: u64, flags: Vec<flag::Model>) -> pb::Participation {
     pb::Participation {
         participation_id: p.participation_id,
         activity_id: p.activity_id,
@@ -53,13 +67,25 @@ fn participation_to_pb(p: participation::Model, waitlist_position: u64) -> pb::P
         checked_in_at: p.checked_in_at.map(timestamp),
         waitlist_position: waitlist_position.try_into().unwrap_or(i32::MAX),
         cancelled_at: p.cancelled_at.map(timestamp),
+        checked_out_at: p.checked_out_at.map(timestamp),
+        minutes: p.minutes.unwrap_or(0),
+        review_state: p.review_state,
+        flags: flags
+            .into_iter()
+            .map(|f| pb::AttendanceFlag { kind: f.kind, detail: f.detail, raised_at: Some(timestamp(f.raised_at)) })
+            .collect(),
+        reviewed_by: p.reviewed_by.unwrap_or_default(),
+        reviewed_at: p.reviewed_at.map(timestamp),
+        review_note: p.review_note.unwrap_or_default(),
+        offline: p.offline,
     }
 }
 
 impl ActivitiesApi {
-    /// An API over `ctx`.
-    pub fn new(ctx: ServiceContext) -> Self {
-        Self { ctx }
+    /// An API over `ctx`, signing check-in codes with `code_key`.
+    pub fn new(ctx: ServiceContext, code_key: CodeKey) -> Self {
+        let late_limit_hours = i64::try_from(ctx.settings.attendance.offline_late_limit_hours).unwrap_or(i64::MAX);
+        Self { ctx, code_key, late_limit_hours }
     }
 
     /// Activities as the API shows them, each with the members waiting for a place.
@@ -75,14 +101,26 @@ impl ActivitiesApi {
             .collect())
     }
 
-    /// The participation as the API shows it, with its place in line when waiting.
+    /// The participation as the API shows it, with its place in line when waiting and its flags.
     async fn participation_pb(&self, p: participation::Model) -> AppResult<pb::Participation> {
-        let position = if p.state == ParticipationState::Waitlisted as i32 {
-            participations::position_in_line(&self.ctx.db, &p).await?
-        } else {
-            0
-        };
-        Ok(participation_to_pb(p, position))
+        Ok(self.participations_pb(vec![p]).await?.pop().expect("one in, one out"))
+    }
+
+    /// Participations as the API shows them, each with its place in line and flags.
+    async fn participations_pb(&self, rows: Vec<participation::Model>) -> AppResult<Vec<pb::Participation>> {
+        let ids: Vec<String> = rows.iter().map(|p| p.participation_id.clone()).collect();
+        let mut flags = attendance_store::flags_of(&self.ctx.db, &ids).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            let position = if p.state == ParticipationState::Waitlisted as i32 {
+                participations::position_in_line(&self.ctx.db, &p).await?
+            } else {
+                0
+            };
+            let own = flags.remove(&p.participation_id).unwrap_or_default();
+            out.push(participation_to_pb(p, position, own));
+        }
+        Ok(out)
     }
 
     async fn activity(&self, activity_id: &str) -> AppResult<activity::Model> {
@@ -124,6 +162,8 @@ impl ActivitiesApi {
             CheckInWindow::new(parse_timestamp("starts_at", r.starts_at)?, parse_timestamp("ends_at", r.ends_at)?)?;
         let points = parse_points(r.points)?;
         let capacity = parse_capacity(r.capacity)?;
+        let mode = CheckInMode::parse(r.check_in_mode)?;
+        let venue = attendance::parse_venue(r.venue)?;
         let new = NewActivity {
             unit_id: unit.unit_id,
             unit_path: unit.path,
@@ -132,6 +172,8 @@ impl ActivitiesApi {
             window,
             points,
             capacity,
+            mode,
+            venue,
             created_by: caller.account_id.clone(),
             created_at: self.ctx.clock.now(),
         };
@@ -235,31 +277,9 @@ impl ActivitiesApi {
 
     async fn check_in(&self, caller: &Caller, r: pb::CheckInRequest) -> AppResult<pb::CheckInResponse> {
         let (member, activity) = self.member_and_activity(caller, &r.activity_id).await?;
-        let now = self.ctx.clock.now();
-        CheckInWindow { starts_at: activity.starts_at, ends_at: activity.ends_at }.check_open(now)?;
-        let txn = self.ctx.db.begin().await?;
-        let row = participations::register(&txn, &activity.activity_id, &member.member_id, now).await?;
-        if row.state == ParticipationState::Waitlisted as i32 {
-            return Err(AppError::FailedPrecondition(format!(
-                "every place of activity {} is taken; you are waiting in line for one",
-                activity.activity_id
-            )));
-        }
-        // Only the first check-in changes state and publishes; concurrent repeats see 0 rows.
-        let first = participations::check_in(&txn, &row.participation_id, now).await?;
-        if first {
-            let event = publish::participation_recorded(&activity, &row.participation_id, &member.member_id, now);
-            self.ctx.outbox.enqueue(&txn, &event).await?;
-        }
-        let row = participations::find(&txn, &row.participation_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation vanished inside its transaction")))?;
-        txn.commit().await?;
-        if first {
-            self.ctx.outbox.wake();
-            tracing::info!(activity_id = %activity.activity_id, member_id = %member.member_id, "checked in");
-        }
-        Ok(pb::CheckInResponse { participation: Some(participation_to_pb(row, 0)) })
+        let claim = attendance::Claim::online(AttendanceKind::CheckIn, r.code, r.location, r.device)?;
+        let row = self.attend(&member, &activity, &claim).await?;
+        Ok(pb::CheckInResponse { participation: Some(self.participation_pb(row).await?) })
     }
 }
 
@@ -308,5 +328,66 @@ impl ActivitiesService for ActivitiesApi {
     ) -> Result<Response<pb::CancelRegistrationResponse>, Status> {
         let caller = self.ctx.verifier.caller(&request)?;
         respond(ActivitiesApi::cancel_registration(self, &caller, request.into_inner()).await)
+    }
+
+    async fn get_check_in_code(
+        &self,
+        request: Request<pb::GetCheckInCodeRequest>,
+    ) -> Result<Response<pb::GetCheckInCodeResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::get_check_in_code(self, &caller, request.into_inner()).await)
+    }
+
+    async fn check_out(&self, request: Request<pb::CheckOutRequest>) -> Result<Response<pb::CheckOutResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::check_out(self, &caller, request.into_inner()).await)
+    }
+
+    async fn register_device(
+        &self,
+        request: Request<pb::RegisterDeviceRequest>,
+    ) -> Result<Response<pb::RegisterDeviceResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::register_device(self, &caller, request.into_inner()).await)
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<pb::ListDevicesRequest>,
+    ) -> Result<Response<pb::ListDevicesResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::list_devices(self, &caller).await)
+    }
+
+    async fn revoke_device(
+        &self,
+        request: Request<pb::RevokeDeviceRequest>,
+    ) -> Result<Response<pb::RevokeDeviceResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::revoke_device(self, &caller, request.into_inner()).await)
+    }
+
+    async fn sync_offline_attendance(
+        &self,
+        request: Request<pb::SyncOfflineAttendanceRequest>,
+    ) -> Result<Response<pb::SyncOfflineAttendanceResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::sync_offline_attendance(self, &caller, request.into_inner()).await)
+    }
+
+    async fn list_participations(
+        &self,
+        request: Request<pb::ListParticipationsRequest>,
+    ) -> Result<Response<pb::ListParticipationsResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::list_participations(self, &caller, request.into_inner()).await)
+    }
+
+    async fn review_attendance(
+        &self,
+        request: Request<pb::ReviewAttendanceRequest>,
+    ) -> Result<Response<pb::ReviewAttendanceResponse>, Status> {
+        let caller = self.ctx.verifier.caller(&request)?;
+        respond(ActivitiesApi::review_attendance(self, &caller, request.into_inner()).await)
     }
 }

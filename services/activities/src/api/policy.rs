@@ -14,5 +14,15 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "RegisterForActivity", audience: Members, scope: Scope::Resource("activity_id") },
         RpcPolicy { method: "CheckIn", audience: Members, scope: Scope::Resource("activity_id") },
         RpcPolicy { method: "CancelRegistration", audience: Members, scope: Scope::Resource("activity_id") },
+        // Organisers: officers over the organising unit.
+        RpcPolicy { method: "GetCheckInCode", audience: Officers, scope: Scope::Resource("activity_id") },
+        RpcPolicy { method: "CheckOut", audience: Members, scope: Scope::Resource("activity_id") },
+        // A member's own devices and offline records.
+        RpcPolicy { method: "RegisterDevice", audience: Members, scope: Scope::Own },
+        RpcPolicy { method: "ListDevices", audience: Members, scope: Scope::Own },
+        RpcPolicy { method: "RevokeDevice", audience: Members, scope: Scope::Own },
+        RpcPolicy { method: "SyncOfflineAttendance", audience: Members, scope: Scope::Own },
+        RpcPolicy { method: "ListParticipations", audience: Officers, scope: Scope::Resource("activity_id") },
+        RpcPolicy { method: "ReviewAttendance", audience: Officers, scope: Scope::Resource("participation_id") },
     ],
 };

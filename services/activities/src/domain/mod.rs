@@ -1,5 +1,7 @@
 //! Activity rules: no I/O, no storage, no proto.
 
+pub mod attendance;
+
 use chrono::{DateTime, Duration, Utc};
 use doan_platform::AppError;
 use doan_platform::auth::path_contains;

@@ -1,9 +1,9 @@
 //! What activities publishes: each domain change as its integration event.
 
 use chrono::{DateTime, Utc};
-use doan_proto::events::{ParticipationRecorded, RegistrationPromoted};
+use doan_proto::events::{HoursApproved, ParticipationRecorded, RegistrationPromoted};
 
-use crate::storage::entities::activity;
+use crate::storage::entities::{activity, participation};
 
 /// The first member in line took a freed place of `activity` (participation `participation_id`).
 pub fn registration_promoted(
@@ -36,5 +36,22 @@ pub fn participation_recorded(
         checked_in_at: Some(doan_platform::convert::timestamp(at)),
         points: activity.points,
         minutes: (activity.ends_at - activity.starts_at).num_minutes().clamp(0, 720) as i32,
+    }
+}
+
+/// The organiser approved the hours of `participation` (checked out) at `at`.
+pub fn hours_approved(
+    activity: &activity::Model,
+    participation: &participation::Model,
+    at: DateTime<Utc>,
+) -> HoursApproved {
+    HoursApproved {
+        participation_id: participation.participation_id.clone(),
+        activity_id: activity.activity_id.clone(),
+        activity_title: activity.title.clone(),
+        member_id: participation.member_id.clone(),
+        unit_id: activity.unit_id.clone(),
+        minutes: participation.minutes.unwrap_or(0),
+        approved_at: Some(doan_platform::convert::timestamp(at)),
     }
 }

@@ -7,6 +7,7 @@ use sea_orm::{
 
 use super::entities::activity;
 use crate::domain::CheckInWindow;
+use crate::domain::attendance::{CheckInMode, Venue};
 
 /// The activity `id`.
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<activity::Model>, DbErr> {
@@ -29,6 +30,10 @@ pub struct NewActivity {
     pub points: i32,
     /// Places; 0 is no limit.
     pub capacity: i32,
+    /// How attendance is proved.
+    pub mode: CheckInMode,
+    /// The geofenced venue, if any.
+    pub venue: Option<Venue>,
     /// Officer account creating it.
     pub created_by: String,
     /// When.
@@ -50,6 +55,10 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activ
         created_at: Set(new.created_at),
         capacity: Set(new.capacity),
         places_taken: Set(0),
+        check_in_mode: Set(new.mode as i32),
+        venue_latitude: Set(new.venue.map(|v| v.centre.latitude)),
+        venue_longitude: Set(new.venue.map(|v| v.centre.longitude)),
+        venue_radius_m: Set(new.venue.map(|v| v.radius_m)),
     }
     .insert(db)
     .await

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         all.extend(doan_platform::directory::migrations());
         all.push(Box::new(CreateActivities));
         all.push(Box::new(Places));
+        all.push(Box::new(Attendance));
         all
     }
 }
@@ -124,5 +125,171 @@ impl MigrationTrait for Places {
         m.alter_table(Table::alter().table("participations").drop_column("cancelled_at").to_owned()).await?;
         m.alter_table(Table::alter().table("activities").drop_column("places_taken").to_owned()).await?;
         m.alter_table(Table::alter().table("activities").drop_column("capacity").to_owned()).await
+    }
+}
+
+/// Proof of attendance: activities' check-in mode and venue; participations' check-out, review
+/// and withheld points; devices, records of attendance and anti-cheating flags.
+struct Attendance;
+
+impl MigrationName for Attendance {
+    fn name(&self) -> &str {
+        "m0003_attendance"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Attendance {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Activities created before modes existed keep the member's word (SELF = 1).
+        let columns = [
+            ("activities", integer("check_in_mode").default(1).to_owned()),
+            ("activities", double_null("venue_latitude")),
+            ("activities", double_null("venue_longitude")),
+            ("activities", integer_null("venue_radius_m")),
+            ("participations", timestamp_with_time_zone_null("checked_out_at")),
+            ("participations", integer_null("minutes")),
+            // Nothing to review (NOT_NEEDED = 1) for every participation so far.
+            ("participations", integer("review_state").default(1).to_owned()),
+            ("participations", string_null("reviewed_by")),
+            ("participations", timestamp_with_time_zone_null("reviewed_at")),
+            ("participations", text_null("review_note")),
+            ("participations", boolean("withheld").default(false).to_owned()),
+            ("participations", boolean("offline").default(false).to_owned()),
+        ];
+        for (table, mut column) in columns {
+            m.alter_table(Table::alter().table(table).add_column(&mut column).to_owned()).await?;
+        }
+        m.create_index(
+            Index::create()
+                .name("participations_member")
+                .table("participations")
+                .col("member_id")
+                .col("checked_in_at")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("attendance_devices")
+                .if_not_exists()
+                .col(string("device_id"))
+                .col(string("member_id"))
+                .col(text("public_key"))
+                .col(string("label"))
+                .col(timestamp_with_time_zone("registered_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .primary_key(Index::create().col("device_id").col("member_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("attendance_devices_member")
+                .table("attendance_devices")
+                .col("member_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("attendance_records")
+                .if_not_exists()
+                .col(string("record_key").primary_key())
+                .col(string("member_id"))
+                .col(string("activity_id"))
+                .col(string_null("participation_id"))
+                .col(integer("kind"))
+                .col(string_null("device_id"))
+                .col(string_null("record_id"))
+                .col(big_integer_null("code_step"))
+                .col(timestamp_with_time_zone("at"))
+                .col(double_null("latitude"))
+                .col(double_null("longitude"))
+                .col(boolean("offline"))
+                .col(integer("outcome"))
+                .col(integer("reason"))
+                .col(text("detail"))
+                .col(timestamp_with_time_zone("received_at"))
+                .to_owned(),
+        )
+        .await?;
+        let indexes = [
+            // Offline syncs are idempotent per device and record.
+            Index::create()
+                .name("attendance_records_offline")
+                .table("attendance_records")
+                .col("device_id")
+                .col("record_id")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+            // A member's located attendance in time (impossible travel).
+            Index::create()
+                .name("attendance_records_member")
+                .table("attendance_records")
+                .col("member_id")
+                .col("at")
+                .if_not_exists()
+                .to_owned(),
+            // Devices at an activity (shared devices, code reuse).
+            Index::create()
+                .name("attendance_records_activity_device")
+                .table("attendance_records")
+                .col("activity_id")
+                .col("device_id")
+                .if_not_exists()
+                .to_owned(),
+        ];
+        for index in indexes {
+            m.create_index(index).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("attendance_flags")
+                .if_not_exists()
+                .col(string("flag_id").primary_key())
+                .col(string("participation_id"))
+                .col(string("activity_id"))
+                .col(integer("kind"))
+                .col(text("detail"))
+                .col(timestamp_with_time_zone("raised_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("attendance_flags_participation")
+                .table("attendance_flags")
+                .col("participation_id")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["attendance_flags", "attendance_records", "attendance_devices"] {
+            m.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        m.drop_index(Index::drop().name("participations_member").table("participations").to_owned()).await?;
+        for column in [
+            "offline",
+            "withheld",
+            "review_note",
+            "reviewed_at",
+            "reviewed_by",
+            "review_state",
+            "minutes",
+            "checked_out_at",
+        ] {
+            m.alter_table(Table::alter().table("participations").drop_column(column).to_owned()).await?;
+        }
+        for column in ["venue_radius_m", "venue_longitude", "venue_latitude", "check_in_mode"] {
+            m.alter_table(Table::alter().table("activities").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
     }
 }

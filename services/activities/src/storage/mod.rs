@@ -1,6 +1,7 @@
 //! Activities storage: the only room that knows SQL.
 
 pub mod activities;
+pub mod attendance;
 pub mod entities;
 pub mod migrations;
 pub mod participations;

@@ -9,6 +9,7 @@ use sea_orm::{
 
 use super::entities::{activity, participation};
 use crate::domain::ParticipationState;
+use crate::domain::attendance::ReviewState;
 
 /// Holds the activity's row lock until the transaction ends, so that registrations and
 /// cancellations of one activity take and free places one at a time.
@@ -76,6 +77,14 @@ pub async fn register(
                 registered_at: Set(now),
                 checked_in_at: Set(None),
                 cancelled_at: Set(None),
+                checked_out_at: Set(None),
+                minutes: Set(None),
+                review_state: Set(ReviewState::NotNeeded as i32),
+                reviewed_by: Set(None),
+                reviewed_at: Set(None),
+                review_note: Set(None),
+                withheld: Set(false),
+                offline: Set(false),
             }
             .insert(txn)
             .await
@@ -180,20 +189,6 @@ pub async fn waiting(
         .all(db)
         .await?;
     Ok(rows.into_iter().collect())
-}
-
-/// Checks the participation in at `now`; true only for the first check-in (a concurrent or
-/// repeated one changes nothing).
-pub async fn check_in(txn: &impl ConnectionTrait, participation_id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
-    let changed = participation::Entity::update_many()
-        .col_expr(participation::Column::State, Expr::value(ParticipationState::CheckedIn as i32))
-        .col_expr(participation::Column::CheckedInAt, Expr::value(now))
-        .filter(participation::Column::ParticipationId.eq(participation_id))
-        .filter(participation::Column::State.eq(ParticipationState::Registered as i32))
-        .exec(txn)
-        .await?
-        .rows_affected;
-    Ok(changed == 1)
 }
 
 /// The participation `id`.
