@@ -97,6 +97,20 @@ async fn every_rpc_answers_by_its_declared_policy() {
     assert!(tally.is_exact(), "{}", tally.report());
 
     let activity = open_activity(&gw, &officer_a, &province_a, "Ngày Chủ nhật xanh", 1).await.activity_id;
+    // Member A's registration: the participation an organiser reviews.
+    let participation = gw
+        .activities
+        .clone()
+        .register_for_activity(authed(
+            &member_a_token,
+            doan_proto::activities::RegisterForActivityRequest { activity_id: activity.clone() },
+        ))
+        .await
+        .expect("member A registers")
+        .into_inner()
+        .participation
+        .expect("participation")
+        .participation_id;
     let decision = gw
         .awards
         .clone()
@@ -413,6 +427,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("period_id", period),
         ("introduction_id", introduction),
         ("import_id", import),
+        ("participation_id", participation),
     ]
     .into();
     let callers = [

@@ -1073,10 +1073,56 @@ async fn every_rpc_names_the_bad_field() {
         ("capacity", &|r| r.capacity = -1),
         ("capacity", &|r| r.capacity = 100_001),
         ("unit_id", &|r| r.unit_id = "x".into()),
+        ("check_in_mode", &|r| r.check_in_mode = 7),
+        ("venue", &|r| r.venue = Some(act::Venue { latitude: 21.0, longitude: 105.8, radius_m: 5 })),
+        ("venue", &|r| r.venue = Some(act::Venue { latitude: f64::NAN, longitude: 105.8, radius_m: 100 })),
+        ("venue", &|r| r.venue = Some(act::Venue { latitude: 21.0, longitude: 181.0, radius_m: 100 })),
     ] {
         let mut r = good.clone();
         change(&mut r);
         expect_invalid(a().create_activity(authed(&officer, r)).await, field);
+    }
+    expect_named(
+        a().get_check_in_code(authed(&officer, act::GetCheckInCodeRequest { activity_id: "x".into() })).await,
+        "activity_id",
+    );
+    expect_named(
+        a().list_participations(authed(
+            &officer,
+            act::ListParticipationsRequest { activity_id: "x".into(), ..Default::default() },
+        ))
+        .await,
+        "activity_id",
+    );
+    expect_named(
+        a().review_attendance(authed(
+            &officer,
+            act::ReviewAttendanceRequest { participation_id: "x".into(), decision: 1, note: String::new() },
+        ))
+        .await,
+        "participation_id",
+    );
+    // A member's devices and offline records.
+    // Too short, and the identity point (a weak key).
+    for public_key in [vec![1u8; 31], vec![0u8; 32]] {
+        let request = act::RegisterDeviceRequest { public_key, label: "Điện thoại".into() };
+        expect_named(a().register_device(authed(&own_token, request)).await, "public_key");
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]).verifying_key().to_bytes().to_vec();
+    expect_named(
+        a().register_device(authed(&own_token, act::RegisterDeviceRequest { public_key: key, label: "\u{7}".into() }))
+            .await,
+        "label",
+    );
+    expect_named(
+        a().revoke_device(authed(&own_token, act::RevokeDeviceRequest { device_id: "x".into() })).await,
+        "device_id",
+    );
+    for records in [vec![], vec![act::OfflineRecord::default(); 101]] {
+        expect_named(
+            a().sync_offline_attendance(authed(&own_token, act::SyncOfflineAttendanceRequest { records })).await,
+            "records",
+        );
     }
     expect_invalid(
         a().get_activity(authed(&officer, act::GetActivityRequest { activity_id: "x".into() })).await,

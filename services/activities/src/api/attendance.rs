@@ -280,6 +280,7 @@ impl ActivitiesApi {
                 row
             }
             AttendanceKind::CheckOut => {
+                participations::lock_activity(&txn, &activity.activity_id).await?;
                 let row = participations::of_member(&txn, &activity.activity_id, &member.member_id)
                     .await?
                     .filter(|r| r.state == ParticipationState::CheckedIn as i32)

@@ -12,8 +12,10 @@ use crate::domain::ParticipationState;
 use crate::domain::attendance::ReviewState;
 
 /// Holds the activity's row lock until the transaction ends, so that registrations and
-/// cancellations of one activity take and free places one at a time.
-async fn lock_activity(txn: &impl ConnectionTrait, activity_id: &str) -> Result<(), DbErr> {
+/// cancellations of one activity take and free places one at a time. A transaction that
+/// reads participations and then writes takes it first: SQLite refuses a transaction that
+/// read and then writes after another connection wrote.
+pub async fn lock_activity(txn: &impl ConnectionTrait, activity_id: &str) -> Result<(), DbErr> {
     activity::Entity::update_many()
         .col_expr(activity::Column::PlacesTaken, Expr::col(activity::Column::PlacesTaken))
         .filter(activity::Column::ActivityId.eq(activity_id))

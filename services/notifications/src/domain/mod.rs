@@ -16,6 +16,8 @@ pub enum NoticeKind {
     Reminder = 5,
     /// A place the member waited for is theirs.
     PlaceOffered = 6,
+    /// Volunteer hours approved.
+    HoursApproved = 7,
 }
 
 /// A notice to write into one member's inbox.
@@ -64,6 +66,22 @@ pub fn place_offered(member_id: &str, activity_title: &str, opens: &str) -> Noti
         body: format!(
             "Một chỗ của hoạt động \"{activity_title}\" vừa trống và đã dành cho bạn. Điểm danh mở từ {opens}; nếu không tham gia được, hãy hủy đăng ký để nhường chỗ."
         ),
+    }
+}
+
+/// Tell `member_id` that the organiser approved `minutes` of volunteer time at `activity_title`.
+pub fn hours_approved(member_id: &str, activity_title: &str, minutes: i32) -> Notice {
+    let (h, m) = (minutes / 60, minutes % 60);
+    let time = match (h, m) {
+        (0, m) => format!("{m} phút"),
+        (h, 0) => format!("{h} giờ"),
+        (h, m) => format!("{h} giờ {m} phút"),
+    };
+    Notice {
+        member_id: member_id.to_string(),
+        kind: NoticeKind::HoursApproved,
+        title: "Giờ tình nguyện đã được xác nhận".into(),
+        body: format!("Ban tổ chức đã xác nhận {time} tình nguyện của bạn tại hoạt động \"{activity_title}\"."),
     }
 }
 

@@ -10,8 +10,8 @@ use doan_platform::directory;
 use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
-    AwardGranted, EventEnvelope, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted, ParticipationRecorded,
-    RegistrationPromoted, ReminderDue,
+    AwardGranted, EventEnvelope, HoursApproved, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted,
+    ParticipationRecorded, RegistrationPromoted, ReminderDue,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::broadcast;
@@ -76,6 +76,10 @@ impl TransactionalHandler for InboxWriter {
                     .unwrap_or_default();
                 vec![domain::place_offered(&e.member_id, &e.activity_title, &opens)]
             }
+            HoursApproved::EVENT_TYPE => {
+                let e: HoursApproved = decode_payload(envelope)?;
+                vec![domain::hours_approved(&e.member_id, &e.activity_title, e.minutes)]
+            }
             AwardGranted::EVENT_TYPE => {
                 let e: AwardGranted = decode_payload(envelope)?;
                 domain::award_granted(&domain::AwardNotice {
@@ -110,6 +114,7 @@ pub fn subscriptions() -> Vec<&'static str> {
     event_types.extend([
         ParticipationRecorded::EVENT_TYPE,
         RegistrationPromoted::EVENT_TYPE,
+        HoursApproved::EVENT_TYPE,
         AwardGranted::EVENT_TYPE,
         MemberRated::EVENT_TYPE,
         ReminderDue::EVENT_TYPE,
