@@ -7,6 +7,7 @@ const PROTOS: &[&str] = &[
     "doan/membership/v1/membership.proto",
     "doan/membership/v1/year.proto",
     "doan/membership/v1/bulk.proto",
+    "doan/activities/v1/campaigns.proto",
     "doan/activities/v1/activities.proto",
     "doan/awards/v1/awards.proto",
     "doan/notifications/v1/notifications.proto",

@@ -123,6 +123,7 @@ impl Scene {
             capacity: 0,
             check_in_mode: mode as i32,
             venue: venue.map(|(p, radius_m)| act::Venue { latitude: p.0, longitude: p.1, radius_m }),
+            ..Default::default()
         };
         until_known("activities learns the unit", || {
             let mut client = self.gw.activities.clone();

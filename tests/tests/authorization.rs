@@ -407,6 +407,96 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .unwrap()
         .import_id;
 
+    // Programmes of province A: a movement, a campaign, a team of member A, a project, and the
+    // outputs of an activity of district A (which province A's officer, the level above, reviews).
+    let a = || gw.activities.clone();
+    let movement = until_known("activities learns province A", || {
+        let mut c = a();
+        let r = authed(
+            &officer_a,
+            doan_proto::activities::CreateMovementRequest {
+                unit_id: province_a.clone(),
+                name: "Tuổi trẻ sáng tạo".into(),
+                description: String::new(),
+            },
+        );
+        async move { c.create_movement(r).await }
+    })
+    .await
+    .movement
+    .expect("movement")
+    .movement_id;
+    let campaign = a()
+        .create_campaign(authed(
+            &officer_a,
+            doan_proto::activities::CreateCampaignRequest {
+                unit_id: province_a.clone(),
+                movement_id: movement.clone(),
+                name: "Chiến dịch hè".into(),
+                year,
+                starts_on: format!("{year}-06-01"),
+                ends_on: format!("{year}-08-31"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("campaign")
+        .into_inner()
+        .campaign
+        .expect("campaign")
+        .campaign_id;
+    let team = a()
+        .create_team(authed(
+            &officer_a,
+            doan_proto::activities::CreateTeamRequest {
+                campaign_id: campaign.clone(),
+                unit_id: province_a.clone(),
+                name: "Đội hình".into(),
+                leader_member_id: member_a.clone(),
+                member_ids: vec![member_a.clone()],
+                formed_on: String::new(),
+            },
+        ))
+        .await
+        .expect("team")
+        .into_inner()
+        .team
+        .expect("team")
+        .team_id;
+    let project = a()
+        .create_youth_project(authed(
+            &officer_a,
+            doan_proto::activities::CreateYouthProjectRequest {
+                unit_id: province_a.clone(),
+                kind: doan_proto::activities::ProjectKind::Project as i32,
+                name: "Công trình".into(),
+                status: doan_proto::activities::ProjectStatus::Planned as i32,
+                started_on: format!("{year}-01-02"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("project")
+        .into_inner()
+        .project
+        .expect("project")
+        .project_id;
+    let district_activity = open_activity(&gw, &officer_a, &district_a, "Hiến máu", 1).await.activity_id;
+    let output = a()
+        .record_activity_output(authed(
+            &officer_a,
+            doan_proto::activities::RecordActivityOutputRequest {
+                activity_id: district_activity,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("output")
+        .into_inner()
+        .output
+        .expect("output")
+        .output_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -428,6 +518,11 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("introduction_id", introduction),
         ("import_id", import),
         ("participation_id", participation),
+        ("movement_id", movement),
+        ("campaign_id", campaign),
+        ("team_id", team),
+        ("project_id", project),
+        ("output_id", output),
     ]
     .into();
     let callers = [

@@ -1137,6 +1137,117 @@ async fn every_rpc_names_the_bad_field() {
         "page_size",
     );
 
+    // Programmes.
+    expect_named(
+        a().create_movement(authed(
+            &officer,
+            act::CreateMovementRequest { unit_id: tree.province.clone(), name: " ".into(), description: String::new() },
+        ))
+        .await,
+        "name",
+    );
+    let campaign = act::CreateCampaignRequest {
+        unit_id: tree.province.clone(),
+        movement_id: doan_platform::convert::new_id(),
+        name: "Mùa hè xanh".into(),
+        year: 2026,
+        starts_on: "2026-06-01".into(),
+        ends_on: "2026-08-31".into(),
+        ..Default::default()
+    };
+    let phase = |from: &str, to: &str| act::CampaignPhase {
+        name: "Đợt".into(),
+        starts_on: from.into(),
+        ends_on: to.into(),
+        ..Default::default()
+    };
+    for (field, bad) in [
+        ("starts_on", act::CreateCampaignRequest { starts_on: "2026-13-01".into(), ..campaign.clone() }),
+        ("ends_on", act::CreateCampaignRequest { ends_on: "2026-05-01".into(), ..campaign.clone() }),
+        ("ends_on", act::CreateCampaignRequest { ends_on: "2027-08-31".into(), ..campaign.clone() }),
+        ("year", act::CreateCampaignRequest { year: 2025, ..campaign.clone() }),
+        (
+            "phases",
+            act::CreateCampaignRequest {
+                phases: vec![phase("2026-06-01", "2026-06-30"), phase("2026-06-30", "2026-07-15")],
+                ..campaign.clone()
+            },
+        ),
+        ("phases", act::CreateCampaignRequest { phases: vec![phase("2026-05-01", "2026-06-30")], ..campaign.clone() }),
+        ("movement_id", act::CreateCampaignRequest { movement_id: "x".into(), ..campaign.clone() }),
+    ] {
+        expect_named(a().create_campaign(authed(&officer, bad)).await, field);
+    }
+    let project = act::CreateYouthProjectRequest {
+        unit_id: tree.province.clone(),
+        kind: act::ProjectKind::Project as i32,
+        name: "Cầu".into(),
+        status: act::ProjectStatus::InProgress as i32,
+        started_on: "2026-02-01".into(),
+        ..Default::default()
+    };
+    for (field, bad) in [
+        ("kind", act::CreateYouthProjectRequest { kind: 0, ..project.clone() }),
+        ("status", act::CreateYouthProjectRequest { status: 9, ..project.clone() }),
+        ("value_vnd", act::CreateYouthProjectRequest { value_vnd: -1, ..project.clone() }),
+        (
+            "inaugurated_on",
+            act::CreateYouthProjectRequest { status: act::ProjectStatus::Inaugurated as i32, ..project.clone() },
+        ),
+        ("inaugurated_on", act::CreateYouthProjectRequest { inaugurated_on: "2026-03-01".into(), ..project.clone() }),
+        ("started_on", act::CreateYouthProjectRequest { started_on: "1999-01-01".into(), ..project.clone() }),
+    ] {
+        expect_named(a().create_youth_project(authed(&officer, bad)).await, field);
+    }
+    let activity_id = a()
+        .create_activity(authed(&officer, good.clone()))
+        .await
+        .expect("activity")
+        .into_inner()
+        .activity
+        .unwrap()
+        .activity_id;
+    let output = act::RecordActivityOutputRequest { activity_id, ..Default::default() };
+    let evidence = |uri: &str| act::Evidence { kind: 1, uri: uri.into(), caption: String::new() };
+    for (field, bad) in [
+        (
+            "metrics.blood_units",
+            act::RecordActivityOutputRequest {
+                metrics: Some(act::OutputMetrics { blood_units: -5, ..Default::default() }),
+                ..output.clone()
+            },
+        ),
+        (
+            "evidence",
+            act::RecordActivityOutputRequest { evidence: vec![evidence("http://anh.vn/1.jpg")], ..output.clone() },
+        ),
+        (
+            "evidence",
+            act::RecordActivityOutputRequest { evidence: vec![evidence("https://a.vn/\u{7}")], ..output.clone() },
+        ),
+    ] {
+        expect_named(a().record_activity_output(authed(&officer, bad)).await, field);
+    }
+    let review = act::GetReviewFiguresRequest {
+        unit_id: tree.province.clone(),
+        from_date: "2026-01-01".into(),
+        to_date: "2025-12-31".into(),
+    };
+    expect_named(a().get_review_figures(authed(&officer, review)).await, "to_date");
+    expect_named(
+        a().export_review(authed(
+            &officer,
+            act::ExportReviewRequest {
+                unit_id: tree.province.clone(),
+                from_date: "2026-01-01".into(),
+                to_date: "2026-12-31".into(),
+                format: 0,
+            },
+        ))
+        .await,
+        "format",
+    );
+
     // Awards.
     let w = || gw.awards.clone();
     let decision = aw::RecordAwardDecisionRequest {

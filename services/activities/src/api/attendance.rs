@@ -421,7 +421,11 @@ impl ActivitiesApi {
         Ok(pb::RegisterDeviceResponse { device: Some(device_to_pb(row)) })
     }
 
-    pub(super) async fn list_devices(&self, caller: &Caller) -> AppResult<pb::ListDevicesResponse> {
+    pub(super) async fn list_devices(
+        &self,
+        caller: &Caller,
+        _: pb::ListDevicesRequest,
+    ) -> AppResult<pb::ListDevicesResponse> {
         let member_id = caller.require_member()?;
         let rows = store::devices_of(&self.ctx.db, member_id).await?;
         Ok(pb::ListDevicesResponse { devices: rows.into_iter().map(device_to_pb).collect() })

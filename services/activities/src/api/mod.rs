@@ -2,6 +2,8 @@
 
 mod attendance;
 mod policy;
+mod programmes;
+mod review_file;
 pub use policy::POLICIES;
 
 use doan_platform::AppError;
@@ -54,6 +56,9 @@ fn activity_to_pb(a: activity::Model, waitlisted: i64) -> pb::Activity {
         waitlisted: waitlisted.try_into().unwrap_or(i32::MAX),
         check_in_mode: CheckInMode::of(a.check_in_mode) as i32,
         venue,
+        kind: a.kind,
+        campaign_id: a.campaign_id.unwrap_or_default(),
+        team_id: a.team_id.unwrap_or_default(),
     }
 }
 
@@ -164,6 +169,8 @@ impl ActivitiesApi {
         let capacity = parse_capacity(r.capacity)?;
         let mode = CheckInMode::parse(r.check_in_mode)?;
         let venue = attendance::parse_venue(r.venue)?;
+        let kind = crate::domain::programmes::parse_activity_kind(r.kind)?;
+        let (campaign_id, team_id) = self.campaign_and_team(&unit.path, &r.campaign_id, &r.team_id).await?;
         let new = NewActivity {
             unit_id: unit.unit_id,
             unit_path: unit.path,
@@ -174,6 +181,9 @@ impl ActivitiesApi {
             capacity,
             mode,
             venue,
+            kind,
+            campaign_id,
+            team_id,
             created_by: caller.account_id.clone(),
             created_at: self.ctx.clock.now(),
         };
@@ -230,7 +240,7 @@ impl ActivitiesApi {
         Ok(pb::ListActivitiesResponse { activities: self.activities_pb(rows).await?, next_page_token })
     }
 
-    async fn register(
+    async fn register_for_activity(
         &self,
         caller: &Caller,
         r: pb::RegisterForActivityRequest,
@@ -283,111 +293,49 @@ impl ActivitiesApi {
     }
 }
 
-#[tonic::async_trait]
-impl ActivitiesService for ActivitiesApi {
-    async fn create_activity(
-        &self,
-        request: Request<pb::CreateActivityRequest>,
-    ) -> Result<Response<pb::CreateActivityResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::create_activity(self, &caller, request.into_inner()).await)
-    }
+/// The service trait: each RPC verifies the caller, then runs its handler of the same name.
+macro_rules! rpcs {
+    ($($rpc:ident: $request:ident => $response:ident;)*) => {
+        #[tonic::async_trait]
+        impl ActivitiesService for ActivitiesApi {
+            $(
+                async fn $rpc(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                    let caller = self.ctx.verifier.caller(&request)?;
+                    respond(ActivitiesApi::$rpc(self, &caller, request.into_inner()).await)
+                }
+            )*
+        }
+    };
+}
 
-    async fn get_activity(
-        &self,
-        request: Request<pb::GetActivityRequest>,
-    ) -> Result<Response<pb::GetActivityResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::get_activity(self, &caller, request.into_inner()).await)
-    }
-
-    async fn list_activities(
-        &self,
-        request: Request<pb::ListActivitiesRequest>,
-    ) -> Result<Response<pb::ListActivitiesResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::list_activities(self, &caller, request.into_inner()).await)
-    }
-
-    async fn register_for_activity(
-        &self,
-        request: Request<pb::RegisterForActivityRequest>,
-    ) -> Result<Response<pb::RegisterForActivityResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(self.register(&caller, request.into_inner()).await)
-    }
-
-    async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Result<Response<pb::CheckInResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::check_in(self, &caller, request.into_inner()).await)
-    }
-
-    async fn cancel_registration(
-        &self,
-        request: Request<pb::CancelRegistrationRequest>,
-    ) -> Result<Response<pb::CancelRegistrationResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::cancel_registration(self, &caller, request.into_inner()).await)
-    }
-
-    async fn get_check_in_code(
-        &self,
-        request: Request<pb::GetCheckInCodeRequest>,
-    ) -> Result<Response<pb::GetCheckInCodeResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::get_check_in_code(self, &caller, request.into_inner()).await)
-    }
-
-    async fn check_out(&self, request: Request<pb::CheckOutRequest>) -> Result<Response<pb::CheckOutResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::check_out(self, &caller, request.into_inner()).await)
-    }
-
-    async fn register_device(
-        &self,
-        request: Request<pb::RegisterDeviceRequest>,
-    ) -> Result<Response<pb::RegisterDeviceResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::register_device(self, &caller, request.into_inner()).await)
-    }
-
-    async fn list_devices(
-        &self,
-        request: Request<pb::ListDevicesRequest>,
-    ) -> Result<Response<pb::ListDevicesResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::list_devices(self, &caller).await)
-    }
-
-    async fn revoke_device(
-        &self,
-        request: Request<pb::RevokeDeviceRequest>,
-    ) -> Result<Response<pb::RevokeDeviceResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::revoke_device(self, &caller, request.into_inner()).await)
-    }
-
-    async fn sync_offline_attendance(
-        &self,
-        request: Request<pb::SyncOfflineAttendanceRequest>,
-    ) -> Result<Response<pb::SyncOfflineAttendanceResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::sync_offline_attendance(self, &caller, request.into_inner()).await)
-    }
-
-    async fn list_participations(
-        &self,
-        request: Request<pb::ListParticipationsRequest>,
-    ) -> Result<Response<pb::ListParticipationsResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::list_participations(self, &caller, request.into_inner()).await)
-    }
-
-    async fn review_attendance(
-        &self,
-        request: Request<pb::ReviewAttendanceRequest>,
-    ) -> Result<Response<pb::ReviewAttendanceResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(ActivitiesApi::review_attendance(self, &caller, request.into_inner()).await)
-    }
+rpcs! {
+    create_activity: CreateActivityRequest => CreateActivityResponse;
+    get_activity: GetActivityRequest => GetActivityResponse;
+    list_activities: ListActivitiesRequest => ListActivitiesResponse;
+    register_for_activity: RegisterForActivityRequest => RegisterForActivityResponse;
+    check_in: CheckInRequest => CheckInResponse;
+    cancel_registration: CancelRegistrationRequest => CancelRegistrationResponse;
+    get_check_in_code: GetCheckInCodeRequest => GetCheckInCodeResponse;
+    check_out: CheckOutRequest => CheckOutResponse;
+    register_device: RegisterDeviceRequest => RegisterDeviceResponse;
+    list_devices: ListDevicesRequest => ListDevicesResponse;
+    revoke_device: RevokeDeviceRequest => RevokeDeviceResponse;
+    sync_offline_attendance: SyncOfflineAttendanceRequest => SyncOfflineAttendanceResponse;
+    list_participations: ListParticipationsRequest => ListParticipationsResponse;
+    review_attendance: ReviewAttendanceRequest => ReviewAttendanceResponse;
+    create_movement: CreateMovementRequest => CreateMovementResponse;
+    list_movements: ListMovementsRequest => ListMovementsResponse;
+    create_campaign: CreateCampaignRequest => CreateCampaignResponse;
+    get_campaign: GetCampaignRequest => GetCampaignResponse;
+    list_campaigns: ListCampaignsRequest => ListCampaignsResponse;
+    create_team: CreateTeamRequest => CreateTeamResponse;
+    change_team_members: ChangeTeamMembersRequest => ChangeTeamMembersResponse;
+    create_youth_project: CreateYouthProjectRequest => CreateYouthProjectResponse;
+    update_youth_project: UpdateYouthProjectRequest => UpdateYouthProjectResponse;
+    list_youth_projects: ListYouthProjectsRequest => ListYouthProjectsResponse;
+    record_activity_output: RecordActivityOutputRequest => RecordActivityOutputResponse;
+    review_activity_output: ReviewActivityOutputRequest => ReviewActivityOutputResponse;
+    list_activity_outputs: ListActivityOutputsRequest => ListActivityOutputsResponse;
+    get_review_figures: GetReviewFiguresRequest => GetReviewFiguresResponse;
+    export_review: ExportReviewRequest => ExportReviewResponse;
 }

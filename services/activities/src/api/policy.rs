@@ -24,5 +24,22 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "SyncOfflineAttendance", audience: Members, scope: Scope::Own },
         RpcPolicy { method: "ListParticipations", audience: Officers, scope: Scope::Resource("activity_id") },
         RpcPolicy { method: "ReviewAttendance", audience: Officers, scope: Scope::Resource("participation_id") },
+        // Programmes: officers within their subtree (campaigns also for the units below).
+        RpcPolicy { method: "CreateMovement", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ListMovements", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "CreateCampaign", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "GetCampaign", audience: Officers, scope: Scope::Resource("campaign_id") },
+        RpcPolicy { method: "ListCampaigns", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "CreateTeam", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ChangeTeamMembers", audience: Officers, scope: Scope::Resource("team_id") },
+        RpcPolicy { method: "CreateYouthProject", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "UpdateYouthProject", audience: Officers, scope: Scope::Resource("project_id") },
+        RpcPolicy { method: "ListYouthProjects", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "RecordActivityOutput", audience: Officers, scope: Scope::Resource("activity_id") },
+        // The level above the organising unit.
+        RpcPolicy { method: "ReviewActivityOutput", audience: Officers, scope: Scope::Resource("output_id") },
+        RpcPolicy { method: "ListActivityOutputs", audience: Officers, scope: Scope::Resource("activity_id") },
+        RpcPolicy { method: "GetReviewFigures", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ExportReview", audience: Officers, scope: Scope::Unit("unit_id") },
     ],
 };

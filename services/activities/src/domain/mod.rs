@@ -1,6 +1,7 @@
 //! Activity rules: no I/O, no storage, no proto.
 
 pub mod attendance;
+pub mod programmes;
 
 use chrono::{DateTime, Duration, Utc};
 use doan_platform::AppError;

@@ -34,6 +34,12 @@ pub struct NewActivity {
     pub mode: CheckInMode,
     /// The geofenced venue, if any.
     pub venue: Option<Venue>,
+    /// ActivityKind number.
+    pub kind: i32,
+    /// Campaign it is part of.
+    pub campaign_id: Option<String>,
+    /// Team that runs it.
+    pub team_id: Option<String>,
     /// Officer account creating it.
     pub created_by: String,
     /// When.
@@ -59,6 +65,9 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewActivity) -> Result<activ
         venue_latitude: Set(new.venue.map(|v| v.centre.latitude)),
         venue_longitude: Set(new.venue.map(|v| v.centre.longitude)),
         venue_radius_m: Set(new.venue.map(|v| v.radius_m)),
+        kind: Set(new.kind),
+        campaign_id: Set(new.campaign_id),
+        team_id: Set(new.team_id),
     }
     .insert(db)
     .await

@@ -41,6 +41,12 @@ pub mod activity {
         pub venue_longitude: Option<f64>,
         /// Geofence radius, metres.
         pub venue_radius_m: Option<i32>,
+        /// doan.activities.v1.ActivityKind number (1 general).
+        pub kind: i32,
+        /// Campaign it is part of.
+        pub campaign_id: Option<String>,
+        /// Team that runs it.
+        pub team_id: Option<String>,
     }
 
     /// No relations are navigated.
@@ -203,6 +209,267 @@ pub mod flag {
         pub detail: String,
         /// When it was raised.
         pub raised_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `movements`: movements (phong trào) of units.
+pub mod movement {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `movements`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "movements")]
+    pub struct Model {
+        /// Movement id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub movement_id: String,
+        /// Unit that launched it.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Name.
+        pub name: String,
+        /// Description.
+        pub description: String,
+        /// Officer account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `campaigns`: campaigns and sub-campaigns.
+pub mod campaign {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `campaigns`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaigns")]
+    pub struct Model {
+        /// Campaign id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub campaign_id: String,
+        /// Organising unit.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Movement.
+        pub movement_id: String,
+        /// Parent campaign.
+        pub parent_campaign_id: Option<String>,
+        /// Name.
+        pub name: String,
+        /// Year.
+        pub year: i32,
+        /// Theme.
+        pub theme: String,
+        /// First day.
+        pub starts_on: Date,
+        /// Last day.
+        pub ends_on: Date,
+        /// Officer account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `campaign_phases`: the phases of campaigns.
+pub mod phase {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `campaign_phases`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaign_phases")]
+    pub struct Model {
+        /// Phase id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub phase_id: String,
+        /// Campaign.
+        pub campaign_id: String,
+        /// Name.
+        pub name: String,
+        /// First day.
+        pub starts_on: Date,
+        /// Last day.
+        pub ends_on: Date,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `teams`: volunteer teams (đội hình).
+pub mod team {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `teams`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "teams")]
+    pub struct Model {
+        /// Team id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub team_id: String,
+        /// Campaign.
+        pub campaign_id: String,
+        /// Unit that formed it.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Name.
+        pub name: String,
+        /// Leader.
+        pub leader_member_id: String,
+        /// Day formed.
+        pub formed_on: Date,
+        /// Officer account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `team_members`: members of teams.
+pub mod team_member {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `team_members`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "team_members")]
+    pub struct Model {
+        /// Team.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub team_id: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// When they joined.
+        pub added_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `youth_projects`: youth projects (công trình) and tasks (phần việc).
+pub mod project {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `youth_projects`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "youth_projects")]
+    pub struct Model {
+        /// Project id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub project_id: String,
+        /// Unit.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Campaign.
+        pub campaign_id: Option<String>,
+        /// doan.activities.v1.ProjectKind number.
+        pub kind: i32,
+        /// Name.
+        pub name: String,
+        /// Value, đồng.
+        pub value_vnd: i64,
+        /// doan.activities.v1.ProjectStatus number.
+        pub status: i32,
+        /// First day of work.
+        pub started_on: Date,
+        /// Inauguration day.
+        pub inaugurated_on: Option<Date>,
+        /// Description.
+        pub description: String,
+        /// Officer account.
+        pub created_by: String,
+        /// Created.
+        pub created_at: DateTimeUtc,
+        /// Last changed.
+        pub updated_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `activity_outputs`: versions of activities' outputs, never overwritten.
+pub mod output {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `activity_outputs`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "activity_outputs")]
+    pub struct Model {
+        /// Version id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub output_id: String,
+        /// Activity.
+        pub activity_id: String,
+        /// Version number.
+        pub version: i32,
+        /// People without the app.
+        pub extra_participations: i64,
+        /// Blood units.
+        pub blood_units: i64,
+        /// Trees.
+        pub trees_planted: i64,
+        /// Gift packages.
+        pub gift_packages: i64,
+        /// Beneficiaries.
+        pub beneficiaries: i64,
+        /// Value mobilised, đồng.
+        pub vnd_mobilised: i64,
+        /// Evidence, JSON.
+        pub evidence: String,
+        /// Note.
+        pub note: String,
+        /// Officer account.
+        pub recorded_by: String,
+        /// When.
+        pub recorded_at: DateTimeUtc,
+        /// doan.activities.v1.OutputState number.
+        pub state: i32,
+        /// Reviewer.
+        pub reviewed_by: Option<String>,
+        /// When reviewed.
+        pub reviewed_at: Option<DateTimeUtc>,
+        /// Reason.
+        pub review_note: Option<String>,
     }
 
     /// No relations are navigated.

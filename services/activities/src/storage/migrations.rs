@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateActivities));
         all.push(Box::new(Places));
         all.push(Box::new(Attendance));
+        all.push(Box::new(Programmes));
         all
     }
 }
@@ -288,6 +289,171 @@ impl MigrationTrait for Attendance {
             m.alter_table(Table::alter().table("participations").drop_column(column).to_owned()).await?;
         }
         for column in ["venue_radius_m", "venue_longitude", "venue_latitude", "check_in_mode"] {
+            m.alter_table(Table::alter().table("activities").drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Programmes: movements, campaigns and their phases, teams and their members, youth projects,
+/// versions of activities' outputs; an activity's kind, campaign and team.
+struct Programmes;
+
+impl MigrationName for Programmes {
+    fn name(&self) -> &str {
+        "m0004_programmes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Programmes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Activities so far are GENERAL (1), outside any campaign.
+        let columns = [integer("kind").default(1).to_owned(), string_null("campaign_id"), string_null("team_id")];
+        for mut column in columns {
+            m.alter_table(Table::alter().table("activities").add_column(&mut column).to_owned()).await?;
+        }
+        let tables = [
+            Table::create()
+                .table("movements")
+                .if_not_exists()
+                .col(string("movement_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("name"))
+                .col(text("description"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("campaigns")
+                .if_not_exists()
+                .col(string("campaign_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("movement_id"))
+                .col(string_null("parent_campaign_id"))
+                .col(string("name"))
+                .col(integer("year"))
+                .col(text("theme"))
+                .col(date("starts_on"))
+                .col(date("ends_on"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("campaign_phases")
+                .if_not_exists()
+                .col(string("phase_id").primary_key())
+                .col(string("campaign_id"))
+                .col(string("name"))
+                .col(date("starts_on"))
+                .col(date("ends_on"))
+                .to_owned(),
+            Table::create()
+                .table("teams")
+                .if_not_exists()
+                .col(string("team_id").primary_key())
+                .col(string("campaign_id"))
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("name"))
+                .col(string("leader_member_id"))
+                .col(date("formed_on"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("team_members")
+                .if_not_exists()
+                .col(string("team_id"))
+                .col(string("member_id"))
+                .col(timestamp_with_time_zone("added_at"))
+                .primary_key(Index::create().col("team_id").col("member_id"))
+                .to_owned(),
+            Table::create()
+                .table("youth_projects")
+                .if_not_exists()
+                .col(string("project_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string_null("campaign_id"))
+                .col(integer("kind"))
+                .col(string("name"))
+                .col(big_integer("value_vnd"))
+                .col(integer("status"))
+                .col(date("started_on"))
+                .col(date_null("inaugurated_on"))
+                .col(text("description"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table("activity_outputs")
+                .if_not_exists()
+                .col(string("output_id").primary_key())
+                .col(string("activity_id"))
+                .col(integer("version"))
+                .col(big_integer("extra_participations"))
+                .col(big_integer("blood_units"))
+                .col(big_integer("trees_planted"))
+                .col(big_integer("gift_packages"))
+                .col(big_integer("beneficiaries"))
+                .col(big_integer("vnd_mobilised"))
+                .col(text("evidence"))
+                .col(text("note"))
+                .col(string("recorded_by"))
+                .col(timestamp_with_time_zone("recorded_at"))
+                .col(integer("state"))
+                .col(string_null("reviewed_by"))
+                .col(timestamp_with_time_zone_null("reviewed_at"))
+                .col(text_null("review_note"))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        let indexes = [
+            Index::create().name("campaigns_unit").table("campaigns").col("unit_id").if_not_exists().to_owned(),
+            Index::create()
+                .name("campaign_phases_campaign")
+                .table("campaign_phases")
+                .col("campaign_id")
+                .if_not_exists()
+                .to_owned(),
+            Index::create().name("teams_campaign").table("teams").col("campaign_id").if_not_exists().to_owned(),
+            Index::create()
+                .name("youth_projects_started")
+                .table("youth_projects")
+                .col("started_on")
+                .if_not_exists()
+                .to_owned(),
+            // One row per version.
+            Index::create()
+                .name("activity_outputs_version")
+                .table("activity_outputs")
+                .col("activity_id")
+                .col("version")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+            Index::create().name("activities_starts").table("activities").col("starts_at").if_not_exists().to_owned(),
+        ];
+        for index in indexes {
+            m.create_index(index).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in
+            ["activity_outputs", "youth_projects", "team_members", "teams", "campaign_phases", "campaigns", "movements"]
+        {
+            m.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        m.drop_index(Index::drop().name("activities_starts").table("activities").to_owned()).await?;
+        for column in ["team_id", "campaign_id", "kind"] {
             m.alter_table(Table::alter().table("activities").drop_column(column).to_owned()).await?;
         }
         Ok(())

@@ -5,6 +5,13 @@ pub mod attendance;
 pub mod entities;
 pub mod migrations;
 pub mod participations;
+pub mod programmes;
 
 /// Activities' own columns holding unit paths, rewritten with the directory's on moves.
-pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[("activities", "unit_path")];
+pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[
+    ("activities", "unit_path"),
+    ("movements", "unit_path"),
+    ("campaigns", "unit_path"),
+    ("teams", "unit_path"),
+    ("youth_projects", "unit_path"),
+];
