@@ -1248,6 +1248,32 @@ async fn every_rpc_names_the_bad_field() {
         "format",
     );
 
+    // Targets.
+    let setting = act::TargetSetting { unit_id: tree.branch.clone(), metric: 1, value: 10 };
+    for (field, year, setting) in [
+        ("year", 1999, setting.clone()),
+        ("targets", 2026, act::TargetSetting { metric: 0, ..setting.clone() }),
+        ("targets", 2026, act::TargetSetting { value: 0, ..setting.clone() }),
+        ("targets", 2026, act::TargetSetting { unit_id: "x".into(), ..setting.clone() }),
+    ] {
+        let r = act::SetTargetsRequest { unit_id: tree.province.clone(), year, targets: vec![setting] };
+        expect_named(a().set_targets(authed(&officer, r)).await, field);
+    }
+    let twice = act::SetTargetsRequest {
+        unit_id: tree.province.clone(),
+        year: 2026,
+        targets: vec![setting.clone(), setting.clone()],
+    };
+    expect_named(a().set_targets(authed(&officer, twice)).await, "targets");
+    expect_named(
+        a().get_target_progress(authed(
+            &officer,
+            act::GetTargetProgressRequest { unit_id: tree.province.clone(), year: 2101 },
+        ))
+        .await,
+        "year",
+    );
+
     // Awards.
     let w = || gw.awards.clone();
     let decision = aw::RecordAwardDecisionRequest {

@@ -488,6 +488,93 @@ async fn summer(tp: &TestPlatform, clock: Clock) {
     if let Ok(dir) = std::env::var("DOAN_ARTIFACTS") {
         let _ = std::fs::write(format!("{dir}/{}", pdf.file_name), &pdf.data);
     }
+
+    // Targets: the province sets the school's, the school cascades one to its branch.
+    let target = |unit: &str, metric: act::TargetMetric, value: i64| act::TargetSetting {
+        unit_id: unit.into(),
+        metric: metric as i32,
+        value,
+    };
+    let set = |token: &str, unit: &str, targets: Vec<act::TargetSetting>| {
+        let r = authed(token, act::SetTargetsRequest { unit_id: unit.into(), year, targets });
+        let mut c = a();
+        async move { c.set_targets(r).await.map(|r| r.into_inner().below) }
+    };
+    // Members admitted yesterday count for this year (unless today is the 1st of January).
+    let admitted = if (Utc::now().date_naive() - chrono::Duration::days(1)).year() == year { 4 } else { 0 };
+    let below = set(
+        &w.province_officer,
+        &w.province,
+        vec![
+            target(&w.school, act::TargetMetric::Admissions, 4),
+            target(&w.school, act::TargetMetric::BloodUnits, 50),
+            target(&w.school, act::TargetMetric::Projects, 4),
+            target(&w.school, act::TargetMetric::Participations, 20),
+        ],
+    )
+    .await
+    .expect("the province sets the school's targets");
+    assert_eq!(below.len(), 1);
+    let progress: Vec<(i32, i64, i64, bool)> =
+        below[0].targets.iter().map(|t| (t.metric, t.target, t.actual, t.met)).collect();
+    assert_eq!(
+        progress,
+        vec![
+            (act::TargetMetric::Admissions as i32, 4, admitted, admitted >= 4),
+            (act::TargetMetric::Projects as i32, 4, 2, false),
+            (act::TargetMetric::Participations as i32, 20, 29, true),
+            (act::TargetMetric::BloodUnits as i32, 50, 55, true),
+        ]
+    );
+    if admitted == 4 {
+        assert_eq!(below[0].summary, "Đạt và vượt 3/4 chỉ tiêu (100% – 145%); 1 chỉ tiêu chưa đạt (50%)");
+    }
+    let err =
+        set(&w.province_officer, &w.province, vec![target(&w.branch, act::TargetMetric::Teams, 1)]).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "a level sets targets for the units directly below it: {err:?}");
+    let err =
+        set(&w.school_officer, &w.province, vec![target(&w.school, act::TargetMetric::Teams, 1)]).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "a school does not set its own targets: {err:?}");
+    set(&w.school_officer, &w.school, vec![target(&w.branch, act::TargetMetric::Admissions, 3)])
+        .await
+        .expect("cascaded");
+    // Changing a target replaces its value.
+    set(&w.province_officer, &w.province, vec![target(&w.school, act::TargetMetric::Projects, 2)]).await.unwrap();
+    let school_progress = a()
+        .get_target_progress(authed(
+            &w.school_officer,
+            act::GetTargetProgressRequest { unit_id: w.school.clone(), year },
+        ))
+        .await
+        .expect("progress")
+        .into_inner();
+    let own = school_progress.own.unwrap();
+    let projects = own.targets.iter().find(|t| t.metric == act::TargetMetric::Projects as i32).unwrap();
+    assert_eq!((projects.target, projects.actual, projects.percent, projects.met), (2, 2, 100, true));
+    let admissions = own.targets.iter().find(|t| t.metric == act::TargetMetric::Admissions as i32).unwrap();
+    assert_eq!(admissions.assigned_below, 3, "the school's cascade");
+    assert_eq!(school_progress.below.len(), 1);
+    assert_eq!(school_progress.below[0].targets[0].actual, admitted, "the branch admitted them");
+    if admitted == 4 {
+        assert_eq!(own.summary, "Đạt và vượt 4/4 chỉ tiêu (100% – 145%)");
+        // The school's year-end review carries its targets in the Union's words.
+        let r = authed(
+            &w.school_officer,
+            act::ExportReviewRequest {
+                unit_id: w.school.clone(),
+                from_date: day(jan1),
+                to_date: day(dec31),
+                format: act::ExportFormat::Pdf as i32,
+            },
+        );
+        let pdf = a().export_review(r).await.expect("the school's review").into_inner();
+        if let Some(text) = pdf_text(&pdf.data) {
+            for expected in ["Chỉ tiêu năm", "Kết nạp đoàn viên mới", "4/4 (100%)", "Đạt và vượt 4/4 chỉ tiêu"]
+            {
+                assert!(text.contains(expected), "the school's review says {expected:?}:\n{text}");
+            }
+        }
+    }
 }
 
 /// (first cell, second cell as a number) for every row of the first sheet.

@@ -4,6 +4,7 @@ mod attendance;
 mod policy;
 mod programmes;
 mod review_file;
+mod targets;
 pub use policy::POLICIES;
 
 use doan_platform::AppError;
@@ -338,4 +339,6 @@ rpcs! {
     list_activity_outputs: ListActivityOutputsRequest => ListActivityOutputsResponse;
     get_review_figures: GetReviewFiguresRequest => GetReviewFiguresResponse;
     export_review: ExportReviewRequest => ExportReviewResponse;
+    set_targets: SetTargetsRequest => SetTargetsResponse;
+    get_target_progress: GetTargetProgressRequest => GetTargetProgressResponse;
 }

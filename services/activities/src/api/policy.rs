@@ -41,5 +41,8 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "ListActivityOutputs", audience: Officers, scope: Scope::Resource("activity_id") },
         RpcPolicy { method: "GetReviewFigures", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "ExportReview", audience: Officers, scope: Scope::Unit("unit_id") },
+        // Targets: a unit sets those of the units directly below it.
+        RpcPolicy { method: "SetTargets", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "GetTargetProgress", audience: Officers, scope: Scope::Unit("unit_id") },
     ],
 };

@@ -144,7 +144,7 @@ fn figures_to_pb(unit: &directory::unit::Model, span: &Span, f: &Figures) -> pb:
 
 impl ActivitiesApi {
     /// A unit the calling officer manages.
-    async fn managed_unit(&self, caller: &Caller, unit_id: &str) -> AppResult<directory::unit::Model> {
+    pub(super) async fn managed_unit(&self, caller: &Caller, unit_id: &str) -> AppResult<directory::unit::Model> {
         caller.require_officer()?;
         let unit = directory::unit(&self.ctx.db, "unit_id", unit_id).await?;
         caller.require_manages(&unit.path, &format!("unit {}", unit.unit_id))?;
@@ -670,8 +670,12 @@ impl ActivitiesApi {
             _ => return Err(AppError::invalid("format", "must be EXPORT_FORMAT_XLSX or EXPORT_FORMAT_PDF")),
         };
         let (unit, span, f) = self.review(caller, &r.unit_id, &r.from_date, &r.to_date).await?;
-        let (title, subtitle) = rules::review_heading(&unit.name, &span, self.ctx.clock.today());
-        let sections = rules::review_sections(&f);
+        let (title, mut subtitle) = rules::review_heading(&unit.name, &span, self.ctx.clock.today());
+        let mut sections = rules::review_sections(&f);
+        if let Some((section, line)) = self.review_targets(&unit, &span).await? {
+            subtitle.push(line);
+            sections.insert(0, section);
+        }
         let (data, content_type) = match format {
             "xlsx" => (
                 crate::api::review_file::xlsx(&title, &subtitle, &sections)?,

@@ -35,9 +35,12 @@ pub fn xlsx(title: &str, subtitle: &[String], sections: &[ReviewSection]) -> App
             ws.write_string(row, 0, label).map_err(failed)?;
             let format = match figure {
                 crate::domain::programmes::Figure::Hours(_) => &hours,
-                crate::domain::programmes::Figure::Count(_) => &count,
+                _ => &count,
             };
-            ws.write_number_with_format(row, 1, figure.number(), format).map_err(failed)?;
+            match figure.number() {
+                Some(n) => ws.write_number_with_format(row, 1, n, format).map_err(failed)?,
+                None => ws.write_string(row, 1, figure.display()).map_err(failed)?,
+            };
             row += 1;
         }
     }

@@ -343,6 +343,8 @@ pub enum Figure {
     Count(i64),
     /// Hours, from whole minutes.
     Hours(i64),
+    /// Progress toward a target: (actual, target).
+    Progress(i64, i64),
 }
 
 impl Figure {
@@ -351,14 +353,19 @@ impl Figure {
         match *self {
             Self::Count(n) => vn_number(n),
             Self::Hours(minutes) => vn_hours(minutes),
+            Self::Progress(actual, target) => {
+                format!("{}/{} ({}%)", vn_number(actual), vn_number(target), super::targets::percent(actual, target))
+            }
         }
     }
 
-    /// As a spreadsheet number (hours to one decimal).
-    pub fn number(&self) -> f64 {
+    /// As a spreadsheet number (hours to one decimal); None for progress, which a sheet
+    /// shows as its text.
+    pub fn number(&self) -> Option<f64> {
         match *self {
-            Self::Count(n) => n as f64,
-            Self::Hours(minutes) => ((minutes * 10 + 30) / 60) as f64 / 10.0,
+            Self::Count(n) => Some(n as f64),
+            Self::Hours(minutes) => Some(((minutes * 10 + 30) / 60) as f64 / 10.0),
+            Self::Progress(..) => None,
         }
     }
 }

@@ -478,3 +478,66 @@ pub mod output {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `targets`: yearly targets (chỉ tiêu) of units, one per (unit, year, metric).
+pub mod target {
+    use sea_orm::entity::prelude::*;
+
+    /// A target.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "targets")]
+    pub struct Model {
+        /// Target id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub target_id: String,
+        /// The unit it is for.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Year.
+        pub year: i32,
+        /// doan.activities.v1.TargetMetric number.
+        pub metric: i32,
+        /// The target.
+        pub value: i64,
+        /// The unit that set it (the one above).
+        pub set_by_unit_id: String,
+        /// Officer account that set it last.
+        pub set_by: String,
+        /// When.
+        pub set_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `admissions`: members' admissions as membership's events tell them (for the admissions
+/// targets), credited to the unit that admitted them.
+pub mod admission {
+    use sea_orm::entity::prelude::*;
+
+    /// An admission.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "admissions")]
+    pub struct Model {
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// The admitting unit.
+        pub unit_id: String,
+        /// Its path (rewritten when units move).
+        pub unit_path: String,
+        /// Admission day.
+        pub admitted_on: Date,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

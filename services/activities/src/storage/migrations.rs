@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Places));
         all.push(Box::new(Attendance));
         all.push(Box::new(Programmes));
+        all.push(Box::new(Targets));
         all
     }
 }
@@ -457,5 +458,78 @@ impl MigrationTrait for Programmes {
             m.alter_table(Table::alter().table("activities").drop_column(column).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// Targets: yearly targets of units, and the admissions they are measured against.
+struct Targets;
+
+impl MigrationName for Targets {
+    fn name(&self) -> &str {
+        "m0005_targets"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Targets {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("targets")
+                .if_not_exists()
+                .col(string("target_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(integer("year"))
+                .col(integer("metric"))
+                .col(big_integer("value"))
+                .col(string("set_by_unit_id"))
+                .col(string("set_by"))
+                .col(timestamp_with_time_zone("set_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("targets_unit_year_metric")
+                .table("targets")
+                .col("unit_id")
+                .col("year")
+                .col("metric")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("targets_setter")
+                .table("targets")
+                .col("set_by_unit_id")
+                .col("year")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("admissions")
+                .if_not_exists()
+                .col(string("member_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(date("admitted_on"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("admissions_on").table("admissions").col("admitted_on").if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("admissions").to_owned()).await?;
+        m.drop_table(Table::drop().table("targets").to_owned()).await
     }
 }

@@ -6,6 +6,7 @@ pub mod entities;
 pub mod migrations;
 pub mod participations;
 pub mod programmes;
+pub mod targets;
 
 /// Activities' own columns holding unit paths, rewritten with the directory's on moves.
 pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[
@@ -14,4 +15,6 @@ pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[
     ("campaigns", "unit_path"),
     ("teams", "unit_path"),
     ("youth_projects", "unit_path"),
+    ("targets", "unit_path"),
+    ("admissions", "unit_path"),
 ];
