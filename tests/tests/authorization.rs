@@ -497,6 +497,27 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("output")
         .output_id;
 
+    // Grassroots A asks branch A (the unit the walk names) for its report.
+    let report_request = a()
+        .create_report_request(authed(
+            &officer_a,
+            doan_proto::activities::CreateReportRequestRequest {
+                unit_id: grassroots_a.clone(),
+                title: "Báo cáo tổng kết".into(),
+                kind: doan_proto::activities::ReportKind::YearEnd as i32,
+                from_date: format!("{year}-01-01"),
+                to_date: format!("{year}-12-31"),
+                deadline: format!("{year}-12-31"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("report request")
+        .into_inner()
+        .request
+        .expect("request")
+        .request_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -523,6 +544,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("team_id", team),
         ("project_id", project),
         ("output_id", output),
+        ("request_id", report_request),
     ]
     .into();
     let callers = [

@@ -1274,6 +1274,26 @@ async fn every_rpc_names_the_bad_field() {
         "year",
     );
 
+    // Report requests.
+    let asked = act::CreateReportRequestRequest {
+        unit_id: tree.province.clone(),
+        title: "Báo cáo".into(),
+        kind: act::ReportKind::YearEnd as i32,
+        from_date: "2026-01-01".into(),
+        to_date: "2026-12-31".into(),
+        deadline: "2100-12-31".into(),
+        ..Default::default()
+    };
+    for (field, bad) in [
+        ("title", act::CreateReportRequestRequest { title: String::new(), ..asked.clone() }),
+        ("kind", act::CreateReportRequestRequest { kind: 0, ..asked.clone() }),
+        ("deadline", act::CreateReportRequestRequest { deadline: "2000-01-01".into(), ..asked.clone() }),
+        ("to_date", act::CreateReportRequestRequest { to_date: "2025-01-01".into(), ..asked.clone() }),
+        ("unit_ids", act::CreateReportRequestRequest { unit_ids: vec!["x".into()], ..asked.clone() }),
+    ] {
+        expect_named(a().create_report_request(authed(&officer, bad)).await, field);
+    }
+
     // Awards.
     let w = || gw.awards.clone();
     let decision = aw::RecordAwardDecisionRequest {

@@ -555,6 +555,7 @@ async fn summer(tp: &TestPlatform, clock: Clock) {
     assert_eq!(admissions.assigned_below, 3, "the school's cascade");
     assert_eq!(school_progress.below.len(), 1);
     assert_eq!(school_progress.below[0].targets[0].actual, admitted, "the branch admitted them");
+    report_requests(&w, year, &green).await;
     if admitted == 4 {
         assert_eq!(own.summary, "Đạt và vượt 4/4 chỉ tiêu (100% – 145%)");
         // The school's year-end review carries its targets in the Union's words.
@@ -575,6 +576,177 @@ async fn summer(tp: &TestPlatform, clock: Clock) {
             }
         }
     }
+}
+
+/// The province asks its units for the year-end report; the school submits (the figures
+/// pre-filled), is asked for more, resubmits and is accepted; the other unit is exempted; a
+/// report not in by its deadline shows as overdue; the school asks its branch for a campaign
+/// phase's report.
+async fn report_requests(w: &World, year: i32, green: &act::Campaign) {
+    let a = || w.gw.activities.clone();
+    let today = w.clock.today();
+    let create = |token: &str, request: act::CreateReportRequestRequest| {
+        let r = authed(token, request);
+        let mut c = a();
+        async move { c.create_report_request(r).await.map(|r| r.into_inner()) }
+    };
+    let year_end = act::CreateReportRequestRequest {
+        unit_id: w.province.clone(),
+        title: format!("Báo cáo tổng kết năm {year}"),
+        kind: act::ReportKind::YearEnd as i32,
+        from_date: format!("{year}-01-01"),
+        to_date: format!("{year}-12-31"),
+        deadline: day(today + chrono::Duration::days(10)),
+        ..Default::default()
+    };
+    let created = create(&w.province_officer, year_end.clone()).await.expect("request");
+    let request_id = created.request.unwrap().request_id;
+    let names: Vec<&str> = created.reports.iter().map(|r| r.unit_name.as_str()).collect();
+    assert_eq!(names, vec!["Chi đoàn xã Nghi Phú", "Đoàn trường Đại học Vinh"], "every unit directly below");
+    assert!(created.reports.iter().all(|r| r.state == act::ReportState::Pending as i32));
+
+    let draft = a()
+        .get_report_draft(authed(
+            &w.school_officer,
+            act::GetReportDraftRequest { request_id: request_id.clone(), unit_id: w.school.clone() },
+        ))
+        .await
+        .expect("draft")
+        .into_inner();
+    let figures = draft.figures.unwrap();
+    assert_eq!((figures.activities, figures.participations, figures.projects), (2, 29, 2), "pre-filled from the data");
+    let submit = |narrative: &str| {
+        let r = authed(
+            &w.school_officer,
+            act::SubmitReportRequest {
+                request_id: request_id.clone(),
+                unit_id: w.school.clone(),
+                narrative: narrative.into(),
+                evidence: vec![],
+            },
+        );
+        let mut c = a();
+        async move { c.submit_report(r).await.map(|r| r.into_inner()) }
+    };
+    let decide = |unit: &str, decision: act::ReportDecision, note: &str| {
+        let r = authed(
+            &w.province_officer,
+            act::ReviewReportRequest {
+                request_id: request_id.clone(),
+                unit_id: unit.into(),
+                decision: decision as i32,
+                note: note.into(),
+            },
+        );
+        let mut c = a();
+        async move { c.review_report(r).await.map(|r| r.into_inner().report.unwrap().state) }
+    };
+    let first = submit("Năm qua, Đoàn trường đã...").await.expect("submitted");
+    assert_eq!(first.submission.as_ref().unwrap().version, 1);
+    assert_eq!(first.submission.unwrap().figures.unwrap().blood_units, 55);
+    assert_eq!(first.report.unwrap().state, act::ReportState::Submitted as i32);
+    assert_eq!(
+        decide(&w.school, act::ReportDecision::RequestSupplement, "Bổ sung số liệu công trình").await.unwrap(),
+        act::ReportState::NeedsSupplement as i32
+    );
+    let second = submit("Bổ sung: hai công trình, một đã khánh thành.").await.expect("resubmitted");
+    assert_eq!(
+        (second.submission.unwrap().version, second.report.unwrap().state),
+        (2, act::ReportState::Resubmitted as i32)
+    );
+    assert_eq!(decide(&w.school, act::ReportDecision::Accept, "").await.unwrap(), act::ReportState::Accepted as i32);
+    let err = submit("Thêm nữa").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "nothing after acceptance: {err:?}");
+    let err = decide(&w.other_branch, act::ReportDecision::Accept, "").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "nothing to accept yet: {err:?}");
+    assert_eq!(
+        decide(&w.other_branch, act::ReportDecision::Exempt, "Chi đoàn mới thành lập").await.unwrap(),
+        act::ReportState::Exempted as i32
+    );
+    let dashboard = a()
+        .get_report_request(authed(
+            &w.province_officer,
+            act::GetReportRequestRequest { request_id: request_id.clone() },
+        ))
+        .await
+        .expect("dashboard")
+        .into_inner();
+    assert_eq!((dashboard.completed, dashboard.total), (2, 2));
+    assert_eq!(dashboard.by_state.get(&(act::ReportState::Accepted as i32)), Some(&1));
+    let versions = a()
+        .get_report_draft(authed(
+            &w.school_officer,
+            act::GetReportDraftRequest { request_id: request_id.clone(), unit_id: w.school.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .submissions;
+    assert_eq!(versions.iter().map(|s| s.version).collect::<Vec<_>>(), vec![2, 1], "every version kept");
+    let err = a()
+        .get_report_request(authed(&w.school_officer, act::GetReportRequestRequest { request_id: request_id.clone() }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "the dashboard is the requesting level's");
+
+    // A report not in by its deadline is overdue; a late submission is still taken.
+    let due_today = create(
+        &w.province_officer,
+        act::CreateReportRequestRequest {
+            title: "Báo cáo nhanh".into(),
+            kind: act::ReportKind::MidYear as i32,
+            from_date: format!("{year}-01-01"),
+            to_date: format!("{year}-06-30"),
+            deadline: day(today),
+            unit_ids: vec![w.school.clone()],
+            ..year_end.clone()
+        },
+    )
+    .await
+    .expect("due today");
+    assert_eq!(due_today.reports.len(), 1);
+    let late_id = due_today.request.unwrap().request_id;
+    let before = w.clock.now();
+    w.clock.set(before + chrono::Duration::days(1));
+    let listed = a()
+        .list_report_requests(authed(&w.school_officer, act::ListReportRequestsRequest { unit_id: w.school.clone() }))
+        .await
+        .unwrap()
+        .into_inner();
+    let late = listed.addressed.iter().find(|r| r.request_id == late_id).expect("addressed to the school");
+    assert_eq!(late.state, act::ReportState::Overdue as i32);
+    let r = authed(
+        &w.school_officer,
+        act::SubmitReportRequest { request_id: late_id, unit_id: w.school.clone(), ..Default::default() },
+    );
+    assert_eq!(
+        a().submit_report(r).await.unwrap().into_inner().report.unwrap().state,
+        act::ReportState::Submitted as i32
+    );
+    w.clock.set(before);
+
+    // A campaign phase's report: the period is the phase's days.
+    let phase = &green.phases[0];
+    let by_phase = create(
+        &w.school_officer,
+        act::CreateReportRequestRequest {
+            unit_id: w.school.clone(),
+            title: "Báo cáo đợt 1 Mùa hè xanh".into(),
+            kind: act::ReportKind::CampaignPhase as i32,
+            campaign_id: green.campaign_id.clone(),
+            phase_id: phase.phase_id.clone(),
+            deadline: day(today + chrono::Duration::days(3)),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("phase report");
+    let request = by_phase.request.unwrap();
+    assert_eq!(
+        (request.from_date.as_str(), request.to_date.as_str()),
+        (phase.starts_on.as_str(), phase.ends_on.as_str())
+    );
+    assert_eq!(by_phase.reports.iter().map(|r| r.unit_id.as_str()).collect::<Vec<_>>(), vec![w.branch.as_str()]);
 }
 
 /// (first cell, second cell as a number) for every row of the first sheet.

@@ -3,6 +3,7 @@
 mod attendance;
 mod policy;
 mod programmes;
+mod reports;
 mod review_file;
 mod targets;
 pub use policy::POLICIES;
@@ -341,4 +342,10 @@ rpcs! {
     export_review: ExportReviewRequest => ExportReviewResponse;
     set_targets: SetTargetsRequest => SetTargetsResponse;
     get_target_progress: GetTargetProgressRequest => GetTargetProgressResponse;
+    create_report_request: CreateReportRequestRequest => CreateReportRequestResponse;
+    get_report_request: GetReportRequestRequest => GetReportRequestResponse;
+    list_report_requests: ListReportRequestsRequest => ListReportRequestsResponse;
+    get_report_draft: GetReportDraftRequest => GetReportDraftResponse;
+    submit_report: SubmitReportRequest => SubmitReportResponse;
+    review_report: ReviewReportRequest => ReviewReportResponse;
 }

@@ -44,5 +44,12 @@ pub const POLICIES: PolicyTable = PolicyTable {
         // Targets: a unit sets those of the units directly below it.
         RpcPolicy { method: "SetTargets", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "GetTargetProgress", audience: Officers, scope: Scope::Unit("unit_id") },
+        // Report requests: the requesting level, and each unit asked for its own report.
+        RpcPolicy { method: "CreateReportRequest", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "GetReportRequest", audience: Officers, scope: Scope::Resource("request_id") },
+        RpcPolicy { method: "ListReportRequests", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "GetReportDraft", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "SubmitReport", audience: Officers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ReviewReport", audience: Officers, scope: Scope::Resource("request_id") },
     ],
 };

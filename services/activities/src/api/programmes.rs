@@ -92,8 +92,22 @@ fn project_to_pb(p: project::Model) -> pb::YouthProject {
     }
 }
 
+/// Evidence from a request: at most [`rules::MAX_EVIDENCE`] pieces, each checked.
+pub(super) fn evidence_of(pieces: &[pb::Evidence]) -> AppResult<Vec<Evidence>> {
+    if pieces.len() > rules::MAX_EVIDENCE {
+        return Err(AppError::invalid("evidence", format!("at most {} pieces", rules::MAX_EVIDENCE)));
+    }
+    pieces.iter().map(|e| Evidence::check(e.kind, &e.uri, &e.caption)).collect()
+}
+
+/// Stored evidence (JSON) as the API shows it.
+pub(super) fn evidence_to_pb(json: &str) -> Vec<pb::Evidence> {
+    let evidence: Vec<Evidence> = serde_json::from_str(json).unwrap_or_default();
+    evidence.into_iter().map(|e| pb::Evidence { kind: e.kind, uri: e.uri, caption: e.caption }).collect()
+}
+
 fn output_to_pb(o: output::Model) -> pb::ActivityOutput {
-    let evidence: Vec<Evidence> = serde_json::from_str(&o.evidence).unwrap_or_default();
+    let evidence = evidence_to_pb(&o.evidence);
     pb::ActivityOutput {
         output_id: o.output_id,
         activity_id: o.activity_id,
@@ -117,7 +131,7 @@ fn output_to_pb(o: output::Model) -> pb::ActivityOutput {
     }
 }
 
-fn figures_to_pb(unit: &directory::unit::Model, span: &Span, f: &Figures) -> pb::ReviewFigures {
+pub(super) fn figures_to_pb(unit: &directory::unit::Model, span: &Span, f: &Figures) -> pb::ReviewFigures {
     pb::ReviewFigures {
         unit_id: unit.unit_id.clone(),
         unit_name: unit.name.clone(),
@@ -153,7 +167,12 @@ impl ActivitiesApi {
 
     /// The campaign `id` (named by `field`), which must be organised on the line of the unit at
     /// `path`.
-    async fn campaign_on_line(&self, field: &'static str, id: &str, path: &str) -> AppResult<campaign::Model> {
+    pub(super) async fn campaign_on_line(
+        &self,
+        field: &'static str,
+        id: &str,
+        path: &str,
+    ) -> AppResult<campaign::Model> {
         let id = parse_id(field, id)?;
         let c = store::campaign(&self.ctx.db, &id)
             .await?
@@ -552,11 +571,7 @@ impl ActivitiesApi {
             vnd_mobilised: m.vnd_mobilised,
         }
         .check()?;
-        if r.evidence.len() > rules::MAX_EVIDENCE {
-            return Err(AppError::invalid("evidence", format!("at most {} pieces", rules::MAX_EVIDENCE)));
-        }
-        let evidence: Vec<Evidence> =
-            r.evidence.iter().map(|e| Evidence::check(e.kind, &e.uri, &e.caption)).collect::<AppResult<_>>()?;
+        let evidence = evidence_of(&r.evidence)?;
         let note = paragraphs("note", &r.note, 2000)?;
         let txn = self.ctx.db.begin().await?;
         // Versions of one activity are numbered one at a time.

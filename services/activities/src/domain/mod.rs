@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod programmes;
+pub mod reports;
 pub mod targets;
 
 use chrono::{DateTime, Duration, Utc};

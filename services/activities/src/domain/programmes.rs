@@ -226,7 +226,7 @@ pub fn parse_activity_kind(value: i32) -> AppResult<i32> {
 }
 
 /// The counts an organiser records for an activity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// People taking part without the app.
     pub extra_participations: i64,
@@ -286,7 +286,7 @@ impl Evidence {
 }
 
 /// The figures of a subtree and period.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Activities.
     pub activities: i64,

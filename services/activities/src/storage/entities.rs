@@ -541,3 +541,116 @@ pub mod admission {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `report_requests`: a level's requests for reports from the units below it.
+pub mod report_request {
+    use sea_orm::entity::prelude::*;
+
+    /// A request.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_requests")]
+    pub struct Model {
+        /// Request id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        /// The requesting unit.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Title.
+        pub title: String,
+        /// doan.activities.v1.ReportKind number.
+        pub kind: i32,
+        /// Campaign (phase reports).
+        pub campaign_id: Option<String>,
+        /// Phase (phase reports).
+        pub phase_id: Option<String>,
+        /// First day of the period.
+        pub from_date: Date,
+        /// Last day.
+        pub to_date: Date,
+        /// Last day to submit.
+        pub deadline: Date,
+        /// Officer account.
+        pub created_by: String,
+        /// When.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `report_assignments`: one unit's report under a request.
+pub mod report_assignment {
+    use sea_orm::entity::prelude::*;
+
+    /// A unit's report.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_assignments")]
+    pub struct Model {
+        /// Request.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        /// Unit asked.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// Its name when asked.
+        pub unit_name: String,
+        /// Its path.
+        pub unit_path: String,
+        /// doan.activities.v1.ReportState number (never OVERDUE).
+        pub state: i32,
+        /// Submissions so far.
+        pub versions: i32,
+        /// The requesting level's last note.
+        pub review_note: String,
+        /// Last change.
+        pub updated_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `report_submissions`: every version of every unit's report, kept.
+pub mod report_submission {
+    use sea_orm::entity::prelude::*;
+
+    /// A submission.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_submissions")]
+    pub struct Model {
+        /// Submission id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub submission_id: String,
+        /// Request.
+        pub request_id: String,
+        /// Unit.
+        pub unit_id: String,
+        /// Version.
+        pub version: i32,
+        /// The figures when submitted, JSON.
+        pub figures: String,
+        /// The unit's account.
+        pub narrative: String,
+        /// Evidence, JSON.
+        pub evidence: String,
+        /// Officer account.
+        pub submitted_by: String,
+        /// When.
+        pub submitted_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

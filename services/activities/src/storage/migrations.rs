@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Attendance));
         all.push(Box::new(Programmes));
         all.push(Box::new(Targets));
+        all.push(Box::new(Reports));
         all
     }
 }
@@ -531,5 +532,101 @@ impl MigrationTrait for Targets {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("admissions").to_owned()).await?;
         m.drop_table(Table::drop().table("targets").to_owned()).await
+    }
+}
+
+/// Report requests: requests, each unit's report under them, and every submission.
+struct Reports;
+
+impl MigrationName for Reports {
+    fn name(&self) -> &str {
+        "m0006_reports"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Reports {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            Table::create()
+                .table("report_requests")
+                .if_not_exists()
+                .col(string("request_id").primary_key())
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("title"))
+                .col(integer("kind"))
+                .col(string_null("campaign_id"))
+                .col(string_null("phase_id"))
+                .col(date("from_date"))
+                .col(date("to_date"))
+                .col(date("deadline"))
+                .col(string("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("report_assignments")
+                .if_not_exists()
+                .col(string("request_id"))
+                .col(string("unit_id"))
+                .col(string("unit_name"))
+                .col(text("unit_path"))
+                .col(integer("state"))
+                .col(integer("versions"))
+                .col(text("review_note"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .primary_key(Index::create().col("request_id").col("unit_id"))
+                .to_owned(),
+            Table::create()
+                .table("report_submissions")
+                .if_not_exists()
+                .col(string("submission_id").primary_key())
+                .col(string("request_id"))
+                .col(string("unit_id"))
+                .col(integer("version"))
+                .col(text("figures"))
+                .col(text("narrative"))
+                .col(text("evidence"))
+                .col(string("submitted_by"))
+                .col(timestamp_with_time_zone("submitted_at"))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        let indexes = [
+            Index::create()
+                .name("report_requests_unit")
+                .table("report_requests")
+                .col("unit_id")
+                .if_not_exists()
+                .to_owned(),
+            Index::create()
+                .name("report_assignments_unit")
+                .table("report_assignments")
+                .col("unit_id")
+                .if_not_exists()
+                .to_owned(),
+            Index::create()
+                .name("report_submissions_version")
+                .table("report_submissions")
+                .col("request_id")
+                .col("unit_id")
+                .col("version")
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        ];
+        for index in indexes {
+            m.create_index(index).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["report_submissions", "report_assignments", "report_requests"] {
+            m.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        Ok(())
     }
 }

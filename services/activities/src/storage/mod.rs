@@ -6,6 +6,7 @@ pub mod entities;
 pub mod migrations;
 pub mod participations;
 pub mod programmes;
+pub mod reports;
 pub mod targets;
 
 /// Activities' own columns holding unit paths, rewritten with the directory's on moves.
@@ -17,4 +18,6 @@ pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[
     ("youth_projects", "unit_path"),
     ("targets", "unit_path"),
     ("admissions", "unit_path"),
+    ("report_requests", "unit_path"),
+    ("report_assignments", "unit_path"),
 ];
