@@ -63,6 +63,9 @@ pub mod events {
         MembersAdmitted,
         MemberImportBatchApplied,
         RegistrationPromoted,
-        HoursApproved
+        HoursApproved,
+        ProjectInaugurated,
+        TargetMet,
+        IdeaAdopted
     );
 }

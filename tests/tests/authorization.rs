@@ -518,6 +518,22 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("request")
         .request_id;
 
+    let idea = a()
+        .submit_idea(authed(
+            &member_a_token,
+            doan_proto::activities::SubmitIdeaRequest {
+                title: "Ý tưởng".into(),
+                description: "Mô tả".into(),
+                field: String::new(),
+            },
+        ))
+        .await
+        .expect("idea")
+        .into_inner()
+        .idea
+        .expect("idea")
+        .idea_id;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -545,6 +561,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("project_id", project),
         ("output_id", output),
         ("request_id", report_request),
+        ("idea_id", idea),
     ]
     .into();
     let callers = [

@@ -1294,6 +1294,25 @@ async fn every_rpc_names_the_bad_field() {
         expect_named(a().create_report_request(authed(&officer, bad)).await, field);
     }
 
+    // The ideas bank.
+    for (field, title, description) in [("title", "", "Mô tả"), ("description", "Ý tưởng", ""), ("title", "\u{7}", "x")]
+    {
+        let r = act::SubmitIdeaRequest { title: title.into(), description: description.into(), field: String::new() };
+        expect_named(a().submit_idea(authed(&own_token, r)).await, field);
+    }
+    expect_named(
+        a().list_ideas(authed(&own_token, act::ListIdeasRequest { state: 9, ..Default::default() })).await,
+        "state",
+    );
+    expect_named(
+        a().review_idea(authed(
+            &officer,
+            act::ReviewIdeaRequest { idea_id: "x".into(), decision: 1, note: String::new() },
+        ))
+        .await,
+        "idea_id",
+    );
+
     // Awards.
     let w = || gw.awards.clone();
     let decision = aw::RecordAwardDecisionRequest {

@@ -556,6 +556,7 @@ async fn summer(tp: &TestPlatform, clock: Clock) {
     assert_eq!(school_progress.below.len(), 1);
     assert_eq!(school_progress.below[0].targets[0].actual, admitted, "the branch admitted them");
     report_requests(&w, year, &green).await;
+    ideas_and_achievements(tp, &w, &members).await;
     if admitted == 4 {
         assert_eq!(own.summary, "Đạt và vượt 4/4 chỉ tiêu (100% – 145%)");
         // The school's year-end review carries its targets in the Union's words.
@@ -749,6 +750,107 @@ async fn report_requests(w: &World, year: i32, green: &act::Campaign) {
     assert_eq!(by_phase.reports.iter().map(|r| r.unit_id.as_str()).collect::<Vec<_>>(), vec![w.branch.as_str()]);
 }
 
+/// Members put ideas in the bank; the school shortlists, adopts (the member is told, awards
+/// keeps the achievement) and declines; an adopted idea is linked to its award. Projects
+/// inaugurated and targets met reach awards too, once each.
+async fn ideas_and_achievements(tp: &TestPlatform, w: &World, members: &[(String, String)]) {
+    let a = || w.gw.activities.clone();
+    let submit = |token: &str, title: &str| {
+        let r = authed(
+            token,
+            act::SubmitIdeaRequest {
+                title: title.into(),
+                description: "Mô tả chi tiết".into(),
+                field: "Chuyển đổi số".into(),
+            },
+        );
+        let mut c = a();
+        async move { c.submit_idea(r).await.expect("idea").into_inner().idea.unwrap() }
+    };
+    let app = submit(&members[0].1, "Ứng dụng điểm danh bằng mã QR").await;
+    let map = submit(&members[1].1, "Bản đồ số các công trình thanh niên").await;
+    let mine =
+        a().list_ideas(authed(&members[0].1, act::ListIdeasRequest::default())).await.unwrap().into_inner().ideas;
+    assert_eq!(
+        mine.iter().map(|i| i.idea_id.as_str()).collect::<Vec<_>>(),
+        vec![app.idea_id.as_str()],
+        "a member's own"
+    );
+    let listed = a()
+        .list_ideas(authed(
+            &w.school_officer,
+            act::ListIdeasRequest { unit_id: w.school.clone(), ..Default::default() },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .ideas;
+    assert_eq!(listed.len(), 2);
+    let review = |idea: &str, decision: act::IdeaDecision, note: &str| {
+        let r = authed(
+            &w.school_officer,
+            act::ReviewIdeaRequest { idea_id: idea.into(), decision: decision as i32, note: note.into() },
+        );
+        let mut c = a();
+        async move { c.review_idea(r).await.map(|r| r.into_inner().idea.unwrap()) }
+    };
+    assert_eq!(
+        review(&app.idea_id, act::IdeaDecision::Shortlist, "").await.unwrap().state,
+        act::IdeaState::Shortlisted as i32
+    );
+    assert_eq!(
+        review(&app.idea_id, act::IdeaDecision::Adopt, "Áp dụng toàn trường").await.unwrap().state,
+        act::IdeaState::Adopted as i32
+    );
+    let err = review(&map.idea_id, act::IdeaDecision::Decline, "").await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "a decline says why: {err:?}");
+    review(&map.idea_id, act::IdeaDecision::Decline, "Trùng với dự án của tỉnh").await.unwrap();
+    let err = review(&app.idea_id, act::IdeaDecision::Decline, "muộn").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "adopted stays adopted: {err:?}");
+    let decision = uuid::Uuid::new_v4().to_string();
+    let linked = a()
+        .link_idea_award(authed(
+            &w.school_officer,
+            act::LinkIdeaAwardRequest { idea_id: app.idea_id.clone(), award_decision_id: decision.clone() },
+        ))
+        .await
+        .expect("linked")
+        .into_inner()
+        .idea
+        .unwrap();
+    assert_eq!(linked.award_decision_id, decision);
+
+    // The member is told once; awards keeps the idea, the inaugurated project and the targets met.
+    let notices = tp.database("notifications").await.unwrap();
+    let sql = "SELECT member_id AS k, COUNT(*) AS n FROM notifications WHERE kind = 8 GROUP BY member_id";
+    assert_eq!(eventually(&notices, sql, &members[0].0, 1).await, 1, "the idea-adopted notice");
+    let awards = tp.database("awards").await.unwrap();
+    let by_kind = "SELECT kind AS k, COUNT(*) AS n FROM achievements GROUP BY kind";
+    assert_eq!(eventually(&awards, by_kind, "idea_adopted", 1).await, 1);
+    assert_eq!(eventually(&awards, by_kind, "project_inaugurated", 1).await, 1, "the bridge, once");
+    // The met targets (the school's projects, participations and blood units, and the school's
+    // and the branch's admissions when they fall in this year), found by the periodic look,
+    // each once.
+    let admitted = (Utc::now().date_naive() - chrono::Duration::days(1)).year() == w.clock.today().year();
+    let met = if admitted { 5 } else { 3 };
+    assert_eq!(eventually(&awards, by_kind, "target_met", met).await, met);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let again = doan_tests::effects::counts(&awards, by_kind).await.unwrap();
+    assert_eq!(again.get("target_met").copied(), Some(met), "another look publishes nothing twice");
+}
+
+/// Waits (up to 20 s) until `key` has at least `want` by `sql`; returns the count.
+async fn eventually(db: &sea_orm::DatabaseConnection, sql: &str, key: &str, want: i64) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = doan_tests::effects::counts(db, sql).await.expect("count").get(key).copied().unwrap_or(0);
+        if n >= want || tokio::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// (first cell, second cell as a number) for every row of the first sheet.
 fn read_xlsx(data: &[u8]) -> Vec<(String, Option<f64>)> {
     use calamine::{Data, Reader, Xlsx};
@@ -797,7 +899,9 @@ fn clock_now() -> Clock {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn summer_campaign_review_embedded() {
     let clock = clock_now();
-    let tp = TestPlatform::embedded_at(base_settings(), &[], clock.clone()).await.expect("start");
+    let mut settings = base_settings();
+    settings.jobs.reminders_every_secs = 1;
+    let tp = TestPlatform::embedded_at(settings, &[], clock.clone()).await.expect("start");
     summer(&tp, clock).await;
     tp.stop().await.expect("stop");
 }
@@ -806,7 +910,7 @@ async fn summer_campaign_review_embedded() {
 async fn summer_campaign_review_on_the_real_servers() {
     let Some(urls) = real_servers("summer_campaign_review_on_the_real_servers").await else { return };
     let clock = clock_now();
-    let tp = TestPlatform::servers_at(urls, clock.clone(), |_| {}).await.expect("start");
+    let tp = TestPlatform::servers_at(urls, clock.clone(), |s| s.jobs.reminders_every_secs = 1).await.expect("start");
     summer(&tp, clock).await;
     tp.stop().await.expect("stop");
 }

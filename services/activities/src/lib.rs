@@ -7,8 +7,9 @@
 //! - `api/`: the `doan.activities.v1.ActivitiesService` implementation.
 //! - `events/`: the consumer keeping the directory (units, members) from membership's events.
 //!
-//! Publishes `ParticipationRecorded`, `RegistrationPromoted`, `HoursApproved`; consumes the
-//! directory's events (units and members).
+//! Publishes `ParticipationRecorded`, `RegistrationPromoted`, `HoursApproved`,
+//! `ProjectInaugurated`, `TargetMet`, `IdeaAdopted`; consumes the directory's events (units and
+//! members; admissions also feed the targets).
 
 pub mod api;
 pub mod domain;
@@ -37,12 +38,11 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .as_ref()
         .context("attendance.code_key is required by activities (generate one with `doan keygen`)")?;
     let code_key = domain::attendance::CodeKey::from_base64(key.expose_secret())?;
+    let api = std::sync::Arc::new(api::ActivitiesApi::new(ctx.clone(), code_key));
+    api.spawn_target_watch();
     Ok(Service {
         grpc_name: "doan.activities.v1.ActivitiesService",
-        routes: tonic::service::Routes::new(ActivitiesServiceServer::new(api::ActivitiesApi::new(
-            ctx.clone(),
-            code_key,
-        ))),
+        routes: tonic::service::Routes::new(ActivitiesServiceServer::from_arc(api)),
         consumer: Some(events::consumer(ctx)),
         retention: Vec::new(),
         consumes: false,

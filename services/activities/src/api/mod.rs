@@ -1,6 +1,7 @@
 //! `doan.activities.v1.ActivitiesService`: proto in, domain call, proto out.
 
 mod attendance;
+mod ideas;
 mod policy;
 mod programmes;
 mod reports;
@@ -348,4 +349,8 @@ rpcs! {
     get_report_draft: GetReportDraftRequest => GetReportDraftResponse;
     submit_report: SubmitReportRequest => SubmitReportResponse;
     review_report: ReviewReportRequest => ReviewReportResponse;
+    submit_idea: SubmitIdeaRequest => SubmitIdeaResponse;
+    list_ideas: ListIdeasRequest => ListIdeasResponse;
+    review_idea: ReviewIdeaRequest => ReviewIdeaResponse;
+    link_idea_award: LinkIdeaAwardRequest => LinkIdeaAwardResponse;
 }

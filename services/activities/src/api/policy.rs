@@ -51,5 +51,10 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "GetReportDraft", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "SubmitReport", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "ReviewReport", audience: Officers, scope: Scope::Resource("request_id") },
+        // The ideas bank: members submit and list their own; officers over the member's branch.
+        RpcPolicy { method: "SubmitIdea", audience: Members, scope: Scope::Own },
+        RpcPolicy { method: "ListIdeas", audience: MembersAndOfficers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ReviewIdea", audience: Officers, scope: Scope::Resource("idea_id") },
+        RpcPolicy { method: "LinkIdeaAward", audience: Officers, scope: Scope::Resource("idea_id") },
     ],
 };

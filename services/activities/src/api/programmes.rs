@@ -514,7 +514,16 @@ impl ActivitiesApi {
             created_at: now,
             updated_at: now,
         };
-        let row = store::insert_project(&self.ctx.db, row).await?;
+        let txn = self.ctx.db.begin().await?;
+        let row = store::insert_project(&txn, row).await?;
+        let inaugurated = state.status == ProjectStatus::Inaugurated;
+        if inaugurated {
+            self.ctx.outbox.enqueue(&txn, &crate::events::publish::project_inaugurated(&row)).await?;
+        }
+        txn.commit().await?;
+        if inaugurated {
+            self.ctx.outbox.wake();
+        }
         Ok(pb::CreateYouthProjectResponse { project: Some(project_to_pb(row)) })
     }
 
@@ -531,8 +540,19 @@ impl ActivitiesApi {
         caller.require_manages(&p.unit_path, &format!("project {id}"))?;
         let state =
             ProjectState::parse(r.status, &r.inaugurated_on, r.value_vnd, p.started_on, self.ctx.clock.today())?;
-        state.check_move(ProjectStatus::of(p.status))?;
-        let row = store::update_project(&self.ctx.db, p, state, self.ctx.clock.now()).await?;
+        let was = ProjectStatus::of(p.status);
+        state.check_move(was)?;
+        // Inaugurated once: the event goes with the change that inaugurates.
+        let inaugurated = was != ProjectStatus::Inaugurated && state.status == ProjectStatus::Inaugurated;
+        let txn = self.ctx.db.begin().await?;
+        let row = store::update_project(&txn, p, state, self.ctx.clock.now()).await?;
+        if inaugurated {
+            self.ctx.outbox.enqueue(&txn, &crate::events::publish::project_inaugurated(&row)).await?;
+        }
+        txn.commit().await?;
+        if inaugurated {
+            self.ctx.outbox.wake();
+        }
         Ok(pb::UpdateYouthProjectResponse { project: Some(project_to_pb(row)) })
     }
 

@@ -204,3 +204,66 @@ impl ActivitiesApi {
         Ok(Some(((format!("Chỉ tiêu năm {year}"), rows), format!("Chỉ tiêu: {}", own.summary))))
     }
 }
+
+/// Targets looked at per pass of the watch.
+const WATCH_BATCH: u64 = 500;
+
+impl ActivitiesApi {
+    /// Looks for targets met every `jobs.reminders_every_secs` until shutdown.
+    pub fn spawn_target_watch(self: &std::sync::Arc<Self>) {
+        let this = self.clone();
+        let every = std::time::Duration::from_secs(this.ctx.settings.jobs.reminders_every_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = this.ctx.shutdown.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                match this.look_for_targets_met().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(targets = n, "targets met"),
+                    Err(e) => tracing::warn!(error = %e, "looking for targets met failed; retried at the next look"),
+                }
+            }
+        });
+    }
+
+    /// Publishes TargetMet for each unmet target of this year that its unit now reaches;
+    /// exactly once per target, whatever the number of replicas looking (the mark and the event
+    /// commit together, the mark only if no one marked it first). Returns how many.
+    pub async fn look_for_targets_met(&self) -> AppResult<usize> {
+        use chrono::Datelike;
+        let year = self.ctx.clock.today().year();
+        let span = year_span(year)?;
+        let mut met = 0;
+        let unmet = store::unmet(&self.ctx.db, year, WATCH_BATCH).await?;
+        let mut by_unit: BTreeMap<String, Vec<target::Model>> = BTreeMap::new();
+        for t in unmet {
+            by_unit.entry(t.unit_id.clone()).or_default().push(t);
+        }
+        for targets in by_unit.into_values() {
+            let Some(path) = targets.first().map(|t| t.unit_path.clone()) else { continue };
+            let figures = programmes::figures(&self.ctx.db, &path, &span).await?;
+            let admissions = store::admissions(&self.ctx.db, &path, &span).await?;
+            for t in targets {
+                let Some(metric) = Metric::of(t.metric) else { continue };
+                let actual = metric.actual(&figures, admissions);
+                if actual < t.value {
+                    continue;
+                }
+                let txn = self.ctx.db.begin().await?;
+                if store::mark_met(&txn, &t.target_id, self.ctx.clock.now()).await? {
+                    let event = crate::events::publish::target_met(&t, metric.label(), actual);
+                    self.ctx.outbox.enqueue(&txn, &event).await?;
+                    met += 1;
+                }
+                txn.commit().await?;
+            }
+        }
+        if met > 0 {
+            self.ctx.outbox.wake();
+        }
+        Ok(met)
+    }
+}

@@ -1,6 +1,7 @@
 //! Activity rules: no I/O, no storage, no proto.
 
 pub mod attendance;
+pub mod ideas;
 pub mod programmes;
 pub mod reports;
 pub mod targets;

@@ -55,3 +55,45 @@ pub fn hours_approved(
         approved_at: Some(doan_platform::convert::timestamp(at)),
     }
 }
+
+/// A project was inaugurated.
+pub fn project_inaugurated(p: &crate::storage::entities::project::Model) -> doan_proto::events::ProjectInaugurated {
+    doan_proto::events::ProjectInaugurated {
+        project_id: p.project_id.clone(),
+        unit_id: p.unit_id.clone(),
+        name: p.name.clone(),
+        value_vnd: p.value_vnd,
+        inaugurated_on: p.inaugurated_on.map(doan_platform::convert::format_date).unwrap_or_default(),
+    }
+}
+
+/// A unit reached a target (`actual` when found).
+pub fn target_met(
+    t: &crate::storage::entities::target::Model,
+    label: &str,
+    actual: i64,
+) -> doan_proto::events::TargetMet {
+    doan_proto::events::TargetMet {
+        target_id: t.target_id.clone(),
+        unit_id: t.unit_id.clone(),
+        year: t.year,
+        metric: t.metric,
+        label: label.to_string(),
+        target: t.value,
+        actual,
+    }
+}
+
+/// An idea was adopted on `on`.
+pub fn idea_adopted(
+    i: &crate::storage::entities::idea::Model,
+    on: chrono::NaiveDate,
+) -> doan_proto::events::IdeaAdopted {
+    doan_proto::events::IdeaAdopted {
+        idea_id: i.idea_id.clone(),
+        member_id: i.member_id.clone(),
+        unit_id: i.unit_id.clone(),
+        title: i.title.clone(),
+        adopted_on: doan_platform::convert::format_date(on),
+    }
+}

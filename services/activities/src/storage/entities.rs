@@ -506,6 +506,8 @@ pub mod target {
         pub set_by: String,
         /// When.
         pub set_at: DateTimeUtc,
+        /// When a look first found it met (TargetMet published then).
+        pub met_at: Option<DateTimeUtc>,
     }
 
     /// No relations are navigated.
@@ -646,6 +648,50 @@ pub mod report_submission {
         pub submitted_by: String,
         /// When.
         pub submitted_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `ideas`: the ideas bank.
+pub mod idea {
+    use sea_orm::entity::prelude::*;
+
+    /// An idea.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ideas")]
+    pub struct Model {
+        /// Idea id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idea_id: String,
+        /// Member.
+        pub member_id: String,
+        /// The member's branch when submitted.
+        pub unit_id: String,
+        /// Its path.
+        pub unit_path: String,
+        /// Title.
+        pub title: String,
+        /// The idea.
+        pub description: String,
+        /// Field.
+        pub field: String,
+        /// doan.activities.v1.IdeaState number.
+        pub state: i32,
+        /// Last note.
+        pub review_note: String,
+        /// Officer account of the last decision.
+        pub reviewed_by: String,
+        /// The award decision that rewarded it.
+        pub award_decision_id: Option<String>,
+        /// Submitted.
+        pub submitted_at: DateTimeUtc,
+        /// Last change.
+        pub updated_at: DateTimeUtc,
     }
 
     /// No relations are navigated.

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Programmes));
         all.push(Box::new(Targets));
         all.push(Box::new(Reports));
+        all.push(Box::new(Ideas));
         all
     }
 }
@@ -628,5 +629,49 @@ impl MigrationTrait for Reports {
             m.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The ideas bank, and when each target was first found met.
+struct Ideas;
+
+impl MigrationName for Ideas {
+    fn name(&self) -> &str {
+        "m0007_ideas"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Ideas {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("targets").add_column(timestamp_with_time_zone_null("met_at")).to_owned())
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("ideas")
+                .if_not_exists()
+                .col(string("idea_id").primary_key())
+                .col(string("member_id"))
+                .col(string("unit_id"))
+                .col(text("unit_path"))
+                .col(string("title"))
+                .col(text("description"))
+                .col(string("field"))
+                .col(integer("state"))
+                .col(text("review_note"))
+                .col(string("reviewed_by"))
+                .col(string_null("award_decision_id"))
+                .col(timestamp_with_time_zone("submitted_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(Index::create().name("ideas_member").table("ideas").col("member_id").if_not_exists().to_owned())
+            .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("ideas").to_owned()).await?;
+        m.alter_table(Table::alter().table("targets").drop_column("met_at").to_owned()).await
     }
 }

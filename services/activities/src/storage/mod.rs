@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod attendance;
 pub mod entities;
+pub mod ideas;
 pub mod migrations;
 pub mod participations;
 pub mod programmes;
@@ -20,4 +21,5 @@ pub const PATH_COLUMNS: doan_platform::directory::PathColumns = &[
     ("admissions", "unit_path"),
     ("report_requests", "unit_path"),
     ("report_assignments", "unit_path"),
+    ("ideas", "unit_path"),
 ];

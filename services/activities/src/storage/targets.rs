@@ -7,7 +7,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, 
 use super::entities::{admission, target};
 use crate::domain::programmes::Span;
 
-/// Sets targets: a (unit, year, metric) already set takes the new value, setter and time.
+/// Sets targets: a (unit, year, metric) already set takes the new value, setter and time, and
+/// is looked at again (met_at cleared).
 pub async fn upsert(txn: &impl ConnectionTrait, rows: Vec<target::Model>) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());
@@ -20,6 +21,7 @@ pub async fn upsert(txn: &impl ConnectionTrait, rows: Vec<target::Model>) -> Res
                     target::Column::SetByUnitId,
                     target::Column::SetBy,
                     target::Column::SetAt,
+                    target::Column::MetAt,
                 ])
                 .to_owned(),
         )
@@ -94,5 +96,30 @@ pub fn new_target(
         set_by_unit_id: setter.0.to_string(),
         set_by: setter.1.to_string(),
         set_at: at,
+        met_at: None,
     }
+}
+
+/// Unmet targets of `year` (every unit), at most `limit`, oldest first.
+pub async fn unmet(db: &impl ConnectionTrait, year: i32, limit: u64) -> Result<Vec<target::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    target::Entity::find()
+        .filter(target::Column::Year.eq(year))
+        .filter(target::Column::MetAt.is_null())
+        .order_by_asc(target::Column::SetAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Marks a target met at `at`; false when another look (another replica) marked it first.
+pub async fn mark_met(txn: &impl ConnectionTrait, target_id: &str, at: DateTime<Utc>) -> Result<bool, DbErr> {
+    let changed = target::Entity::update_many()
+        .col_expr(target::Column::MetAt, sea_orm::sea_query::Expr::value(at))
+        .filter(target::Column::TargetId.eq(target_id))
+        .filter(target::Column::MetAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(changed == 1)
 }

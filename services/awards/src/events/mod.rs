@@ -9,11 +9,14 @@ use doan_platform::directory;
 use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
-use doan_proto::events::{EventEnvelope, IntegrationEvent, MemberRated, ParticipationRecorded, UnitRated};
+use doan_proto::events::{
+    EventEnvelope, IdeaAdopted, IntegrationEvent, MemberRated, ParticipationRecorded, ProjectInaugurated, TargetMet,
+    UnitRated,
+};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::domain::vietnam_year;
-use crate::storage::entities::rating;
+use crate::storage::entities::{achievement, rating};
 use crate::storage::standings;
 
 struct AwardsHandler {
@@ -69,6 +72,47 @@ impl TransactionalHandler for AwardsHandler {
                     };
                     standings::add_rating(txn, r).await?;
                 }
+                ProjectInaugurated::EVENT_TYPE => {
+                    let e: ProjectInaugurated = decode_payload(envelope)?;
+                    let year = year_of(&e.inaugurated_on)?;
+                    let a = achievement::Model {
+                        achievement_id: format!("project_inaugurated:{}", e.project_id),
+                        kind: "project_inaugurated".into(),
+                        subject_id: e.unit_id,
+                        unit: true,
+                        year,
+                        title: e.name,
+                        value: e.value_vnd,
+                    };
+                    standings::add_achievement(txn, a).await?;
+                }
+                TargetMet::EVENT_TYPE => {
+                    let e: TargetMet = decode_payload(envelope)?;
+                    let a = achievement::Model {
+                        achievement_id: format!("target_met:{}", e.target_id),
+                        kind: "target_met".into(),
+                        subject_id: e.unit_id,
+                        unit: true,
+                        year: e.year,
+                        title: e.label,
+                        value: e.actual,
+                    };
+                    standings::add_achievement(txn, a).await?;
+                }
+                IdeaAdopted::EVENT_TYPE => {
+                    let e: IdeaAdopted = decode_payload(envelope)?;
+                    let year = year_of(&e.adopted_on)?;
+                    let a = achievement::Model {
+                        achievement_id: format!("idea_adopted:{}", e.idea_id),
+                        kind: "idea_adopted".into(),
+                        subject_id: e.member_id,
+                        unit: false,
+                        year,
+                        title: e.title,
+                        value: 0,
+                    };
+                    standings::add_achievement(txn, a).await?;
+                }
                 _ => {}
             }
         }
@@ -76,10 +120,25 @@ impl TransactionalHandler for AwardsHandler {
     }
 }
 
+/// The year of an event's `YYYY-MM-DD` date; a malformed one can never succeed.
+fn year_of(date: &str) -> Result<i32, HandlerError> {
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map(|d| d.year())
+        .map_err(|_| HandlerError::Poison(format!("not a date: {}", doan_platform::text::quote(date))))
+}
+
 /// The event types awards consumes.
 pub fn subscriptions() -> Vec<&'static str> {
     let mut event_types = directory::EVENT_TYPES.to_vec();
-    event_types.extend([ParticipationRecorded::EVENT_TYPE, MemberRated::EVENT_TYPE, UnitRated::EVENT_TYPE]);
+    event_types.extend([
+        ParticipationRecorded::EVENT_TYPE,
+        MemberRated::EVENT_TYPE,
+        UnitRated::EVENT_TYPE,
+        ProjectInaugurated::EVENT_TYPE,
+        TargetMet::EVENT_TYPE,
+        IdeaAdopted::EVENT_TYPE,
+    ]);
     event_types
 }
 

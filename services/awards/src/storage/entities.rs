@@ -123,3 +123,36 @@ pub mod rating {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `achievements`: what activities reports a member or unit achieved (a project inaugurated, a
+/// target met, an idea adopted), kept as evidence for emulation and nominations.
+pub mod achievement {
+    use sea_orm::entity::prelude::*;
+
+    /// An achievement.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "achievements")]
+    pub struct Model {
+        /// `<kind>:<source id>` (project, target or idea id): one row per source.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub achievement_id: String,
+        /// `project_inaugurated`, `target_met` or `idea_adopted`.
+        pub kind: String,
+        /// The member (idea) or unit (project, target).
+        pub subject_id: String,
+        /// True when the subject is a unit.
+        pub unit: bool,
+        /// Year.
+        pub year: i32,
+        /// What it was, in Vietnamese.
+        pub title: String,
+        /// A value: đồng for a project, the count for a target, 0 otherwise.
+        pub value: i64,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

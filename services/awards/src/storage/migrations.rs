@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateAwards));
         all.push(Box::new(AwardRuleVersion));
         all.push(Box::new(Ratings));
+        all.push(Box::new(Achievements));
         all
     }
 }
@@ -151,5 +152,48 @@ impl MigrationTrait for Ratings {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("ratings").to_owned()).await
+    }
+}
+
+/// Achievements reported by activities (projects inaugurated, targets met, ideas adopted).
+struct Achievements;
+
+impl MigrationName for Achievements {
+    fn name(&self) -> &str {
+        "m0004_achievements"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Achievements {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("achievements")
+                .if_not_exists()
+                .col(string("achievement_id").primary_key())
+                .col(string("kind"))
+                .col(string("subject_id"))
+                .col(boolean("unit"))
+                .col(integer("year"))
+                .col(text("title"))
+                .col(big_integer("value"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("achievements_subject")
+                .table("achievements")
+                .col("subject_id")
+                .col("year")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("achievements").to_owned()).await
     }
 }

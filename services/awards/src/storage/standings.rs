@@ -67,3 +67,15 @@ pub async fn member_rating(db: &impl ConnectionTrait, member_id: &str, year: i32
         .map(|r| r.rating)
         .unwrap_or(0))
 }
+
+/// Records an achievement; one already recorded (a redelivered event) is left as it is.
+pub async fn add_achievement(
+    txn: &impl ConnectionTrait,
+    row: super::entities::achievement::Model,
+) -> Result<(), DbErr> {
+    super::entities::achievement::Entity::insert(super::entities::achievement::ActiveModel::from(row))
+        .on_conflict_do_nothing()
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}

@@ -18,6 +18,8 @@ pub enum NoticeKind {
     PlaceOffered = 6,
     /// Volunteer hours approved.
     HoursApproved = 7,
+    /// An idea adopted.
+    IdeaAdopted = 8,
 }
 
 /// A notice to write into one member's inbox.
@@ -82,6 +84,16 @@ pub fn hours_approved(member_id: &str, activity_title: &str, minutes: i32) -> No
         kind: NoticeKind::HoursApproved,
         title: "Giờ tình nguyện đã được xác nhận".into(),
         body: format!("Ban tổ chức đã xác nhận {time} tình nguyện của bạn tại hoạt động \"{activity_title}\"."),
+    }
+}
+
+/// Tell `member_id` that their idea `title` was adopted.
+pub fn idea_adopted(member_id: &str, title: &str) -> Notice {
+    Notice {
+        member_id: member_id.to_string(),
+        kind: NoticeKind::IdeaAdopted,
+        title: "Ý tưởng của bạn được chọn áp dụng".into(),
+        body: format!("Ý tưởng \"{title}\" của bạn trong Ngân hàng ý tưởng sáng tạo đã được chọn áp dụng. Cảm ơn bạn!"),
     }
 }
 

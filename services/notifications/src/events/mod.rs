@@ -10,8 +10,8 @@ use doan_platform::directory;
 use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
-    AwardGranted, EventEnvelope, HoursApproved, IntegrationEvent, MemberAdmitted, MemberRated, MembersAdmitted,
-    ParticipationRecorded, RegistrationPromoted, ReminderDue,
+    AwardGranted, EventEnvelope, HoursApproved, IdeaAdopted, IntegrationEvent, MemberAdmitted, MemberRated,
+    MembersAdmitted, ParticipationRecorded, RegistrationPromoted, ReminderDue,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::broadcast;
@@ -76,6 +76,10 @@ impl TransactionalHandler for InboxWriter {
                     .unwrap_or_default();
                 vec![domain::place_offered(&e.member_id, &e.activity_title, &opens)]
             }
+            IdeaAdopted::EVENT_TYPE => {
+                let e: IdeaAdopted = decode_payload(envelope)?;
+                vec![domain::idea_adopted(&e.member_id, &e.title)]
+            }
             HoursApproved::EVENT_TYPE => {
                 let e: HoursApproved = decode_payload(envelope)?;
                 vec![domain::hours_approved(&e.member_id, &e.activity_title, e.minutes)]
@@ -115,6 +119,7 @@ pub fn subscriptions() -> Vec<&'static str> {
         ParticipationRecorded::EVENT_TYPE,
         RegistrationPromoted::EVENT_TYPE,
         HoursApproved::EVENT_TYPE,
+        IdeaAdopted::EVENT_TYPE,
         AwardGranted::EVENT_TYPE,
         MemberRated::EVENT_TYPE,
         ReminderDue::EVENT_TYPE,
