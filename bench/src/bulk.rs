@@ -17,7 +17,7 @@ use crate::stats::{Table, f};
 
 /// One member row of the file: branch, citizen ID, name, sex, birth, ethnicity, phone,
 /// admitted.
-struct Row {
+pub(crate) struct Row {
     branch: String,
     citizen_id: String,
     name: String,
@@ -30,7 +30,7 @@ const SURNAMES: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "P
 const MIDDLE: [&str; 6] = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"];
 const GIVEN: [&str; 12] = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hùng", "Lan", "Linh", "Mai", "Nam", "Yến"];
 
-fn rows(branches: &[String], n: usize) -> Vec<Row> {
+pub(crate) fn rows(branches: &[String], n: usize) -> Vec<Row> {
     let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
     (0..n)
         .map(|i| {
@@ -55,7 +55,7 @@ fn rows(branches: &[String], n: usize) -> Vec<Row> {
         .collect()
 }
 
-fn csv_file(rows: &[Row]) -> Vec<u8> {
+pub(crate) fn csv_file(rows: &[Row]) -> Vec<u8> {
     let mut out = String::from(
         "\u{feff}Mã chi đoàn,Số CCCD,Họ và tên,Giới tính,Ngày sinh,Dân tộc,Số điện thoại,Ngày vào Đoàn,Số nghị quyết\n",
     );
@@ -126,7 +126,7 @@ fn binary_copy(rows: &[Row], path: &str) -> Vec<u8> {
 }
 
 /// A district with `branches` branches and its officer.
-async fn district(
+pub(crate) async fn district(
     tp: &TestPlatform,
     branches: usize,
 ) -> anyhow::Result<(Gateway, String, String, Vec<String>, String)> {
@@ -157,7 +157,12 @@ async fn district(
 }
 
 /// Uploads, submits and watches an import to its end; seconds to DONE and the import.
-async fn import(gw: &Gateway, officer: &str, unit: &str, file: &[u8]) -> anyhow::Result<(f64, mem::MemberImport)> {
+pub(crate) async fn import(
+    gw: &Gateway,
+    officer: &str,
+    unit: &str,
+    file: &[u8],
+) -> anyhow::Result<(f64, mem::MemberImport)> {
     let started = Instant::now();
     let m = gw.membership.clone();
     let created = m

@@ -10,6 +10,7 @@
 mod admissions;
 mod bulk;
 mod cards;
+mod day;
 mod events;
 mod footprint;
 mod gateway;
@@ -43,6 +44,9 @@ enum Scenario {
     Reorganisation,
     /// A 90,000-row import and export through the gateway vs raw COPY (both modes).
     Bulk,
+    /// A national day of action: check-ins with rotating codes and a geofence through the
+    /// gateway, at rising rates (`--rates`), against raw PostgreSQL transactions.
+    DayOfAction,
     /// A synthetic nation (`--members`, `--seed`): its build, the national queries and part
     /// of the 2025 plan. Not part of `all` (it takes minutes and gigabytes).
     Nation,
@@ -67,6 +71,9 @@ struct Cli {
     /// Rows of the bulk import.
     #[arg(long, default_value_t = 90_000)]
     rows: usize,
+    /// Check-in rates of the day of action, per second.
+    #[arg(long, value_delimiter = ',', default_value = "100,250,500")]
+    rates: Vec<u32>,
     /// Where to write the Markdown report (`-` for none).
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: String,
@@ -190,6 +197,23 @@ async fn main() -> anyhow::Result<()> {
         bulk::run(&tp, "embedded (SQLite)", cli.rows, &mut t).await?;
         tp.stop().await?;
         sections.push((format!("7. Members in bulk ({} rows)", cli.rows), t.markdown()));
+    }
+    if wants(Scenario::DayOfAction) {
+        let run = run_id();
+        let mut settings = TestPlatform::server_settings(&urls, &run).await?;
+        settings.gateway.rate_limit_per_minute = 0;
+        for name in doan::ServiceName::ALL {
+            settings.service_mut(name.as_str()).expect("service").max_db_connections = 10;
+        }
+        let tp = TestPlatform::servers_with(urls.clone(), run, settings).await?;
+        let scratch = format!("doan_bench_{}_day", run_id());
+        let admin = Database::connect(format!("{}/postgres", urls.postgres)).await?;
+        admin.execute_unprepared(&format!("CREATE DATABASE {scratch}")).await?;
+        let seconds = u32::try_from(cli.seconds.max(1)).unwrap_or(3);
+        let t = day::run(&tp, &format!("{}/{scratch}", urls.postgres), &cli.rates, seconds).await;
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await?;
+        tp.stop().await?;
+        sections.push(("9. A national day of action (check-ins through the gateway)".into(), t?.markdown()));
     }
     if cli.scenario == Scenario::Nation {
         let run = run_id();
