@@ -634,6 +634,18 @@ async fn hours(s: &Scene) {
     assert_eq!((hours[0].minutes, hours[0].member_id.as_str()), (90, m.id.as_str()));
     assert!(s.participations(&id, true).await.is_empty());
     assert_eq!(s.recorded_for(&p.participation_id).await, 1, "points went at check-in, once");
+    // Membership's evidence credits the approved minutes instead of the scheduled length.
+    let membership = s.tp.database("membership").await.unwrap();
+    let sql = "SELECT participation_id AS k, CAST(minutes AS BIGINT) AS n FROM member_participations";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let credited = loop {
+        let n = counts(&membership, sql).await.unwrap().get(&p.participation_id).copied().unwrap_or(0);
+        if n == 90 || tokio::time::Instant::now() > deadline {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(credited, 90, "the evidence's minutes are the approved ones");
     // The member is told, once.
     let db = s.tp.database("notifications").await.unwrap();
     let sql = "SELECT member_id AS k, COUNT(*) AS n FROM notifications WHERE kind = 7 GROUP BY member_id";

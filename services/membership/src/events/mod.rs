@@ -12,7 +12,7 @@ use doan_platform::convert::parse_timestamp;
 use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
-    AwardGranted, EventEnvelope, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded,
+    AwardGranted, EventEnvelope, HoursApproved, IntegrationEvent, MemberImportBatchApplied, ParticipationRecorded,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
@@ -47,6 +47,7 @@ impl TransactionalHandler for EvidenceHandler {
             Participation(member_participation::Model),
             Award(member_award::Model),
             Applied(MemberImportBatchApplied),
+            Hours(HoursApproved),
         }
         let fact = match envelope.event_type.as_str() {
             ParticipationRecorded::EVENT_TYPE => {
@@ -79,6 +80,7 @@ impl TransactionalHandler for EvidenceHandler {
                 })
             }
             MemberImportBatchApplied::EVENT_TYPE => Fact::Applied(decode_payload(envelope)?),
+            HoursApproved::EVENT_TYPE => Fact::Hours(decode_payload(envelope)?),
             _ => return Ok(()),
         };
         match fact {
@@ -88,6 +90,16 @@ impl TransactionalHandler for EvidenceHandler {
                 let batch = i32::try_from(a.batch).map_err(poison)?;
                 crate::storage::imports::acknowledge(txn, &a.import_id, batch, &a.service).await?
             }
+            // The approved minutes replace the scheduled length; if the participation has not
+            // arrived yet (deliveries run side by side), retry until it has.
+            Fact::Hours(h) => {
+                if !evidence::approve_minutes(txn, &h.participation_id, h.minutes.clamp(0, MAX_MINUTES)).await? {
+                    return Err(HandlerError::Failed(anyhow::anyhow!(
+                        "participation {} is not known yet",
+                        h.participation_id
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -95,7 +107,12 @@ impl TransactionalHandler for EvidenceHandler {
 
 /// The event types membership consumes.
 pub fn subscriptions() -> Vec<&'static str> {
-    vec![ParticipationRecorded::EVENT_TYPE, AwardGranted::EVENT_TYPE, MemberImportBatchApplied::EVENT_TYPE]
+    vec![
+        ParticipationRecorded::EVENT_TYPE,
+        HoursApproved::EVENT_TYPE,
+        AwardGranted::EVENT_TYPE,
+        MemberImportBatchApplied::EVENT_TYPE,
+    ]
 }
 
 /// The membership consumer.

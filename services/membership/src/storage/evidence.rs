@@ -17,6 +17,18 @@ pub async fn add_participation(txn: &impl ConnectionTrait, p: member_participati
     Ok(())
 }
 
+/// Sets the minutes a participation credits to what its organiser approved; false when the
+/// participation is not known yet (its ParticipationRecorded has not arrived).
+pub async fn approve_minutes(txn: &impl ConnectionTrait, participation_id: &str, minutes: i32) -> Result<bool, DbErr> {
+    let changed = member_participation::Entity::update_many()
+        .col_expr(member_participation::Column::Minutes, sea_orm::sea_query::Expr::value(minutes))
+        .filter(member_participation::Column::ParticipationId.eq(participation_id))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(changed == 1)
+}
+
 /// Stores an award to a member (once).
 pub async fn add_award(txn: &impl ConnectionTrait, a: member_award::Model) -> Result<(), DbErr> {
     let a: member_award::ActiveModel = a.into();
