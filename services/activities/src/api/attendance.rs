@@ -343,9 +343,27 @@ impl ActivitiesApi {
             let event = publish::participation_recorded(activity, &row.participation_id, &member.member_id, at);
             self.ctx.outbox.enqueue(&txn, &event).await?;
         }
-        let row = participations::find(&txn, &row.participation_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation vanished inside its transaction")))?;
+        // The row as this claim left it: known without reading it back when this was the first
+        // claim of its kind and it raised nothing (the hot path of a day of action).
+        let row = match (first && flags.is_empty(), claim.kind) {
+            (true, AttendanceKind::CheckIn) => participation::Model {
+                state: ParticipationState::CheckedIn as i32,
+                checked_in_at: Some(at),
+                review_state: ReviewState::NotNeeded as i32,
+                withheld: false,
+                offline: claim.offline.is_some(),
+                ..row
+            },
+            (true, AttendanceKind::CheckOut) => participation::Model {
+                checked_out_at: Some(at),
+                minutes: Some(rules::minutes_between(row.checked_in_at.unwrap_or(at), at)),
+                review_state: ReviewState::Pending as i32,
+                ..row
+            },
+            _ => participations::find(&txn, &row.participation_id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("participation vanished inside its transaction")))?,
+        };
         txn.commit().await?;
         if publish_recorded {
             self.ctx.outbox.wake();

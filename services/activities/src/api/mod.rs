@@ -116,7 +116,12 @@ impl ActivitiesApi {
 
     /// Participations as the API shows them, each with its place in line and flags.
     async fn participations_pb(&self, rows: Vec<participation::Model>) -> AppResult<Vec<pb::Participation>> {
-        let ids: Vec<String> = rows.iter().map(|p| p.participation_id.clone()).collect();
+        // Flags always hold a participation for review: one never reviewed has none.
+        let ids: Vec<String> = rows
+            .iter()
+            .filter(|p| p.review_state != crate::domain::attendance::ReviewState::NotNeeded as i32)
+            .map(|p| p.participation_id.clone())
+            .collect();
         let mut flags = attendance_store::flags_of(&self.ctx.db, &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for p in rows {

@@ -156,22 +156,29 @@ pub async fn other_device_of_member(
         .await
 }
 
-/// The member's located attendance nearest before and after `at` (from any activity).
+/// How far apart in time two located claims can still make impossible travel: Vietnam is at
+/// most about 1,650 km long, 8¼ hours at 200 km/h.
+const TRAVEL_WINDOW_HOURS: i64 = 9;
+
+/// The member's located attendance nearest before and after `at` (from any activity), within
+/// [`TRAVEL_WINDOW_HOURS`]: one query.
 pub async fn fixes_around(db: &impl ConnectionTrait, member_id: &str, at: DateTime<Utc>) -> Result<Vec<Fix>, DbErr> {
-    let located = || {
-        record::Entity::find()
-            .filter(record::Column::MemberId.eq(member_id))
-            .filter(record::Column::Outcome.eq(ACCEPTED))
-            .filter(record::Column::Latitude.is_not_null())
-            .filter(record::Column::Longitude.is_not_null())
-    };
-    let before = located().filter(record::Column::At.lte(at)).order_by_desc(record::Column::At).one(db).await?;
-    let after = located().filter(record::Column::At.gt(at)).order_by_asc(record::Column::At).one(db).await?;
-    Ok(before
-        .into_iter()
-        .chain(after)
-        .filter_map(|r| Some(Fix { at: r.at, point: Point { latitude: r.latitude?, longitude: r.longitude? } }))
-        .collect())
+    let window = Duration::hours(TRAVEL_WINDOW_HOURS);
+    let rows = record::Entity::find()
+        .filter(record::Column::MemberId.eq(member_id))
+        .filter(record::Column::At.between(at - window, at + window))
+        .filter(record::Column::Outcome.eq(ACCEPTED))
+        .filter(record::Column::Latitude.is_not_null())
+        .filter(record::Column::Longitude.is_not_null())
+        .order_by_asc(record::Column::At)
+        .limit(64)
+        .all(db)
+        .await?;
+    let fix =
+        |r: &record::Model| Some(Fix { at: r.at, point: Point { latitude: r.latitude?, longitude: r.longitude? } });
+    let before = rows.iter().rev().find(|r| r.at <= at).and_then(fix);
+    let after = rows.iter().find(|r| r.at > at).and_then(fix);
+    Ok(before.into_iter().chain(after).collect())
 }
 
 /// The title of another activity the member was checked in to at `at` (checked in before it,
