@@ -680,6 +680,34 @@ async fn offline_day(s: &Scene) {
     assert_eq!(err.code(), Code::InvalidArgument);
 }
 
+/// Eight check-ins of one member at once to an activity without a limit of places (which on
+/// PostgreSQL registers without the activity's row lock): one participation, one check-in, one
+/// ParticipationRecorded; places are counted.
+async fn concurrent_check_ins(s: &Scene) {
+    let m = s.member().await;
+    let id = s.activity(act::CheckInMode::Self_, None, 0).await;
+    let (a, b, c, d) = tokio::join!(
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None)
+    );
+    let (e, f, g, h) = tokio::join!(
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None),
+        s.attend(IN, &m, &id, "", None, None)
+    );
+    let ids: std::collections::BTreeSet<String> =
+        [a, b, c, d, e, f, g, h].into_iter().map(|r| r.expect("every call succeeds").participation_id).collect();
+    assert_eq!(ids.len(), 1, "one participation");
+    let pid = ids.into_iter().next().unwrap();
+    assert_eq!(s.recorded_for(&pid).await, 1, "one ParticipationRecorded");
+    let r = authed(&s.org, act::GetActivityRequest { activity_id: id });
+    let a = s.gw.activities.clone().get_activity(r).await.unwrap().into_inner().activity.unwrap();
+    assert_eq!((a.capacity, a.places_taken), (0, 1));
+}
+
 // ---- one test per case (embedded), all of them on the real servers ------------------------
 
 macro_rules! embedded {
@@ -705,6 +733,7 @@ embedded! {
     anti_cheating_flags_wait_for_review => flags_and_review,
     hours_wait_for_approval => hours,
     offline_check_in_and_out_sync_together => offline_day,
+    concurrent_check_ins_of_one_member_count_once => concurrent_check_ins,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -721,6 +750,7 @@ async fn attendance_on_the_real_servers() {
     flags_and_review(&s).await;
     hours(&s).await;
     offline_day(&s).await;
+    concurrent_check_ins(&s).await;
     late_offline(&s).await;
     s.stop().await;
 }

@@ -269,7 +269,9 @@ impl ActivitiesApi {
         let txn = self.ctx.db.begin().await?;
         let row = match claim.kind {
             AttendanceKind::CheckIn => {
-                let row = participations::register(&txn, &activity.activity_id, &member.member_id, at).await?;
+                let row =
+                    participations::register(&txn, &activity.activity_id, activity.capacity, &member.member_id, at)
+                        .await?;
                 if row.state == ParticipationState::Waitlisted as i32 {
                     return Err(Refusal::NotEligible(format!(
                         "every place of activity {} is taken; you are waiting in line for one",

@@ -96,15 +96,18 @@ impl ActivitiesApi {
         Self { ctx, code_key, late_limit_hours }
     }
 
-    /// Activities as the API shows them, each with the members waiting for a place.
+    /// Activities as the API shows them, each with the members waiting for a place and the
+    /// places taken (counted, so that an activity without a limit needs no counter on its row).
     async fn activities_pb(&self, rows: Vec<activity::Model>) -> AppResult<Vec<pb::Activity>> {
         let ids: Vec<String> = rows.iter().map(|a| a.activity_id.clone()).collect();
-        let waiting = participations::waiting(&self.ctx.db, &ids).await?;
+        let counts = participations::line_and_places(&self.ctx.db, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|a| {
-                let n = waiting.get(&a.activity_id).copied().unwrap_or(0);
-                activity_to_pb(a, n)
+                let (waiting, held) = counts.get(&a.activity_id).copied().unwrap_or((0, 0));
+                let mut a = activity_to_pb(a, waiting);
+                a.places_taken = held.try_into().unwrap_or(i32::MAX);
+                a
             })
             .collect())
     }
@@ -258,8 +261,14 @@ impl ActivitiesApi {
             return Err(AppError::FailedPrecondition(format!("activity {} has ended", activity.activity_id)));
         }
         let txn = self.ctx.db.begin().await?;
-        let row =
-            participations::register(&txn, &activity.activity_id, &member.member_id, self.ctx.clock.now()).await?;
+        let row = participations::register(
+            &txn,
+            &activity.activity_id,
+            activity.capacity,
+            &member.member_id,
+            self.ctx.clock.now(),
+        )
+        .await?;
         txn.commit().await?;
         Ok(pb::RegisterForActivityResponse { participation: Some(self.participation_pb(row).await?) })
     }

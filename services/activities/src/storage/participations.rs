@@ -42,22 +42,28 @@ async fn take_place(txn: &impl ConnectionTrait, activity_id: &str) -> Result<boo
 
 /// The member's participation in the activity: unchanged when they are registered, waiting
 /// or checked in; otherwise (never registered, or cancelled) registered now with a place when
-/// one is free, else waiting in line.
+/// one is free, else waiting in line. `capacity` is the activity's (0: no limit).
 pub async fn register(
     txn: &impl ConnectionTrait,
     activity_id: &str,
+    capacity: i32,
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<participation::Model, DbErr> {
-    // Lock before reading: SQLite refuses a transaction that read and then writes after
-    // another connection wrote. (On PostgreSQL a check-in of a member already in could skip
-    // the lock; one hot activity's check-ins queue on its row for now.)
-    lock_activity(txn, activity_id).await?;
+    // Places are taken one at a time under the activity's row lock. Without a limit there is
+    // nothing to count: on PostgreSQL the registration goes without the lock, so a day of
+    // action's check-ins do not queue on one row (the unique (activity, member) index keeps
+    // one row per member). SQLite takes the lock first all the same: it refuses a transaction
+    // that read and then writes after another connection wrote.
+    let limited = capacity > 0;
+    if limited || txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        lock_activity(txn, activity_id).await?;
+    }
     let existing = of_member(txn, activity_id, member_id).await?;
     if let Some(row) = existing.as_ref().filter(|r| r.state != ParticipationState::Cancelled as i32) {
         return Ok(row.clone());
     }
-    let state = if take_place(txn, activity_id).await? {
+    let state = if !limited || take_place(txn, activity_id).await? {
         ParticipationState::Registered
     } else {
         ParticipationState::Waitlisted
@@ -71,7 +77,7 @@ pub async fn register(
             row.update(txn).await
         }
         None => {
-            participation::ActiveModel {
+            let row = participation::ActiveModel {
                 participation_id: Set(doan_platform::convert::new_id()),
                 activity_id: Set(activity_id.to_string()),
                 member_id: Set(member_id.to_string()),
@@ -87,9 +93,16 @@ pub async fn register(
                 review_note: Set(None),
                 withheld: Set(false),
                 offline: Set(false),
-            }
-            .insert(txn)
-            .await
+            };
+            // A concurrent registration of the same member (possible without the lock) wins;
+            // this one reads what it wrote.
+            participation::Entity::insert(row)
+                .on_conflict_do_nothing_on([participation::Column::ActivityId, participation::Column::MemberId])
+                .exec(txn)
+                .await?;
+            of_member(txn, activity_id, member_id)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("participation vanished inside its transaction".into()))
         }
     }
 }
@@ -135,6 +148,9 @@ pub async fn cancel(
             activity::Entity::update_many()
                 .col_expr(activity::Column::PlacesTaken, Expr::col(activity::Column::PlacesTaken).sub(1))
                 .filter(activity::Column::ActivityId.eq(&activity_id))
+                // Only a limited activity counts its places on its row.
+                .filter(activity::Column::Capacity.gt(0))
+                .filter(activity::Column::PlacesTaken.gt(0))
                 .exec(txn)
                 .await?;
             Ok((cancelled, None))
@@ -172,25 +188,36 @@ pub async fn position_in_line(db: &impl ConnectionTrait, row: &participation::Mo
     Ok(ahead + 1)
 }
 
-/// How many wait in line for each of `activity_ids` (absent: none).
-pub async fn waiting(
+/// For each of `activity_ids` (absent: none), how many wait in line and how many hold a place
+/// (registered or checked in).
+pub async fn line_and_places(
     db: &impl ConnectionTrait,
     activity_ids: &[String],
-) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+) -> Result<std::collections::HashMap<String, (i64, i64)>, DbErr> {
+    let mut out: std::collections::HashMap<String, (i64, i64)> = Default::default();
     if activity_ids.is_empty() {
-        return Ok(Default::default());
+        return Ok(out);
     }
-    let rows: Vec<(String, i64)> = participation::Entity::find()
+    let rows: Vec<(String, i32, i64)> = participation::Entity::find()
         .select_only()
         .column(participation::Column::ActivityId)
+        .column(participation::Column::State)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(participation::Column::ActivityId.is_in(activity_ids.iter().cloned()))
-        .filter(participation::Column::State.eq(ParticipationState::Waitlisted as i32))
         .group_by(participation::Column::ActivityId)
+        .group_by(participation::Column::State)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().collect())
+    for (activity_id, state, n) in rows {
+        let entry = out.entry(activity_id).or_default();
+        if state == ParticipationState::Waitlisted as i32 {
+            entry.0 += n;
+        } else if ParticipationState::holds_place(state) {
+            entry.1 += n;
+        }
+    }
+    Ok(out)
 }
 
 /// The participation `id`.
