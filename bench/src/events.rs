@@ -74,7 +74,8 @@ async fn create_activities(world: &World, n: usize) -> anyhow::Result<Vec<(Strin
 }
 
 /// Measures the platform's pipeline: `throughput_activities` × members check-ins at full
-/// speed, then `rate` check-ins per second for `seconds` with live watches measuring latency.
+/// speed (each followed by its check-out, so that no member is in two places at once), then
+/// `rate` check-ins per second for `seconds` with live watches measuring latency.
 pub async fn pipeline(
     world: &World,
     throughput_activities: usize,
@@ -113,22 +114,25 @@ pub async fn pipeline(
         }
     };
 
-    // Throughput: every (member, activity) pair once, 16 at a time.
+    // Throughput: every (member, activity) pair once. One person is in one place at a time (a
+    // check-in while checked in elsewhere is held for review, its event withheld), so each
+    // member goes from activity to activity: check in, check out, next.
     let acts = create_activities(world, throughput_activities).await?;
-    let pairs: Vec<(String, String)> =
-        acts.iter().flat_map(|(a, _)| members.iter().map(move |(_, _, t)| (a.clone(), t.clone()))).collect();
-    let total = pairs.len();
+    let total = acts.len() * members.len();
     let before = count_checkins().await.unwrap_or(0);
-    let queue = Arc::new(Mutex::new(pairs));
     let start = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..16 {
-        let queue = queue.clone();
-        let mut c = client.clone();
+    for (_, _, token) in &members {
+        let (mut c, token, acts) = (client.clone(), token.clone(), acts.clone());
         workers.push(tokio::spawn(async move {
-            loop {
-                let Some((activity_id, token)) = queue.lock().await.pop() else { return };
-                let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id, ..Default::default() })).await;
+            for (activity_id, _) in acts {
+                let _ = c
+                    .check_in(authed(
+                        &token,
+                        act::CheckInRequest { activity_id: activity_id.clone(), ..Default::default() },
+                    ))
+                    .await;
+                let _ = c.check_out(authed(&token, act::CheckOutRequest { activity_id, ..Default::default() })).await;
             }
         }));
     }
@@ -184,7 +188,9 @@ pub async fn pipeline(
         let sent = sent.clone();
         calls.push(tokio::spawn(async move {
             sent.lock().await.insert((member_id, title), Instant::now());
-            let _ = c.check_in(authed(&token, act::CheckInRequest { activity_id, ..Default::default() })).await;
+            let request = act::CheckInRequest { activity_id: activity_id.clone(), ..Default::default() };
+            let _ = c.check_in(authed(&token, request)).await;
+            let _ = c.check_out(authed(&token, act::CheckOutRequest { activity_id, ..Default::default() })).await;
         }));
     }
     for c in calls {
