@@ -80,6 +80,31 @@ impl Running {
     }
 }
 
+/// Runs `look` now and every `every` until `shutdown`: a periodic look for work (reminders
+/// due, targets met) whose effects are claimed in the database, so any number of replicas may
+/// look. `what` names the work in the logs; `look` returns how many things it did.
+pub fn every<F, Fut, E>(shutdown: CancellationToken, every: Duration, what: &'static str, look: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<usize, E>> + Send,
+    E: std::fmt::Display,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match look().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, what, "periodic look did work"),
+                Err(e) => tracing::warn!(error = %e, what, "periodic look failed; retried at the next look"),
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -213,19 +213,9 @@ impl ActivitiesApi {
     pub fn spawn_target_watch(self: &std::sync::Arc<Self>) {
         let this = self.clone();
         let every = std::time::Duration::from_secs(this.ctx.settings.jobs.reminders_every_secs.max(1));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tokio::select! {
-                    _ = this.ctx.shutdown.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                match this.look_for_targets_met().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(targets = n, "targets met"),
-                    Err(e) => tracing::warn!(error = %e, "looking for targets met failed; retried at the next look"),
-                }
-            }
+        doan_platform::jobs::every(self.ctx.shutdown.clone(), every, "targets met", move || {
+            let this = this.clone();
+            async move { this.look_for_targets_met().await }
         });
     }
 

@@ -49,19 +49,9 @@ impl MembershipApi {
     pub fn spawn_reminders(self: &std::sync::Arc<Self>) {
         let this = self.clone();
         let every = Duration::from_secs(this.ctx.settings.jobs.reminders_every_secs.max(1));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tokio::select! {
-                    _ = this.ctx.shutdown.cancelled() => return,
-                    _ = tick.tick() => {}
-                }
-                match this.send_reminders().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, "reminders sent"),
-                    Err(e) => tracing::warn!(error = %e, "reminders failed; retried at the next look"),
-                }
-            }
+        doan_platform::jobs::every(self.ctx.shutdown.clone(), every, "reminders", move || {
+            let this = this.clone();
+            async move { this.send_reminders().await }
         });
     }
 
