@@ -282,7 +282,7 @@ fn sign(
     key.sign(text.as_bytes()).to_bytes().to_vec()
 }
 
-/// An offline record signed by `d`.
+/// An offline record signed by `d`, its id a new UUID in lower case.
 fn record(
     d: &Device,
     activity_id: &str,
@@ -291,7 +291,20 @@ fn record(
     scanned_at: DateTime<Utc>,
     location: Option<act::Location>,
 ) -> act::OfflineRecord {
-    let record_id = uuid::Uuid::new_v4().to_string();
+    record_with_id(d, &uuid::Uuid::new_v4().to_string(), activity_id, kind, code, scanned_at, location)
+}
+
+/// An offline record with the id the app chose (as it wrote it), signed by `d`.
+fn record_with_id(
+    d: &Device,
+    record_id: &str,
+    activity_id: &str,
+    kind: act::AttendanceKind,
+    code: &str,
+    scanned_at: DateTime<Utc>,
+    location: Option<act::Location>,
+) -> act::OfflineRecord {
+    let record_id = record_id.to_string();
     act::OfflineRecord {
         signature: sign(&d.key, &record_id, activity_id, kind, code, Some(scanned_at), location),
         record_id,
@@ -596,9 +609,20 @@ async fn flags_and_review(s: &Scene) {
     assert_eq!(s.recorded_for(&pb.participation_id).await, 0, "a declined check-in earns nothing");
     assert_eq!(s.participations(&id, false).await.len(), 3, "declined is kept, never deleted");
 
+    // A repeat of the first check-in returns it: it is not a new claim to be in two places.
+    let again = s.attend(IN, &m, &first, "", None, None).await.unwrap();
+    assert_eq!((again.review_state, again.flags.len()), (NOT_NEEDED, 0));
     let approved = s.review(&p2.participation_id, act::ReviewDecision::Approve, "Đã xác minh").await.unwrap();
     assert_eq!(approved.review_state, act::ReviewState::Approved as i32);
     assert_eq!(s.recorded_for(&p2.participation_id).await, 1, "approval releases the points");
+    // Checked out after the approval (at the same instant): the hours still wait, and their
+    // approval publishes them once, without the points again.
+    let out = s.attend(OUT, &m, &second, "", None, None).await.unwrap();
+    assert_eq!(out.review_state, PENDING);
+    s.review(&p2.participation_id, act::ReviewDecision::Approve, "").await.unwrap();
+    let hours = s.outbox::<HoursApproved>().await;
+    assert_eq!(hours.iter().filter(|h| h.participation_id == p2.participation_id).count(), 1);
+    assert_eq!(s.recorded_for(&p2.participation_id).await, 1);
     // Every service that acts on a check-in now holds one effect of each of the member's two
     // accepted check-ins (the first activity's and the approved second).
     for effect in &CHECK_IN_EFFECTS[1..] {
@@ -666,9 +690,12 @@ async fn offline_day(s: &Scene) {
     s.wait(5 * 3600);
     let here = Some(loc(HANOI, 25));
     let out = record(&d, &id, OUT, &code_out, at_out, here);
-    let inn = record(&d, &id, IN, &code_in, at_in, here);
+    // An app that writes its UUIDs in upper case (iOS) is answered with its own ids.
+    let upper = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let inn = record_with_id(&d, &upper, &id, IN, &code_in, at_in, here);
     let results = s.sync(&m, vec![out, inn]).await;
     assert_eq!(results.iter().map(|r| r.outcome).collect::<Vec<_>>(), vec![ACCEPTED, ACCEPTED], "{results:?}");
+    assert_eq!(results[1].record_id, upper);
     let p = results[0].participation.clone().unwrap();
     assert_eq!((p.minutes, p.review_state, p.offline), (60, PENDING, true));
     let err =

@@ -481,10 +481,12 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .project
         .expect("project")
         .project_id;
-    let district_activity = open_activity(&gw, &officer_a, &district_a, "Hiến máu", 1).await.activity_id;
+    // Recorded by district A's own officer: nobody approves what they recorded.
+    let officer_district = officer(&gw, &admin, &district_a, "policy.district").await;
+    let district_activity = open_activity(&gw, &officer_district, &district_a, "Hiến máu", 1).await.activity_id;
     let output = a()
         .record_activity_output(authed(
-            &officer_a,
+            &officer_district,
             doan_proto::activities::RecordActivityOutputRequest {
                 activity_id: district_activity,
                 ..Default::default()

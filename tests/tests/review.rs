@@ -334,6 +334,14 @@ async fn summer(tp: &TestPlatform, clock: Clock) {
     let err = w.decide(&w.school_officer, &v1.output_id, act::ReviewDecision::Approve, "").await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied, "the organiser does not approve its own: {err:?}");
     w.decide(&w.province_officer, &v1.output_id, act::ReviewDecision::Approve, "").await.expect("v1 approved");
+    // Nobody approves outputs they recorded, even from the level above.
+    let own = authed(
+        &w.province_officer,
+        act::RecordActivityOutputRequest { activity_id: trees.clone(), ..Default::default() },
+    );
+    let own = a().record_activity_output(own).await.expect("recorded by the province").into_inner().output.unwrap();
+    let err = w.decide(&w.province_officer, &own.output_id, act::ReviewDecision::Approve, "").await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     let v2 =
         w.output(&blood, act::OutputMetrics { blood_units: 55, extra_participations: 25, ..Default::default() }).await;
     assert_eq!(v2.version, 2);

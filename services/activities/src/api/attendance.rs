@@ -216,7 +216,9 @@ impl ActivitiesApi {
         at: DateTime<Utc>,
     ) -> Result<Vec<Flag>, DbErr> {
         let mut flags = Vec::new();
+        // One person in two places is a question for a new check-in; a repeat returns the first.
         if claim.kind == AttendanceKind::CheckIn
+            && row.state == ParticipationState::Registered as i32
             && let Some(title) = store::attending_elsewhere(txn, &row.member_id, &row.activity_id, at).await?
         {
             flags.push(flag_detail_overlap(&title));
@@ -437,7 +439,15 @@ impl ActivitiesApi {
             registered_at: self.ctx.clock.now(),
             revoked_at: None,
         };
-        let row = store::register_device(&self.ctx.db, existing, new).await?;
+        let (member_id, device_id) = (new.member_id.clone(), new.device_id.clone());
+        let row = match store::register_device(&self.ctx.db, existing, new).await {
+            Ok(row) => row,
+            // A concurrent registration of the same key (a double tap) came first: its device.
+            Err(e) => match store::device(&self.ctx.db, &member_id, &device_id).await? {
+                Some(d) if d.revoked_at.is_none() => d,
+                _ => return Err(e.into()),
+            },
+        };
         Ok(pb::RegisterDeviceResponse { device: Some(device_to_pb(row)) })
     }
 
@@ -498,8 +508,9 @@ impl ActivitiesApi {
             participation: None,
         };
         // Without a valid device and record id there is no key to store the result under.
-        let keys =
-            parse_device_id("device_id", &r.device_id).and_then(|d| Ok((d, parse_id("record_id", &r.record_id)?)));
+        // The record id as the app sent it (a UUID in any case): the device signed those bytes.
+        let keys = parse_device_id("device_id", &r.device_id)
+            .and_then(|d| parse_id("record_id", &r.record_id).map(|_| (d, r.record_id.clone())));
         let (device_id, record_id) = match keys {
             Ok(k) => k,
             Err(e) => {
@@ -669,27 +680,26 @@ impl ActivitiesApi {
         let now = self.ctx.clock.now();
         let state = if decision == Decision::Approve { ReviewState::Approved } else { ReviewState::Declined };
         let txn = self.ctx.db.begin().await?;
-        if !store::review(&txn, &id, state, &caller.account_id, now, &note).await? {
+        // Check-ins and check-outs of the activity take its lock: the row read now is the one
+        // decided, whatever arrived since the first read.
+        participations::lock_activity(&txn, &activity.activity_id).await?;
+        let row = participations::find(&txn, &id).await?.ok_or_else(not_pending)?;
+        let approve = state == ReviewState::Approved;
+        // Hours are approved once, whenever the check-out came.
+        let hours = approve && row.checked_out_at.is_some() && !row.hours_approved;
+        if !store::review(&txn, &id, state, hours, &caller.account_id, now, &note).await? {
             return Err(not_pending());
         }
         let mut published = false;
-        if state == ReviewState::Approved {
-            if row.withheld {
-                let at = row.checked_in_at.unwrap_or(now);
-                let event = publish::participation_recorded(&activity, &id, &row.member_id, at);
-                self.ctx.outbox.enqueue(&txn, &event).await?;
-                published = true;
-            }
-            // Hours are approved once: a decision already made after the check-out covered them.
-            let hours_pending = match (row.checked_out_at, row.reviewed_at) {
-                (Some(out), Some(last)) => last < out,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if hours_pending {
-                self.ctx.outbox.enqueue(&txn, &publish::hours_approved(&activity, &row, now)).await?;
-                published = true;
-            }
+        if approve && row.withheld {
+            let at = row.checked_in_at.unwrap_or(now);
+            let event = publish::participation_recorded(&activity, &id, &row.member_id, at);
+            self.ctx.outbox.enqueue(&txn, &event).await?;
+            published = true;
+        }
+        if hours {
+            self.ctx.outbox.enqueue(&txn, &publish::hours_approved(&activity, &row, now)).await?;
+            published = true;
         }
         let row = participations::find(&txn, &id)
             .await?

@@ -92,7 +92,9 @@ fn participation_to_pb(p: participation::Model, waitlist_position: u64, flags: V
 impl ActivitiesApi {
     /// An API over `ctx`, signing check-in codes with `code_key`.
     pub fn new(ctx: ServiceContext, code_key: CodeKey) -> Self {
-        let late_limit_hours = i64::try_from(ctx.settings.attendance.offline_late_limit_hours).unwrap_or(i64::MAX);
+        // At most ten years: chrono's durations end long before u64 does.
+        let late_limit_hours =
+            i64::try_from(ctx.settings.attendance.offline_late_limit_hours.min(24 * 3660)).unwrap_or(24 * 3660);
         Self { ctx, code_key, late_limit_hours }
     }
 

@@ -447,14 +447,20 @@ impl ActivitiesApi {
         let parse_all = |field: &'static str, ids: &[String]| -> AppResult<Vec<String>> {
             ids.iter().map(|i| parse_id(field, i)).collect()
         };
+        for (field, ids) in [("add_member_ids", &r.add_member_ids), ("remove_member_ids", &r.remove_member_ids)] {
+            if ids.len() > rules::MAX_TEAM_MEMBERS {
+                return Err(AppError::invalid(field, format!("at most {} members", rules::MAX_TEAM_MEMBERS)));
+            }
+        }
         let add = parse_all("add_member_ids", &r.add_member_ids)?;
-        let remove = parse_all("remove_member_ids", &r.remove_member_ids)?;
+        let remove: std::collections::BTreeSet<String> =
+            parse_all("remove_member_ids", &r.remove_member_ids)?.into_iter().collect();
         self.require_members_in("add_member_ids", &add, &t.unit_path).await?;
         let current = store::members_of(&self.ctx.db, std::slice::from_ref(&id)).await?.remove(&id).unwrap_or_default();
         let after: Vec<String> = current
             .iter()
             .chain(add.iter())
-            .filter(|m| !remove.contains(m))
+            .filter(|m| !remove.contains(*m))
             .cloned()
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -476,6 +482,7 @@ impl ActivitiesApi {
             ));
         }
         let txn = self.ctx.db.begin().await?;
+        let remove: Vec<String> = remove.into_iter().collect();
         let row = store::change_members(&txn, t, &add, &remove, &leader, self.ctx.clock.now()).await?;
         txn.commit().await?;
         Ok(pb::ChangeTeamMembersResponse { team: self.teams_pb(vec![row]).await?.pop() })
@@ -545,7 +552,9 @@ impl ActivitiesApi {
         // Inaugurated once: the event goes with the change that inaugurates.
         let inaugurated = was != ProjectStatus::Inaugurated && state.status == ProjectStatus::Inaugurated;
         let txn = self.ctx.db.begin().await?;
-        let row = store::update_project(&txn, p, state, self.ctx.clock.now()).await?;
+        let Some(row) = store::update_project(&txn, p, state, self.ctx.clock.now()).await? else {
+            return Err(AppError::FailedPrecondition(format!("project {id} changed meanwhile; read it again")));
+        };
         if inaugurated {
             self.ctx.outbox.enqueue(&txn, &crate::events::publish::project_inaugurated(&row)).await?;
         }
@@ -641,6 +650,11 @@ impl ActivitiesApi {
                 a.activity_id
             )));
         }
+        if o.recorded_by == caller.account_id {
+            return Err(AppError::PermissionDenied(
+                "outputs are approved by someone other than who recorded them".into(),
+            ));
+        }
         let decision = Decision::parse(r.decision)?;
         let note = paragraphs("note", &r.note, 1000)?;
         if decision == Decision::Decline && note.is_empty() {
@@ -651,6 +665,8 @@ impl ActivitiesApi {
             return Err(not_submitted());
         }
         let txn = self.ctx.db.begin().await?;
+        // Decisions on one activity's versions one at a time: two approvals never both stand.
+        participations::lock_activity(&txn, &o.activity_id).await?;
         let now = self.ctx.clock.now();
         if !store::decide_output(&txn, &o, decision == Decision::Approve, &caller.account_id, now, &note).await? {
             return Err(not_submitted());

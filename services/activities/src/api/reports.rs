@@ -18,6 +18,9 @@ use crate::domain::reports::{ReportDecision, ReportKind, ReportState};
 use crate::storage::entities::{report_assignment, report_request, report_submission};
 use crate::storage::{programmes, reports as store};
 
+/// Units one request may name.
+const MAX_UNITS_ASKED: usize = 1000;
+
 fn request_to_pb(r: report_request::Model) -> pb::ReportRequest {
     pb::ReportRequest {
         request_id: r.request_id,
@@ -101,13 +104,16 @@ impl ActivitiesApi {
         if deadline < today {
             return Err(AppError::invalid("deadline", "must be today or later"));
         }
-        let mut asked: Vec<String> = Vec::new();
-        for id in &r.unit_ids {
-            let id = parse_id("unit_ids", id)?;
-            if !asked.contains(&id) {
-                asked.push(id);
-            }
+        if r.unit_ids.len() > MAX_UNITS_ASKED {
+            return Err(AppError::invalid("unit_ids", format!("at most {MAX_UNITS_ASKED} units")));
         }
+        let asked: Vec<String> = r
+            .unit_ids
+            .iter()
+            .map(|id| parse_id("unit_ids", id))
+            .collect::<AppResult<std::collections::BTreeSet<String>>>()?
+            .into_iter()
+            .collect();
         let mut children = directory::unit::Entity::find()
             .filter(directory::unit::Column::ParentId.eq(&unit.unit_id))
             .filter(directory::unit::Column::Status.eq(1));

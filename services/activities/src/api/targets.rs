@@ -224,35 +224,54 @@ impl ActivitiesApi {
     /// commit together, the mark only if no one marked it first). Returns how many.
     pub async fn look_for_targets_met(&self) -> AppResult<usize> {
         use chrono::Datelike;
-        let year = self.ctx.clock.today().year();
-        let span = year_span(year)?;
-        let mut met = 0;
-        let unmet = store::unmet(&self.ctx.db, year, WATCH_BATCH).await?;
-        let mut by_unit: BTreeMap<String, Vec<target::Model>> = BTreeMap::new();
-        for t in unmet {
-            by_unit.entry(t.unit_id.clone()).or_default().push(t);
+        let today = self.ctx.clock.today();
+        // In January, last year's targets may still be reached by what is recorded late.
+        let mut years = vec![today.year()];
+        if today.month() == 1 {
+            years.push(today.year() - 1);
         }
-        for targets in by_unit.into_values() {
-            let Some(path) = targets.first().map(|t| t.unit_path.clone()) else { continue };
-            let figures = programmes::figures(&self.ctx.db, &path, &span).await?;
-            let admissions = store::admissions(&self.ctx.db, &path, &span).await?;
-            for t in targets {
-                let Some(metric) = Metric::of(t.metric) else { continue };
-                let actual = metric.actual(&figures, admissions);
-                if actual < t.value {
-                    continue;
+        let mut met = 0;
+        for year in years {
+            let span = year_span(year)?;
+            let mut after = String::new();
+            loop {
+                let page = store::unmet(&self.ctx.db, year, &after, WATCH_BATCH).await?;
+                let Some(last) = page.last() else { break };
+                after = last.target_id.clone();
+                let mut by_unit: BTreeMap<String, Vec<target::Model>> = BTreeMap::new();
+                for t in page {
+                    by_unit.entry(t.unit_id.clone()).or_default().push(t);
                 }
-                let txn = self.ctx.db.begin().await?;
-                if store::mark_met(&txn, &t.target_id, self.ctx.clock.now()).await? {
-                    let event = crate::events::publish::target_met(&t, metric.label(), actual);
-                    self.ctx.outbox.enqueue(&txn, &event).await?;
-                    met += 1;
+                for targets in by_unit.into_values() {
+                    met += self.mark_met(targets, &span).await?;
                 }
-                txn.commit().await?;
             }
         }
         if met > 0 {
             self.ctx.outbox.wake();
+        }
+        Ok(met)
+    }
+
+    /// Marks those of one unit's `targets` it now reaches, each with its TargetMet.
+    async fn mark_met(&self, targets: Vec<target::Model>, span: &Span) -> AppResult<usize> {
+        let Some(path) = targets.first().map(|t| t.unit_path.clone()) else { return Ok(0) };
+        let figures = programmes::figures(&self.ctx.db, &path, span).await?;
+        let admissions = store::admissions(&self.ctx.db, &path, span).await?;
+        let mut met = 0;
+        for t in targets {
+            let Some(metric) = Metric::of(t.metric) else { continue };
+            let actual = metric.actual(&figures, admissions);
+            if actual < t.value {
+                continue;
+            }
+            let txn = self.ctx.db.begin().await?;
+            if store::mark_met(&txn, &t.target_id, self.ctx.clock.now()).await? {
+                let event = crate::events::publish::target_met(&t, metric.label(), actual);
+                self.ctx.outbox.enqueue(&txn, &event).await?;
+                met += 1;
+            }
+            txn.commit().await?;
         }
         Ok(met)
     }

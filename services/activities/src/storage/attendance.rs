@@ -326,11 +326,13 @@ pub async fn hold_for_review(txn: &impl ConnectionTrait, participation_id: &str)
 }
 
 /// Records the organiser's decision on a PENDING participation; false when it was no longer
-/// pending (a concurrent decision won). Approval releases what was withheld.
+/// pending (a concurrent decision won). Approval releases what was withheld, and marks the
+/// hours approved when `hours` (their event goes with this decision).
 pub async fn review(
     txn: &impl ConnectionTrait,
     participation_id: &str,
     state: ReviewState,
+    hours: bool,
     by: &str,
     at: DateTime<Utc>,
     note: &str,
@@ -342,6 +344,9 @@ pub async fn review(
         .col_expr(participation::Column::ReviewNote, Expr::value(note));
     if state == ReviewState::Approved {
         update = update.col_expr(participation::Column::Withheld, Expr::value(false));
+    }
+    if hours {
+        update = update.col_expr(participation::Column::HoursApproved, Expr::value(true));
     }
     let changed = update
         .filter(participation::Column::ParticipationId.eq(participation_id))

@@ -95,6 +95,8 @@ pub mod participation {
         pub withheld: bool,
         /// True when the check-in came from an offline record.
         pub offline: bool,
+        /// True once HoursApproved went out for its hours.
+        pub hours_approved: bool,
     }
 
     /// No relations are navigated.

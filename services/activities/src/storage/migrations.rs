@@ -160,6 +160,8 @@ impl MigrationTrait for Attendance {
             ("participations", text_null("review_note")),
             ("participations", boolean("withheld").default(false).to_owned()),
             ("participations", boolean("offline").default(false).to_owned()),
+            // Whether HoursApproved went out for the participation's hours.
+            ("participations", boolean("hours_approved").default(false).to_owned()),
         ];
         for (table, mut column) in columns {
             m.alter_table(Table::alter().table(table).add_column(&mut column).to_owned()).await?;
@@ -280,6 +282,7 @@ impl MigrationTrait for Attendance {
         }
         m.drop_index(Index::drop().name("participations_member").table("participations").to_owned()).await?;
         for column in [
+            "hours_approved",
             "offline",
             "withheld",
             "review_note",

@@ -70,11 +70,19 @@ pub async fn register(
     };
     match existing {
         Some(cancelled) => {
-            let mut row: participation::ActiveModel = cancelled.into();
-            row.state = Set(state as i32);
-            row.registered_at = Set(now);
-            row.cancelled_at = Set(None);
-            row.update(txn).await
+            // Only from CANCELLED: a concurrent registration (possible without the lock) that
+            // re-registered first, or checked in, wins; this one returns what it left.
+            participation::Entity::update_many()
+                .col_expr(participation::Column::State, Expr::value(state as i32))
+                .col_expr(participation::Column::RegisteredAt, Expr::value(now))
+                .col_expr(participation::Column::CancelledAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .filter(participation::Column::ParticipationId.eq(&cancelled.participation_id))
+                .filter(participation::Column::State.eq(ParticipationState::Cancelled as i32))
+                .exec(txn)
+                .await?;
+            find(txn, &cancelled.participation_id)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("participation vanished inside its transaction".into()))
         }
         None => {
             let row = participation::ActiveModel {
@@ -93,6 +101,7 @@ pub async fn register(
                 review_note: Set(None),
                 withheld: Set(false),
                 offline: Set(false),
+                hours_approved: Set(false),
             };
             // A concurrent registration of the same member (possible without the lock) wins;
             // this one reads what it wrote.
@@ -124,11 +133,20 @@ pub async fn cancel(
     }
     let held_place = row.state == ParticipationState::Registered as i32;
     let activity_id = row.activity_id.clone();
-    let mut cancelled: participation::ActiveModel = row.into();
-    cancelled.state = Set(ParticipationState::Cancelled as i32);
-    cancelled.cancelled_at = Set(Some(now));
-    let cancelled = cancelled.update(txn).await?;
-    if !held_place {
+    // Only from REGISTERED or WAITLISTED: a check-in that committed meanwhile (an activity
+    // without a limit is checked in without the lock) stays checked in.
+    let changed = participation::Entity::update_many()
+        .col_expr(participation::Column::State, Expr::value(ParticipationState::Cancelled as i32))
+        .col_expr(participation::Column::CancelledAt, Expr::value(now))
+        .filter(participation::Column::ParticipationId.eq(&row.participation_id))
+        .filter(participation::Column::State.eq(row.state))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let cancelled = find(txn, &row.participation_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("participation vanished inside its transaction".into()))?;
+    if changed != 1 || !held_place {
         return Ok((cancelled, None));
     }
     let next = participation::Entity::find()

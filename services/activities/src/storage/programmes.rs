@@ -209,19 +209,28 @@ pub async fn project(db: &impl ConnectionTrait, id: &str) -> Result<Option<proje
     project::Entity::find_by_id(id.to_string()).one(db).await
 }
 
-/// Sets a project's state at `now`.
+/// Sets a project's state at `now`, only from the status `row` was read in; None when a
+/// concurrent change came first.
 pub async fn update_project(
     db: &impl ConnectionTrait,
     row: project::Model,
     state: ProjectState,
     now: DateTime<Utc>,
-) -> Result<project::Model, DbErr> {
-    let mut changed: project::ActiveModel = row.into();
-    changed.status = Set(state.status as i32);
-    changed.inaugurated_on = Set(state.inaugurated_on);
-    changed.value_vnd = Set(state.value_vnd);
-    changed.updated_at = Set(now);
-    changed.update(db).await
+) -> Result<Option<project::Model>, DbErr> {
+    let changed = project::Entity::update_many()
+        .col_expr(project::Column::Status, Expr::value(state.status as i32))
+        .col_expr(project::Column::InauguratedOn, Expr::value(state.inaugurated_on))
+        .col_expr(project::Column::ValueVnd, Expr::value(state.value_vnd))
+        .col_expr(project::Column::UpdatedAt, Expr::value(now))
+        .filter(project::Column::ProjectId.eq(&row.project_id))
+        .filter(project::Column::Status.eq(row.status))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Ok(None);
+    }
+    project(db, &row.project_id).await
 }
 
 /// Projects of the subtree at `path` (optionally started in `year`), latest start first, at

@@ -8,7 +8,7 @@ use super::entities::{admission, target};
 use crate::domain::programmes::Span;
 
 /// Sets targets: a (unit, year, metric) already set takes the new value, setter and time, and
-/// is looked at again (met_at cleared).
+/// is looked at again when its value changed (met_at cleared).
 pub async fn upsert(txn: &impl ConnectionTrait, rows: Vec<target::Model>) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());
@@ -21,8 +21,14 @@ pub async fn upsert(txn: &impl ConnectionTrait, rows: Vec<target::Model>) -> Res
                     target::Column::SetByUnitId,
                     target::Column::SetBy,
                     target::Column::SetAt,
-                    target::Column::MetAt,
                 ])
+                // A new value is looked at again; the same value keeps its mark.
+                .value(
+                    target::Column::MetAt,
+                    sea_orm::sea_query::Expr::cust(
+                        "CASE WHEN targets.value = excluded.value THEN targets.met_at ELSE NULL END",
+                    ),
+                )
                 .to_owned(),
         )
         .exec(txn)
@@ -100,13 +106,15 @@ pub fn new_target(
     }
 }
 
-/// Unmet targets of `year` (every unit), at most `limit`, oldest first.
-pub async fn unmet(db: &impl ConnectionTrait, year: i32, limit: u64) -> Result<Vec<target::Model>, DbErr> {
+/// Unmet targets of `year` (every unit) after the target id `after`, at most `limit`, in id
+/// order: a look pages through all of them.
+pub async fn unmet(db: &impl ConnectionTrait, year: i32, after: &str, limit: u64) -> Result<Vec<target::Model>, DbErr> {
     use sea_orm::QuerySelect;
     target::Entity::find()
         .filter(target::Column::Year.eq(year))
         .filter(target::Column::MetAt.is_null())
-        .order_by_asc(target::Column::SetAt)
+        .filter(target::Column::TargetId.gt(after))
+        .order_by_asc(target::Column::TargetId)
         .limit(limit)
         .all(db)
         .await
