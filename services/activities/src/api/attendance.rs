@@ -267,6 +267,9 @@ impl ActivitiesApi {
         claim: &Claim,
     ) -> Result<participation::Model, Failure> {
         let (at, step) = self.verify_claim(member, activity, claim).await?;
+        // Microseconds, as the database keeps them: the row returned without reading it back
+        // equals the row read later.
+        let at = chrono::SubsecRound::trunc_subsecs(at, 6);
         let now = self.ctx.clock.now();
         let txn = self.ctx.db.begin().await?;
         let row = match claim.kind {
