@@ -1313,6 +1313,171 @@ async fn every_rpc_names_the_bad_field() {
         "idea_id",
     );
 
+    // The rest of the activities RPCs: control characters in free text, overlong and malformed
+    // ids and values, out-of-range years and pages.
+    let bell = "Tuổi trẻ\u{7}";
+    let long_id = "x".repeat(10_000);
+    expect_named(
+        a().create_movement(authed(
+            &officer,
+            act::CreateMovementRequest {
+                unit_id: tree.province.clone(),
+                name: "Phong trào".into(),
+                description: bell.into(),
+            },
+        ))
+        .await,
+        "description",
+    );
+    expect_named(
+        a().create_campaign(authed(&officer, act::CreateCampaignRequest { theme: bell.into(), ..campaign.clone() }))
+            .await,
+        "theme",
+    );
+    expect_named(
+        a().get_campaign(authed(&officer, act::GetCampaignRequest { campaign_id: long_id.clone() })).await,
+        "campaign_id",
+    );
+    expect_named(
+        a().list_campaigns(authed(&officer, act::ListCampaignsRequest { unit_id: tree.province.clone(), year: 1999 }))
+            .await,
+        "year",
+    );
+    expect_named(
+        a().list_youth_projects(authed(
+            &officer,
+            act::ListYouthProjectsRequest { unit_id: tree.province.clone(), year: 2101 },
+        ))
+        .await,
+        "year",
+    );
+    expect_named(
+        a().create_youth_project(authed(
+            &officer,
+            act::CreateYouthProjectRequest { description: bell.into(), ..project.clone() },
+        ))
+        .await,
+        "description",
+    );
+    expect_named(
+        a().update_youth_project(authed(
+            &officer,
+            act::UpdateYouthProjectRequest { project_id: long_id.clone(), ..Default::default() },
+        ))
+        .await,
+        "project_id",
+    );
+    expect_named(
+        a().create_team(authed(
+            &officer,
+            act::CreateTeamRequest { unit_id: tree.province.clone(), name: bell.into(), ..Default::default() },
+        ))
+        .await,
+        "name",
+    );
+    expect_named(
+        a().change_team_members(authed(
+            &officer,
+            act::ChangeTeamMembersRequest { team_id: "x".into(), ..Default::default() },
+        ))
+        .await,
+        "team_id",
+    );
+    expect_named(
+        a().record_activity_output(authed(
+            &officer,
+            act::RecordActivityOutputRequest { note: bell.into(), ..output.clone() },
+        ))
+        .await,
+        "note",
+    );
+    expect_named(
+        a().list_activity_outputs(authed(&officer, act::ListActivityOutputsRequest { activity_id: long_id.clone() }))
+            .await,
+        "activity_id",
+    );
+    expect_named(
+        a().list_participations(authed(
+            &officer,
+            act::ListParticipationsRequest {
+                activity_id: output.activity_id.clone(),
+                page_size: 501,
+                ..Default::default()
+            },
+        ))
+        .await,
+        "page_size",
+    );
+    expect_named(
+        a().review_attendance(authed(
+            &officer,
+            act::ReviewAttendanceRequest { participation_id: "x".into(), decision: 1, note: String::new() },
+        ))
+        .await,
+        "participation_id",
+    );
+    expect_named(
+        a().get_report_request(authed(&officer, act::GetReportRequestRequest { request_id: long_id.clone() })).await,
+        "request_id",
+    );
+    expect_named(
+        a().get_report_draft(authed(
+            &officer,
+            act::GetReportDraftRequest { request_id: "x".into(), unit_id: tree.province.clone() },
+        ))
+        .await,
+        "request_id",
+    );
+    expect_named(
+        a().submit_report(authed(
+            &officer,
+            act::SubmitReportRequest { request_id: "x".into(), unit_id: tree.province.clone(), ..Default::default() },
+        ))
+        .await,
+        "request_id",
+    );
+    expect_named(
+        a().review_report(authed(
+            &officer,
+            act::ReviewReportRequest {
+                request_id: "x".into(),
+                unit_id: tree.branch.clone(),
+                decision: 1,
+                note: String::new(),
+            },
+        ))
+        .await,
+        "request_id",
+    );
+    expect_named(
+        a().submit_idea(authed(
+            &own_token,
+            act::SubmitIdeaRequest { title: "Ý tưởng".into(), description: "Mô tả".into(), field: bell.into() },
+        ))
+        .await,
+        "field",
+    );
+    expect_named(
+        a().link_idea_award(authed(
+            &officer,
+            act::LinkIdeaAwardRequest { idea_id: "x".into(), award_decision_id: String::new() },
+        ))
+        .await,
+        "idea_id",
+    );
+    expect_named(
+        a().check_out(authed(
+            &own_token,
+            act::CheckOutRequest {
+                activity_id: output.activity_id.clone(),
+                code: "x".repeat(121),
+                ..Default::default()
+            },
+        ))
+        .await,
+        "code",
+    );
+
     // Awards.
     let w = || gw.awards.clone();
     let decision = aw::RecordAwardDecisionRequest {
