@@ -8,6 +8,7 @@
 //! `DOAN_TEST_*_URL` variables of the tests). Reports figures; never fails on them.
 
 mod admissions;
+mod announce;
 mod bulk;
 mod cards;
 mod day;
@@ -47,6 +48,10 @@ enum Scenario {
     /// A national day of action: check-ins with rotating codes and a geofence through the
     /// gateway, at rising rates (`--rates`), against raw PostgreSQL transactions.
     DayOfAction,
+    /// A province-wide announcement (`--recipients`, `--watchers`): CreateBroadcast to every
+    /// inbox and every push through the FCM and APNs fakes, against the adapters alone and raw
+    /// INSERTs; then the latency to live watches.
+    Announce,
     /// A synthetic nation (`--members`, `--seed`): its build, the national queries and part
     /// of the 2025 plan. Not part of `all` (it takes minutes and gigabytes).
     Nation,
@@ -74,6 +79,12 @@ struct Cli {
     /// Check-in rates of the day of action, per second.
     #[arg(long, value_delimiter = ',', default_value = "100,250,500")]
     rates: Vec<u32>,
+    /// Recipients of the province-wide announcement (members, one device each).
+    #[arg(long, default_value_t = 90_000)]
+    recipients: usize,
+    /// Live WatchNotifications streams open during the second announcement.
+    #[arg(long, default_value_t = 10_000)]
+    watchers: usize,
     /// Where to write the Markdown report (`-` for none).
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: String,
@@ -214,6 +225,10 @@ async fn main() -> anyhow::Result<()> {
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await?;
         tp.stop().await?;
         sections.push(("9. A national day of action (check-ins through the gateway)".into(), t?.markdown()));
+    }
+    if wants(Scenario::Announce) {
+        let t = announce::run(&urls, cli.recipients, cli.watchers).await?;
+        sections.push((format!("10. A province-wide announcement ({} recipients, push)", cli.recipients), t));
     }
     if cli.scenario == Scenario::Nation {
         let run = run_id();

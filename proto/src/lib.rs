@@ -66,6 +66,9 @@ pub mod events {
         HoursApproved,
         ProjectInaugurated,
         TargetMet,
-        IdeaAdopted
+        IdeaAdopted,
+        PositionChanged,
+        ClusterChanged,
+        TeamChanged
     );
 }

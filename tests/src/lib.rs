@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod effects;
+pub mod fakes;
 pub mod load;
 pub mod processes;
 pub mod proxy;

@@ -37,6 +37,10 @@ enum Who {
 /// Whether `who` is admitted by `policy` for the first branch's resources.
 fn admitted(policy: &RpcPolicy, who: Who) -> bool {
     use Audience::*;
+    // Addressed to the first branch's member: theirs alone.
+    if matches!(policy.scope, Scope::Recipient(_)) && policy.audience != Public {
+        return who == Who::Member;
+    }
     match (who, policy.audience) {
         (_, Public) => true,
         (Who::Anonymous, _) => false,
@@ -536,6 +540,41 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("idea")
         .idea_id;
 
+    // A directive from branch A to its member.
+    let directive = gw
+        .notifications
+        .clone()
+        .create_broadcast(authed(
+            &officer_a,
+            notif::CreateBroadcastRequest {
+                unit_id: branch_a.clone(),
+                kind: notif::BroadcastKind::Directive as i32,
+                title: "Văn bản".into(),
+                body: "Nội dung".into(),
+                audience: Some(notif::Audience { target: Some(notif::audience::Target::MemberId(member_a.clone())) }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("directive")
+        .into_inner()
+        .broadcast
+        .expect("broadcast")
+        .broadcast_id;
+    until_known("the directive in the member's inbox", || {
+        let mut client = gw.notifications.clone();
+        let request = authed(&member_a_token, notif::ListNotificationsRequest::default());
+        let directive = directive.clone();
+        async move {
+            let r = client.list_notifications(request).await?;
+            if !r.get_ref().notifications.iter().any(|n| n.broadcast_id == directive) {
+                return Err(tonic::Status::not_found("not yet"));
+            }
+            Ok(r)
+        }
+    })
+    .await;
+
     // Request fields, by name, naming the first line's resources.
     let fields: BTreeMap<&str, String> = [
         ("unit_id", branch_a.clone()),
@@ -564,6 +603,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("output_id", output),
         ("request_id", report_request),
         ("idea_id", idea),
+        ("broadcast_id", directive),
     ]
     .into();
     let callers = [

@@ -1521,13 +1521,215 @@ async fn every_rpc_names_the_bad_field() {
         "member_id",
     );
 
-    // Notifications (member-only RPCs check the caller before the fields).
-    let j = gw.notifications.clone();
-    let denied = j
-        .clone()
-        .mark_notification_read(authed(&officer, notif::MarkNotificationReadRequest { notification_id: "x".into() }))
-        .await;
-    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    // Notifications: an officer's own inbox, devices and preferences, and broadcasts.
+    let j = || gw.notifications.clone();
+    expect_invalid(
+        j().mark_notification_read(authed(
+            &officer,
+            notif::MarkNotificationReadRequest { notification_id: "x".into() },
+        ))
+        .await,
+        "notification_id",
+    );
+    expect_invalid(
+        j().confirm_delivery(authed(
+            &officer,
+            notif::ConfirmDeliveryRequest { notification_id: "x".into(), ..Default::default() },
+        ))
+        .await,
+        "notification_id",
+    );
+    let android = notif::Platform::Android as i32;
+    let ios = notif::Platform::Ios as i32;
+    for (field, platform, token, sandbox) in [
+        ("platform", 0, "token", false),
+        ("token", android, "", false),
+        ("token", android, "tok\u{7}en", false),
+        ("token", ios, "not-hex", false),
+        ("token", ios, &"ab".repeat(101), false),
+        ("apns_sandbox", android, "token", true),
+    ] {
+        let r = notif::RegisterDeviceRequest { platform, token: token.to_string(), apns_sandbox: sandbox };
+        expect_invalid(j().register_device(authed(&officer, r)).await, field);
+    }
+    expect_invalid(
+        j().unregister_device(authed(&officer, notif::UnregisterDeviceRequest { device_id: String::new() })).await,
+        "device_id",
+    );
+    let prefs = |f: &dyn Fn(&mut notif::Preferences)| {
+        let mut p = notif::Preferences::default();
+        f(&mut p);
+        notif::UpdatePreferencesRequest { preferences: Some(p) }
+    };
+    expect_invalid(
+        j().update_preferences(authed(&officer, notif::UpdatePreferencesRequest { preferences: None })).await,
+        "preferences",
+    );
+    let pair = |category, channel| notif::ChannelPreference { category, channel, enabled: false };
+    for (field, request) in [
+        ("preferences.channels.category", prefs(&|p| p.channels = vec![pair(9, 1)])),
+        ("preferences.channels.channel", prefs(&|p| p.channels = vec![pair(1, 0)])),
+        ("preferences.channels", prefs(&|p| p.channels = vec![pair(1, 1), pair(1, 1)])),
+        (
+            "preferences.quiet_hours_start",
+            prefs(&|p| (p.quiet_hours_start, p.quiet_hours_end) = ("25:00".into(), "06:00".into())),
+        ),
+        ("preferences.quiet_hours_end", prefs(&|p| p.quiet_hours_start = "22:00".into())),
+        ("preferences.time_zone", prefs(&|p| p.time_zone = "Mars/Olympus_Mons".into())),
+        ("preferences.language", prefs(&|p| p.language = "fr".into())),
+        ("preferences.email", prefs(&|p| p.email = "not an address".into())),
+        ("preferences.email", prefs(&|p| p.email = "a\u{0}@b.vn".into())),
+    ] {
+        expect_invalid(j().update_preferences(authed(&officer, request)).await, field);
+    }
+    let to_province = Some(notif::Audience { target: Some(notif::audience::Target::UnitId(tree.province.clone())) });
+    let good = notif::CreateBroadcastRequest {
+        unit_id: tree.province.clone(),
+        kind: notif::BroadcastKind::Announcement as i32,
+        title: "Thông báo".into(),
+        body: "Nội dung".into(),
+        audience: to_province.clone(),
+        ..Default::default()
+    };
+    let in_days = |d: i64| Some(doan_platform::convert::timestamp(chrono::Utc::now() + chrono::Duration::days(d)));
+    type Change = Box<dyn Fn(&mut notif::CreateBroadcastRequest)>;
+    let cases: Vec<(&str, Change)> = vec![
+        ("unit_id", Box::new(|r| r.unit_id = "x".into())),
+        ("kind", Box::new(|r| r.kind = 9)),
+        ("title", Box::new(|r| r.title = String::new())),
+        ("title", Box::new(|r| r.title = "a\u{1b}b".into())),
+        ("body", Box::new(|r| r.body = String::new())),
+        ("audience", Box::new(|r| r.audience = None)),
+        (
+            "audience.member_id",
+            Box::new(|r| {
+                r.audience = Some(notif::Audience { target: Some(notif::audience::Target::MemberId("x".into())) })
+            }),
+        ),
+        ("send_at", Box::new(move |r| r.send_at = in_days(200))),
+        (
+            "deadline",
+            Box::new(|r| {
+                r.kind = notif::BroadcastKind::Directive as i32;
+                r.acknowledgement_required = true;
+            }),
+        ),
+        ("acknowledgement_required", Box::new(|r| r.acknowledgement_required = true)),
+        ("meeting", Box::new(|r| r.kind = notif::BroadcastKind::Meeting as i32)),
+        (
+            "documents.url",
+            Box::new(move |r| {
+                r.kind = notif::BroadcastKind::Directive as i32;
+                r.documents = vec![notif::DocumentReference {
+                    number: "1".into(),
+                    title: "VB".into(),
+                    url: "http://x.vn".into(),
+                }];
+            }),
+        ),
+        ("remind_hours_before", Box::new(|r| r.remind_hours_before = 999)),
+        ("request_id", Box::new(|r| r.request_id = "r".repeat(65))),
+    ];
+    for (field, change) in cases {
+        let mut r = good.clone();
+        change(&mut r);
+        expect_invalid(j().create_broadcast(authed(&officer, r)).await, field);
+    }
+    // A role audience names a position kind.
+    let mut r = good.clone();
+    r.audience = Some(notif::Audience {
+        target: Some(notif::audience::Target::Role(notif::RoleAudience {
+            unit_id: tree.province.clone(),
+            position_kind: 9,
+            unit_level: 0,
+        })),
+    });
+    expect_invalid(j().create_broadcast(authed(&officer, r)).await, "audience.role.position_kind");
+    let id = || "x".to_string();
+    expect_invalid(
+        j().get_broadcast(authed(&officer, notif::GetBroadcastRequest { broadcast_id: id() })).await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().list_broadcasts(authed(
+            &officer,
+            notif::ListBroadcastsRequest { unit_id: String::new(), ..Default::default() },
+        ))
+        .await,
+        "unit_id",
+    );
+    expect_invalid(
+        j().list_broadcasts(authed(
+            &officer,
+            notif::ListBroadcastsRequest { unit_id: tree.province.clone(), kind: 9, ..Default::default() },
+        ))
+        .await,
+        "kind",
+    );
+    expect_invalid(
+        j().revoke_broadcast(authed(
+            &officer,
+            notif::RevokeBroadcastRequest { broadcast_id: id(), reason: "x".into() },
+        ))
+        .await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().get_broadcast_completion(authed(
+            &officer,
+            notif::GetBroadcastCompletionRequest { broadcast_id: id(), unit_id: String::new() },
+        ))
+        .await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().list_broadcast_recipients(authed(
+            &officer,
+            notif::ListBroadcastRecipientsRequest { broadcast_id: id(), ..Default::default() },
+        ))
+        .await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().acknowledge_broadcast(authed(&officer, notif::AcknowledgeBroadcastRequest { broadcast_id: id() })).await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().respond_to_meeting(authed(&officer, notif::RespondToMeetingRequest { broadcast_id: id(), response: 1 }))
+            .await,
+        "broadcast_id",
+    );
+    expect_invalid(
+        j().record_meeting_attendance(authed(
+            &officer,
+            notif::RecordMeetingAttendanceRequest { broadcast_id: id(), ..Default::default() },
+        ))
+        .await,
+        "broadcast_id",
+    );
+    // A sent broadcast: a revocation needs a reason; attendance names recipients.
+    let sent =
+        j().create_broadcast(authed(&officer, good.clone())).await.expect("broadcast").into_inner().broadcast.unwrap();
+    expect_invalid(
+        j().revoke_broadcast(authed(
+            &officer,
+            notif::RevokeBroadcastRequest { broadcast_id: sent.broadcast_id.clone(), reason: String::new() },
+        ))
+        .await,
+        "reason",
+    );
+    expect_invalid(
+        j().list_broadcast_recipients(authed(
+            &officer,
+            notif::ListBroadcastRecipientsRequest {
+                broadcast_id: sent.broadcast_id.clone(),
+                state: 7,
+                ..Default::default()
+            },
+        ))
+        .await,
+        "state",
+    );
 
     tp.stop().await.expect("stop");
 }

@@ -87,3 +87,88 @@ seccompProfile:
     secretKeyRef: {name: {{ $.Values.database.existingSecret }}, key: {{ $svc }}}
 {{- end }}
 {{- end -}}
+
+{{/* Where the notifications service finds the provider keys mounted from Secrets. */}}
+{{- define "doan.fcmKeyFile" -}}/var/run/secrets/doan/fcm/service-account.json{{- end -}}
+{{- define "doan.apnsKeyFile" -}}/var/run/secrets/doan/apns/key.p8{{- end -}}
+
+{{/* Environment of the notifications service: the push and email providers that are enabled.
+     Key files are paths to mounted Secrets; the SMTP URL (it holds a password) comes from its
+     Secret. A provider left out has no credentials, and no deliveries are queued for it. */}}
+{{- define "doan.channelsEnv" -}}
+{{- with .Values.channels.fcm }}
+{{- if .enabled }}
+- name: DOAN__CHANNELS__FCM__CREDENTIALS_FILE
+  value: {{ include "doan.fcmKeyFile" $ | quote }}
+- name: DOAN__CHANNELS__FCM__BASE_URL
+  value: {{ .baseUrl | quote }}
+- name: DOAN__CHANNELS__FCM__CONNECTIONS
+  value: {{ .connections | quote }}
+- name: DOAN__CHANNELS__FCM__MAX_IN_FLIGHT
+  value: {{ .maxInFlight | quote }}
+{{- end }}
+{{- end }}
+{{- with .Values.channels.apns }}
+{{- if .enabled }}
+- name: DOAN__CHANNELS__APNS__KEY_FILE
+  value: {{ include "doan.apnsKeyFile" $ | quote }}
+- name: DOAN__CHANNELS__APNS__KEY_ID
+  value: {{ .keyId | quote }}
+- name: DOAN__CHANNELS__APNS__TEAM_ID
+  value: {{ .teamId | quote }}
+- name: DOAN__CHANNELS__APNS__TOPIC
+  value: {{ .topic | quote }}
+- name: DOAN__CHANNELS__APNS__CONNECTIONS
+  value: {{ .connections | quote }}
+- name: DOAN__CHANNELS__APNS__MAX_IN_FLIGHT
+  value: {{ .maxInFlight | quote }}
+{{- end }}
+{{- end }}
+{{- with .Values.channels.smtp }}
+{{- if .enabled }}
+- name: DOAN__CHANNELS__SMTP__URL
+  valueFrom:
+    secretKeyRef: {name: {{ .existingSecret }}, key: url}
+- name: DOAN__CHANNELS__SMTP__FROM
+  value: {{ .from | quote }}
+- name: DOAN__CHANNELS__SMTP__POOL_SIZE
+  value: {{ .poolSize | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Read-only mounts of the provider keys (notifications container). Empty when no key file
+     is needed. */}}
+{{- define "doan.channelsVolumeMounts" -}}
+{{- if .Values.channels.fcm.enabled }}
+- name: fcm-key
+  mountPath: {{ include "doan.fcmKeyFile" . | dir }}
+  readOnly: true
+{{- end }}
+{{- if .Values.channels.apns.enabled }}
+- name: apns-key
+  mountPath: {{ include "doan.apnsKeyFile" . | dir }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The Secrets behind doan.channelsVolumeMounts: only the key file, readable by the pod's
+     group (fsGroup 65532) and nobody else. */}}
+{{- define "doan.channelsVolumes" -}}
+{{- if .Values.channels.fcm.enabled }}
+- name: fcm-key
+  secret:
+    secretName: {{ .Values.channels.fcm.existingSecret }}
+    items:
+      - {key: service-account.json, path: {{ include "doan.fcmKeyFile" . | base }}}
+    defaultMode: 0440
+{{- end }}
+{{- if .Values.channels.apns.enabled }}
+- name: apns-key
+  secret:
+    secretName: {{ .Values.channels.apns.existingSecret }}
+    items:
+      - {key: key.p8, path: {{ include "doan.apnsKeyFile" . | base }}}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}

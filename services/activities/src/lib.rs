@@ -8,7 +8,7 @@
 //! - `events/`: the consumer keeping the directory (units, members) from membership's events.
 //!
 //! Publishes `ParticipationRecorded`, `RegistrationPromoted`, `HoursApproved`,
-//! `ProjectInaugurated`, `TargetMet`, `IdeaAdopted`; consumes the directory's events (units and
+//! `ProjectInaugurated`, `TargetMet`, `IdeaAdopted`, `TeamChanged`; consumes the directory's events (units and
 //! members; admissions also feed the targets).
 
 pub mod api;

@@ -7,8 +7,9 @@
 //! - `events/`: the integration events it publishes (`UnitCreated`, `MemberAdmitted`).
 //! - `api/`: the `doan.membership.v1.MembershipService` implementation and its policies.
 //!
-//! Publishes the tree's and members' events (`UnitCreated`, `MemberAdmitted`, …), the year's
-//! ratings (`MemberRated`, `UnitRated`) and reminders (`ReminderDue`) through its outbox;
+//! Publishes the tree's and members' events (`UnitCreated`, `MemberAdmitted`, …), officers'
+//! positions (`PositionChanged`), clusters (`ClusterChanged`), the year's ratings
+//! (`MemberRated`, `UnitRated`) and reminders (`ReminderDue`) through its outbox;
 //! consumes `ParticipationRecorded` and `AwardGranted` as evidence of members' years.
 
 pub mod api;

@@ -11,9 +11,12 @@
 //! Publishes nothing.
 
 pub mod api;
+pub mod channels;
 pub mod domain;
 pub mod events;
 pub mod storage;
+
+use std::sync::Arc;
 
 use doan_platform::retention::{self, RetentionRule};
 use doan_platform::service::{Service, ServiceContext};
@@ -30,13 +33,44 @@ pub use storage::migrations::Migrator;
 /// Builds the service from its context.
 pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     let (new_notices, _) = tokio::sync::broadcast::channel(4096);
+    let channels = Arc::new(channels::Channels::from_settings(&ctx.settings.channels, ctx.clock.clone())?);
+    let lanes = events::deliver::Lanes::of(&channels);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    Arc::new(events::deliver::Dispatcher::new(
+        ctx.db.clone(),
+        ctx.clock.clone(),
+        channels,
+        ctx.settings.channels.clone(),
+        wake.clone(),
+    ))
+    .spawn(ctx.shutdown.clone());
+    let broadcaster = Arc::new(events::broadcasts::Broadcaster {
+        db: ctx.db.clone(),
+        clock: ctx.clock.clone(),
+        lanes,
+        chunk: ctx.settings.broadcasts.fanout_chunk.max(1),
+        lease: chrono::Duration::seconds(ctx.settings.jobs.lease_secs.max(1) as i64),
+        new_notices: new_notices.clone(),
+        wake: wake.clone(),
+    });
+    let look = broadcaster.clone();
+    doan_platform::jobs::every(
+        ctx.shutdown.clone(),
+        std::time::Duration::from_secs(ctx.settings.broadcasts.watch_every_secs.max(1)),
+        "broadcasts, reminders, escalations and digests",
+        move || {
+            let look = look.clone();
+            async move { look.look().await }
+        },
+    );
     Ok(Service {
         grpc_name: "doan.notifications.v1.NotificationsService",
         routes: tonic::service::Routes::new(NotificationsServiceServer::new(api::NotificationsApi::new(
             ctx.clone(),
             new_notices.clone(),
+            broadcaster,
         ))),
-        consumer: Some(events::consumer(ctx, new_notices)),
+        consumer: Some(events::consumer(ctx, new_notices, lanes, wake)),
         retention: vec![RetentionRule {
             table: "notifications",
             column: "read_at",

@@ -43,6 +43,97 @@ pub struct Settings {
     pub rules: RulesSettings,
     /// Background jobs (reorganisations, scheduled proposals).
     pub jobs: JobsSettings,
+    /// Push and email providers (the notifications service).
+    pub channels: ChannelsSettings,
+    /// Broadcasts: fan-out, directive reminders and escalation (the notifications service).
+    pub broadcasts: BroadcastSettings,
+}
+
+/// Push and email: where the providers are and how hard to press them. A provider whose
+/// credentials are not set is off: no deliveries are queued for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChannelsSettings {
+    /// Firebase Cloud Messaging HTTP v1 (Android).
+    pub fcm: FcmSettings,
+    /// Apple Push Notification service (iOS).
+    pub apns: ApnsSettings,
+    /// Email through an SMTP relay.
+    pub smtp: SmtpSettings,
+    /// First retry delay after a transient failure (doubled each attempt, with jitter).
+    pub retry_base_ms: u64,
+    /// Longest retry delay.
+    pub retry_max_ms: u64,
+    /// Attempts before a delivery fails for good.
+    pub max_attempts: u32,
+    /// Deliveries claimed per dispatcher round.
+    pub dispatch_batch: u64,
+    /// Milliseconds between the dispatcher's looks for retries that came due (new deliveries wake it
+    /// at once).
+    pub dispatch_poll_ms: u64,
+}
+
+/// FCM HTTP v1 settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FcmSettings {
+    /// The service account's JSON key file (`project_id`, `client_email`, `private_key`,
+    /// `token_uri`); unset: FCM is off.
+    pub credentials_file: Option<PathBuf>,
+    /// Base URL of the FCM API.
+    pub base_url: String,
+    /// OAuth token endpoint; unset: the key file's `token_uri`.
+    pub token_url: Option<String>,
+    /// HTTP/2 connections in the pool.
+    pub connections: usize,
+    /// Requests in flight at most.
+    pub max_in_flight: usize,
+    /// Timeout of one request.
+    pub timeout_ms: u64,
+}
+
+/// APNs settings (token-based authentication).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApnsSettings {
+    /// The `.p8` signing key (PKCS#8 PEM, P-256); unset: APNs is off.
+    pub key_file: Option<PathBuf>,
+    /// The key's 10-character Key ID (`kid`).
+    pub key_id: String,
+    /// The 10-character Team ID (`iss`).
+    pub team_id: String,
+    /// The app's bundle ID (`apns-topic`).
+    pub topic: String,
+    /// Production endpoint.
+    pub production_url: String,
+    /// Sandbox endpoint (development builds).
+    pub sandbox_url: String,
+    /// HTTP/2 connections per endpoint.
+    pub connections: usize,
+    /// Requests in flight at most.
+    pub max_in_flight: usize,
+    /// Timeout of one request.
+    pub timeout_ms: u64,
+}
+
+/// SMTP settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// Relay URL: `smtps://user:password@host:465`, `smtp://host:587?tls=required`, or
+    /// `smtp://host:port` without TLS (local relays only); unset: email is off.
+    pub url: Option<SecretString>,
+    /// Sender address, e.g. `Đoàn TNCS Hồ Chí Minh <thongbao@doanthanhnien.vn>`.
+    pub from: String,
+    /// Pooled connections.
+    pub pool_size: u32,
+    /// Timeout of one message.
+    pub timeout_ms: u64,
+}
+
+/// Broadcast settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BroadcastSettings {
+    /// Recipients written per transaction when a broadcast is sent.
+    pub fanout_chunk: u64,
+    /// Seconds between looks for scheduled broadcasts, reminders, escalations and digests.
+    pub watch_every_secs: u64,
 }
 
 /// Background jobs: how big a batch is, how long a process holds a job, how hard it presses.
@@ -285,6 +376,38 @@ login_window_secs = 900
 [attendance]
 offline_late_limit_hours = 72
 
+[channels]
+retry_base_ms = 1000
+retry_max_ms = 900000
+max_attempts = 12
+dispatch_batch = 1000
+dispatch_poll_ms = 1000
+
+[channels.fcm]
+base_url = "https://fcm.googleapis.com"
+connections = 9
+max_in_flight = 900
+timeout_ms = 10000
+
+[channels.apns]
+key_id = ""
+team_id = ""
+topic = ""
+production_url = "https://api.push.apple.com"
+sandbox_url = "https://api.sandbox.push.apple.com"
+connections = 4
+max_in_flight = 1000
+timeout_ms = 10000
+
+[channels.smtp]
+from = "Đoàn TNCS Hồ Chí Minh <thongbao@doan.local>"
+pool_size = 4
+timeout_ms = 30000
+
+[broadcasts]
+fanout_chunk = 2000
+watch_every_secs = 30
+
 [telemetry]
 log_format = "auto"
 log_level = "info,sea_orm_migration=warn"
@@ -394,6 +517,13 @@ code_key =
 otlp_endpoint =
 [rules]
 dir =
+[channels.fcm]
+credentials_file =
+token_url =
+[channels.apns]
+key_file =
+[channels.smtp]
+url =
 "#;
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub mod retention;
 pub mod rules;
 pub mod service;
 pub mod telemetry;
+pub mod testing;
 pub mod text;
 pub mod units;
 

@@ -67,6 +67,9 @@ pub enum Scope {
     /// The resource named by this field (an activity, a decision, a notice): its unit must be
     /// in the officer's subtree, or on the member's branch line / the member's own.
     Resource(&'static str),
+    /// The resource named by this field addressed to the caller (a notice in their inbox, a
+    /// broadcast they received): the caller's own only, whatever their role.
+    Recipient(&'static str),
 }
 
 /// One RPC's policy.

@@ -5,8 +5,9 @@ use doan_platform::auth::{Caller, Role, path_contains};
 use doan_platform::convert::{format_date, new_id, paragraphs, parse_id, required_text, timestamp};
 use doan_platform::directory;
 use doan_platform::error::AppResult;
+use doan_platform::outbox::Outbox;
 use doan_proto::activities as pb;
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::ActivitiesApi;
 use crate::domain::attendance::Decision;
@@ -14,6 +15,7 @@ use crate::domain::programmes::{
     self as rules, Evidence, Figures, Metrics, ProjectKind, ProjectState, ProjectStatus, Span, check_campaign_year,
     check_phases, parse_day,
 };
+use crate::events::publish;
 use crate::storage::entities::{activity, campaign, movement, output, phase, project, team};
 use crate::storage::participations;
 use crate::storage::programmes::{self as store, output_state};
@@ -74,6 +76,44 @@ fn team_to_pb(t: team::Model, member_ids: Vec<String>) -> pb::Team {
         member_ids,
         formed_on: format_date(t.formed_on),
     }
+}
+
+/// The members of team `team_id` as `conn` sees them, in order of joining.
+async fn team_members(conn: &impl ConnectionTrait, team_id: &str) -> AppResult<Vec<String>> {
+    Ok(store::members_of(conn, &[team_id.to_string()]).await?.remove(team_id).unwrap_or_default())
+}
+
+/// Stores team `row` with `members`, and its `TeamChanged`, in `txn`: they commit together.
+/// Returns it with its members.
+async fn form_team_and_publish(
+    txn: &impl ConnectionTrait,
+    outbox: &Outbox,
+    row: team::Model,
+    members: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(team::Model, Vec<String>)> {
+    let row = store::insert_team(txn, row, members, now).await?;
+    let members = team_members(txn, &row.team_id).await?;
+    outbox.enqueue(txn, &publish::team_changed(&row, &members)).await?;
+    Ok((row, members))
+}
+
+/// Adds `add` to team `id`, removes `remove` and makes `leader` its leader, with its
+/// `TeamChanged` (every member after the change), in `txn`. Returns it with its members.
+async fn change_team_and_publish(
+    txn: &impl ConnectionTrait,
+    outbox: &Outbox,
+    id: &str,
+    add: &[String],
+    remove: &[String],
+    leader: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(team::Model, Vec<String>)> {
+    let t = store::claim_team(txn, id).await?.ok_or_else(|| AppError::NotFound(format!("team {id} does not exist")))?;
+    let row = store::change_members(txn, t, add, remove, leader, now).await?;
+    let members = team_members(txn, &row.team_id).await?;
+    outbox.enqueue(txn, &publish::team_changed(&row, &members)).await?;
+    Ok((row, members))
 }
 
 fn project_to_pb(p: project::Model) -> pb::YouthProject {
@@ -428,9 +468,10 @@ impl ActivitiesApi {
             created_at: now,
         };
         let txn = self.ctx.db.begin().await?;
-        let row = store::insert_team(&txn, row, &members, now).await?;
+        let (row, members) = form_team_and_publish(&txn, &self.ctx.outbox, row, &members, now).await?;
         txn.commit().await?;
-        Ok(pb::CreateTeamResponse { team: self.teams_pb(vec![row]).await?.pop() })
+        self.ctx.outbox.wake();
+        Ok(pb::CreateTeamResponse { team: Some(team_to_pb(row, members)) })
     }
 
     pub(super) async fn change_team_members(
@@ -483,9 +524,12 @@ impl ActivitiesApi {
         }
         let txn = self.ctx.db.begin().await?;
         let remove: Vec<String> = remove.into_iter().collect();
-        let row = store::change_members(&txn, t, &add, &remove, &leader, self.ctx.clock.now()).await?;
+        let now = self.ctx.clock.now();
+        let (row, members) =
+            change_team_and_publish(&txn, &self.ctx.outbox, &t.team_id, &add, &remove, &leader, now).await?;
         txn.commit().await?;
-        Ok(pb::ChangeTeamMembersResponse { team: self.teams_pb(vec![row]).await?.pop() })
+        self.ctx.outbox.wake();
+        Ok(pb::ChangeTeamMembersResponse { team: Some(team_to_pb(row, members)) })
     }
 
     pub(super) async fn create_youth_project(
@@ -753,5 +797,75 @@ mod tests {
         assert_eq!(line_of("/a/b/c/"), vec!["a", "b", "c"]);
         assert_eq!(parent_path("/a/b/c/").as_deref(), Some("/a/b/"));
         assert_eq!(parent_path("/a/"), None);
+    }
+
+    fn ids(members: &[&str]) -> Vec<String> {
+        members.iter().map(|m| m.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_team_formed_or_changed_is_published_with_every_member_in_the_same_transaction() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        use doan_proto::events::TeamChanged;
+
+        use crate::events::testing::{database, outbox_rows, published};
+
+        let db = database().await;
+        let outbox = Outbox::new(crate::NAME);
+        let formed = Utc.with_ymd_and_hms(2025, 6, 1, 2, 0, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2025, 6, 8, 2, 0, 0).unwrap();
+        let row = team::Model {
+            team_id: "team-1".into(),
+            campaign_id: "campaign-1".into(),
+            unit_id: "unit-1".into(),
+            unit_path: "/root/unit-1/".into(),
+            name: "Đội hình Mùa hè xanh".into(),
+            leader_member_id: "m-1".into(),
+            formed_on: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+            created_by: "officer".into(),
+            created_at: formed,
+        };
+
+        let txn = db.begin().await.unwrap();
+        let (_, members) = form_team_and_publish(&txn, &outbox, row, &ids(&["m-2", "m-1"]), formed).await.unwrap();
+        assert_eq!(outbox_rows(&txn).await, 1, "the event is written in the formation's transaction");
+        txn.commit().await.unwrap();
+        assert_eq!(members, ids(&["m-1", "m-2"]));
+
+        // Rolled back: neither the change nor its event stays.
+        let txn = db.begin().await.unwrap();
+        change_team_and_publish(&txn, &outbox, "team-1", &ids(&["m-3"]), &ids(&["m-2"]), "m-1", later).await.unwrap();
+        assert_eq!(outbox_rows(&txn).await, 2, "the event is written in the change's transaction");
+        txn.rollback().await.unwrap();
+        assert_eq!(team_members(&db, "team-1").await.unwrap(), ids(&["m-1", "m-2"]));
+        assert_eq!(outbox_rows(&db).await, 1, "the event went with the rolled-back change");
+
+        // Committed: every member after the change, not only those added.
+        let txn = db.begin().await.unwrap();
+        let (changed, members) =
+            change_team_and_publish(&txn, &outbox, "team-1", &ids(&["m-3", "m-4"]), &ids(&["m-2"]), "m-3", later)
+                .await
+                .unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!((changed.leader_member_id.as_str(), members), ("m-3", ids(&["m-1", "m-3", "m-4"])));
+
+        // A team that does not exist: nothing changes, nothing is published.
+        let txn = db.begin().await.unwrap();
+        let err = change_team_and_publish(&txn, &outbox, "ghost", &ids(&["m-1"]), &[], "m-1", later).await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
+        assert_eq!(outbox_rows(&txn).await, 2);
+        txn.rollback().await.unwrap();
+
+        let state = |members: &[&str]| TeamChanged {
+            team_id: "team-1".into(),
+            unit_id: "unit-1".into(),
+            name: "Đội hình Mùa hè xanh".into(),
+            campaign_id: "campaign-1".into(),
+            member_ids: ids(members),
+        };
+        assert_eq!(
+            published::<TeamChanged>(&db, &outbox).await,
+            vec![state(&["m-1", "m-2"]), state(&["m-1", "m-3", "m-4"])]
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! consumes (the directory of units and members; imported batches are acknowledged).
 
 pub mod publish;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use doan_platform::bus::{Consumer, HandlerError, decode_payload};
 use doan_platform::directory;

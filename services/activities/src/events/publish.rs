@@ -1,9 +1,9 @@
 //! What activities publishes: each domain change as its integration event.
 
 use chrono::{DateTime, Utc};
-use doan_proto::events::{HoursApproved, ParticipationRecorded, RegistrationPromoted};
+use doan_proto::events::{HoursApproved, ParticipationRecorded, RegistrationPromoted, TeamChanged};
 
-use crate::storage::entities::{activity, participation};
+use crate::storage::entities::{activity, participation, team};
 
 /// The first member in line took a freed place of `activity` (participation `participation_id`).
 pub fn registration_promoted(
@@ -53,6 +53,18 @@ pub fn hours_approved(
         unit_id: activity.unit_id.clone(),
         minutes: participation.minutes.unwrap_or(0),
         approved_at: Some(doan_platform::convert::timestamp(at)),
+    }
+}
+
+/// A team was formed or its members changed: its whole state, `member_ids` every member in it
+/// now.
+pub fn team_changed(t: &team::Model, member_ids: &[String]) -> TeamChanged {
+    TeamChanged {
+        team_id: t.team_id.clone(),
+        unit_id: t.unit_id.clone(),
+        name: t.name.clone(),
+        campaign_id: t.campaign_id.clone(),
+        member_ids: member_ids.to_vec(),
     }
 }
 

@@ -146,6 +146,19 @@ pub async fn team(db: &impl ConnectionTrait, id: &str) -> Result<Option<team::Mo
     team::Entity::find_by_id(id.to_string()).one(db).await
 }
 
+/// Takes the team `id` for the rest of `txn` with a write that changes nothing, and reads it: a
+/// concurrent change of its members waits until `txn` ends (a row lock in PostgreSQL, the
+/// writer's lock in SQLite), so each change reads the members the one before it committed and
+/// the `TeamChanged` states follow the order of the commits. None when it does not exist.
+pub async fn claim_team(txn: &impl ConnectionTrait, id: &str) -> Result<Option<team::Model>, DbErr> {
+    team::Entity::update_many()
+        .col_expr(team::Column::LeaderMemberId, Expr::col(team::Column::LeaderMemberId))
+        .filter(team::Column::TeamId.eq(id))
+        .exec(txn)
+        .await?;
+    team(txn, id).await
+}
+
 /// Teams of a campaign, by name.
 pub async fn teams_of_campaign(db: &impl ConnectionTrait, campaign_id: &str) -> Result<Vec<team::Model>, DbErr> {
     team::Entity::find()

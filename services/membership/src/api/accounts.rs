@@ -10,7 +10,7 @@ use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
-use super::positions::PositionInput;
+use super::positions::{PositionInput, assign_and_publish};
 use super::{MembershipApi, role_to_pb};
 use crate::domain::member::{CitizenId, member_number, parse_member_number};
 use crate::domain::officer::PositionKind;
@@ -263,8 +263,9 @@ impl MembershipApi {
                 e.into()
             }
         })?;
-        positions::insert(
+        assign_and_publish(
             &txn,
+            &self.ctx.outbox,
             NewPosition {
                 unit_id: unit.unit_id.clone(),
                 account_id: created.account_id.clone(),
@@ -278,6 +279,7 @@ impl MembershipApi {
         )
         .await?;
         txn.commit().await?;
+        self.ctx.outbox.wake();
         tracing::info!(account_id = %created.account_id, unit_id = %unit.unit_id, by = %caller.account_id, "officer appointed");
         Ok(pb::AppointOfficerResponse { account: Some(account_to_pb(&created)?) })
     }

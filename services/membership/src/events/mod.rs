@@ -4,6 +4,8 @@
 //! acknowledgements of imported member batches (`MemberImportBatchApplied`).
 
 pub mod publish;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use chrono::NaiveDate;
 use doan_platform::bus::{Consumer, HandlerError, decode_payload};

@@ -1,13 +1,15 @@
 //! Each membership change as its integration event, carrying the entity's version.
 
+use std::collections::BTreeSet;
+
 use doan_platform::convert::format_date;
 use doan_proto::events::{
-    MemberAdmitted, MemberRated, MemberStatusChanged, MemberTransferred, MemberUpdated, ReminderDue, UnitCreated,
-    UnitMerged, UnitMoved, UnitRated, UnitUpdated,
+    ClusterChanged, MemberAdmitted, MemberRated, MemberStatusChanged, MemberTransferred, MemberUpdated,
+    PositionChanged, ReminderDue, UnitCreated, UnitMerged, UnitMoved, UnitRated, UnitUpdated,
 };
 
 use crate::domain::member::member_number;
-use crate::storage::entities::{evaluation_period, member, member_rating, unit, unit_rating};
+use crate::storage::entities::{cluster, evaluation_period, member, member_rating, position, unit, unit_rating};
 
 /// A unit was added to the tree.
 pub fn unit_created(u: &unit::Model) -> UnitCreated {
@@ -159,5 +161,30 @@ pub fn reminder_due(
         unit_id: unit_id.to_string(),
         due_on: format_date(due_on),
         detail,
+    }
+}
+
+/// A position was assigned or ended: its whole state, with its holder's display name.
+pub fn position_changed(p: &position::Model, holder_name: &str) -> PositionChanged {
+    PositionChanged {
+        position_id: p.position_id.clone(),
+        unit_id: p.unit_id.clone(),
+        account_id: p.account_id.clone(),
+        member_id: p.member_id.clone().unwrap_or_default(),
+        kind: p.kind,
+        starts_on: format_date(p.starts_on),
+        ends_on: p.ends_on.map(format_date).unwrap_or_default(),
+        ended_on: p.ended_on.map(format_date).unwrap_or_default(),
+        holder_name: holder_name.to_string(),
+    }
+}
+
+/// A cluster was created or its units changed: its whole state, `unit_ids` every unit in it now.
+pub fn cluster_changed(c: &cluster::Model, unit_ids: &BTreeSet<String>) -> ClusterChanged {
+    ClusterChanged {
+        cluster_id: c.cluster_id.clone(),
+        owner_unit_id: c.unit_id.clone(),
+        name: c.name.clone(),
+        unit_ids: unit_ids.iter().cloned().collect(),
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::{cluster, cluster_unit};
@@ -26,6 +27,19 @@ pub async fn insert(
     .await?;
     add_units(txn, cluster_id, units).await?;
     Ok(created)
+}
+
+/// Takes the cluster `cluster_id` for the rest of `txn` with a write that changes nothing: a
+/// concurrent change of its units waits until `txn` ends (a row lock in PostgreSQL, the
+/// writer's lock in SQLite), so each change reads the units the one before it committed and
+/// the `ClusterChanged` states follow the order of the commits. False when it does not exist.
+pub async fn claim(txn: &impl ConnectionTrait, cluster_id: &str) -> Result<bool, DbErr> {
+    let done = cluster::Entity::update_many()
+        .col_expr(cluster::Column::Name, Expr::col(cluster::Column::Name))
+        .filter(cluster::Column::ClusterId.eq(cluster_id))
+        .exec(txn)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// Adds `units` to the cluster (present ones ignored).

@@ -1,5 +1,7 @@
 //! `doan.notifications.v1.NotificationsService`: proto in, domain call, proto out.
 
+mod broadcasts;
+mod devices;
 mod policy;
 pub use policy::POLICIES;
 
@@ -21,7 +23,9 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::storage::{notices, notification};
+use crate::events::broadcasts::Broadcaster;
+use crate::storage::entities::{broadcast as broadcast_row, delivery, recipient};
+use crate::storage::{broadcasts as broadcast_store, notices, notification};
 
 /// How often a watcher looks for notices it was not woken for (committed on another
 /// replica, or missed when its wake-ups lagged). Notices committed on this replica arrive
@@ -37,6 +41,7 @@ pub struct NotificationsApi {
     ctx: ServiceContext,
     new_notices: broadcast::Sender<Arc<notification::Model>>,
     watches: Arc<Mutex<HashMap<String, usize>>>,
+    broadcaster: Arc<Broadcaster>,
 }
 
 /// One open watch of a member; its slot is given back when the watch ends.
@@ -72,6 +77,21 @@ impl Drop for WatchSlot {
 }
 
 fn to_pb(n: notification::Model) -> pb::Notification {
+    with_broadcast(n, None, None)
+}
+
+/// Whether a notice of `kind` is the broadcast itself (not its reminder or escalation).
+fn is_broadcast_notice(kind: i32) -> bool {
+    matches!(kind, 9..=11)
+}
+
+/// A notice with what its broadcast and the recipient's answers add.
+fn with_broadcast(
+    n: notification::Model,
+    b: Option<&broadcast_row::Model>,
+    r: Option<&recipient::Model>,
+) -> pb::Notification {
+    let own = is_broadcast_notice(n.kind);
     pb::Notification {
         notification_id: n.notification_id,
         kind: n.kind,
@@ -80,14 +100,33 @@ fn to_pb(n: notification::Model) -> pb::Notification {
         created_at: Some(timestamp(n.created_at)),
         read_at: n.read_at.map(timestamp),
         source_event_id: n.source_event_id,
+        broadcast_id: n.broadcast_id,
+        category: n.category,
+        urgent: n.urgent,
+        acknowledgement_required: own && b.is_some_and(|b| b.acknowledgement_required),
+        acknowledged_at: if own { r.and_then(|r| r.acknowledged_at).map(timestamp) } else { None },
+        deadline: b.and_then(|b| b.deadline).map(timestamp),
+        documents: b.filter(|_| own).map(broadcasts::documents_of).unwrap_or_default(),
+        meeting: b.filter(|_| own).and_then(broadcasts::meeting_to_pb),
+        meeting_response: if own { r.map_or(0, |r| r.meeting_response) } else { 0 },
     }
 }
 
-fn inbox_owner(caller: &Caller) -> AppResult<String> {
-    caller
-        .require_member()
-        .map(str::to_string)
-        .map_err(|_| AppError::PermissionDenied("only members have an inbox; log in with a member account".into()))
+/// A delivery as the contract shows it.
+pub(crate) fn delivery_to_pb(d: delivery::Model) -> pb::Delivery {
+    pb::Delivery {
+        channel: d.channel,
+        device_id: d.device_id,
+        state: d.state,
+        attempts: d.attempts,
+        failure_reason: d.failure_reason,
+        updated_at: Some(timestamp(d.updated_at)),
+    }
+}
+
+/// Whose inbox the caller reads: a member's record, or an officer's or administrator's account.
+pub(crate) fn inbox_owner(caller: &Caller) -> String {
+    caller.member_id.clone().unwrap_or_else(|| caller.account_id.clone())
 }
 
 /// Sends every notice of `member_id` after `*last`, advancing `*last`; false when the
@@ -123,12 +162,45 @@ type WatchSender = mpsc::Sender<Result<pb::WatchNotificationsResponse, Status>>;
 
 impl NotificationsApi {
     /// An API over `ctx`; `new_notices` carries each notice once it committed.
-    pub fn new(ctx: ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Self {
-        Self { ctx, new_notices, watches: Arc::default() }
+    pub fn new(
+        ctx: ServiceContext,
+        new_notices: broadcast::Sender<Arc<notification::Model>>,
+        broadcaster: Arc<Broadcaster>,
+    ) -> Self {
+        Self { ctx, new_notices, watches: Arc::default(), broadcaster }
     }
 
-    async fn list(&self, caller: &Caller, r: pb::ListNotificationsRequest) -> AppResult<pb::ListNotificationsResponse> {
-        let member_id = inbox_owner(caller)?;
+    /// Notices with their broadcasts' details and the owner's answers.
+    async fn enrich(&self, owner: &str, rows: Vec<notification::Model>) -> AppResult<Vec<pb::Notification>> {
+        let mut found: HashMap<String, (Option<broadcast_row::Model>, Option<recipient::Model>)> = HashMap::new();
+        for n in rows.iter().filter(|n| !n.broadcast_id.is_empty()) {
+            if !found.contains_key(&n.broadcast_id) {
+                let b = broadcast_store::find(&self.ctx.db, &n.broadcast_id).await?;
+                let r = broadcast_store::recipient(&self.ctx.db, &n.broadcast_id, owner).await?;
+                found.insert(n.broadcast_id.clone(), (b, r));
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|n| {
+                let (b, r) = found.get(&n.broadcast_id).map(|(b, r)| (b.as_ref(), r.as_ref())).unwrap_or((None, None));
+                with_broadcast(n, b, r)
+            })
+            .collect())
+    }
+
+    /// The owner's notice of broadcast `broadcast_id`, with their answers.
+    async fn own_notice(&self, owner: &str, broadcast_id: &str) -> AppResult<Option<pb::Notification>> {
+        let Some(n) = notices::of_broadcast(&self.ctx.db, owner, broadcast_id).await? else { return Ok(None) };
+        Ok(self.enrich(owner, vec![n]).await?.pop())
+    }
+
+    async fn list_notifications(
+        &self,
+        caller: &Caller,
+        r: pb::ListNotificationsRequest,
+    ) -> AppResult<pb::ListNotificationsResponse> {
+        let member_id = inbox_owner(caller);
         let limit = page_size(r.page_size, 50, 200)?;
         let before = decode_page_token(&r.page_token)?;
         let mut rows = notices::page(&self.ctx.db, &member_id, r.unread_only, before, limit + 1).await?;
@@ -140,31 +212,42 @@ impl NotificationsApi {
         };
         let unread_count = notices::unread_count(&self.ctx.db, &member_id).await? as i64;
         Ok(pb::ListNotificationsResponse {
-            notifications: rows.into_iter().map(to_pb).collect(),
+            notifications: self.enrich(&member_id, rows).await?,
             next_page_token,
             unread_count,
         })
     }
 
-    async fn mark_read(
+    async fn mark_notification_read(
         &self,
         caller: &Caller,
         r: pb::MarkNotificationReadRequest,
     ) -> AppResult<pb::MarkNotificationReadResponse> {
-        let member_id = inbox_owner(caller)?;
-        let id = parse_id("notification_id", &r.notification_id)?;
+        let row = self.own(caller, &r.notification_id).await?;
+        let now = self.ctx.clock.now();
+        notices::mark_read(&self.ctx.db, &row.notification_id, now).await?;
+        if is_broadcast_notice(row.kind) {
+            broadcast_store::mark_read(&self.ctx.db, &row.broadcast_id, &row.member_id, false, now).await?;
+        }
+        let row = self.own(caller, &row.notification_id).await?;
+        let owner = row.member_id.clone();
+        Ok(pb::MarkNotificationReadResponse { notification: self.enrich(&owner, vec![row]).await?.pop() })
+    }
+
+    /// The notice `id` of the caller's inbox.
+    async fn own(&self, caller: &Caller, id: &str) -> AppResult<notification::Model> {
+        let owner = inbox_owner(caller);
+        let id = parse_id("notification_id", id)?;
         let not_found = || AppError::NotFound(format!("notification {id} (notification_id) is not in your inbox"));
         let row = notices::find(&self.ctx.db, &id).await?.ok_or_else(not_found)?;
-        if row.member_id != member_id {
+        if row.member_id != owner {
             return Err(not_found());
         }
-        notices::mark_read(&self.ctx.db, &id, self.ctx.clock.now()).await?;
-        let row = notices::find(&self.ctx.db, &id).await?.ok_or_else(not_found)?;
-        Ok(pb::MarkNotificationReadResponse { notification: Some(to_pb(row)) })
+        Ok(row)
     }
 
     async fn watch(&self, caller: &Caller) -> AppResult<WatchStream> {
-        let member_id = inbox_owner(caller)?;
+        let member_id = inbox_owner(caller);
         let slot = WatchSlot::take(&self.watches, &member_id)?;
         let db = self.ctx.db.clone();
         let mut woken = self.new_notices.subscribe();
@@ -226,31 +309,46 @@ fn rand_millis(max: u64) -> u64 {
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchNotificationsResponse, Status>> + Send>>;
 
-#[tonic::async_trait]
-impl NotificationsService for NotificationsApi {
-    async fn list_notifications(
-        &self,
-        request: Request<pb::ListNotificationsRequest>,
-    ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(self.list(&caller, request.into_inner()).await)
-    }
+macro_rules! rpcs {
+    ($($rpc:ident: $request:ident => $response:ident;)*) => {
+        #[tonic::async_trait]
+        impl NotificationsService for NotificationsApi {
+            $(
+                async fn $rpc(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                    let caller = self.ctx.verifier.caller(&request)?;
+                    respond(NotificationsApi::$rpc(self, &caller, request.into_inner()).await)
+                }
+            )*
 
-    async fn mark_notification_read(
-        &self,
-        request: Request<pb::MarkNotificationReadRequest>,
-    ) -> Result<Response<pb::MarkNotificationReadResponse>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(self.mark_read(&caller, request.into_inner()).await)
-    }
+            type WatchNotificationsStream = WatchStream;
 
-    type WatchNotificationsStream = WatchStream;
+            async fn watch_notifications(
+                &self,
+                request: Request<pb::WatchNotificationsRequest>,
+            ) -> Result<Response<Self::WatchNotificationsStream>, Status> {
+                let caller = self.ctx.verifier.caller(&request)?;
+                respond(self.watch(&caller).await)
+            }
+        }
+    };
+}
 
-    async fn watch_notifications(
-        &self,
-        request: Request<pb::WatchNotificationsRequest>,
-    ) -> Result<Response<Self::WatchNotificationsStream>, Status> {
-        let caller = self.ctx.verifier.caller(&request)?;
-        respond(self.watch(&caller).await)
-    }
+rpcs! {
+    list_notifications: ListNotificationsRequest => ListNotificationsResponse;
+    mark_notification_read: MarkNotificationReadRequest => MarkNotificationReadResponse;
+    confirm_delivery: ConfirmDeliveryRequest => ConfirmDeliveryResponse;
+    register_device: RegisterDeviceRequest => RegisterDeviceResponse;
+    unregister_device: UnregisterDeviceRequest => UnregisterDeviceResponse;
+    list_my_devices: ListMyDevicesRequest => ListMyDevicesResponse;
+    get_preferences: GetPreferencesRequest => GetPreferencesResponse;
+    update_preferences: UpdatePreferencesRequest => UpdatePreferencesResponse;
+    create_broadcast: CreateBroadcastRequest => CreateBroadcastResponse;
+    get_broadcast: GetBroadcastRequest => GetBroadcastResponse;
+    list_broadcasts: ListBroadcastsRequest => ListBroadcastsResponse;
+    revoke_broadcast: RevokeBroadcastRequest => RevokeBroadcastResponse;
+    get_broadcast_completion: GetBroadcastCompletionRequest => GetBroadcastCompletionResponse;
+    list_broadcast_recipients: ListBroadcastRecipientsRequest => ListBroadcastRecipientsResponse;
+    acknowledge_broadcast: AcknowledgeBroadcastRequest => AcknowledgeBroadcastResponse;
+    respond_to_meeting: RespondToMeetingRequest => RespondToMeetingResponse;
+    record_meeting_attendance: RecordMeetingAttendanceRequest => RecordMeetingAttendanceResponse;
 }

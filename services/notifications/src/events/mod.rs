@@ -4,26 +4,95 @@
 
 use std::sync::Arc;
 
+pub mod broadcasts;
+pub mod deliver;
+
 use doan_platform::bus::{Consumer, HandlerError, decode_payload};
 use doan_platform::clock::Clock;
 use doan_platform::directory;
 use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
-    AwardGranted, EventEnvelope, HoursApproved, IdeaAdopted, IntegrationEvent, MemberAdmitted, MemberRated,
-    MembersAdmitted, ParticipationRecorded, RegistrationPromoted, ReminderDue,
+    AwardGranted, ClusterChanged, EventEnvelope, HoursApproved, IdeaAdopted, IntegrationEvent, MemberAdmitted,
+    MemberRated, MembersAdmitted, ParticipationRecorded, PositionChanged, RegistrationPromoted, ReminderDue,
+    TeamChanged,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::broadcast;
 
 use crate::domain::{self, Notice};
-use crate::storage::{notices, notification};
+use crate::storage::entities::position;
+use crate::storage::{audiences, notices, notification};
 
 struct InboxWriter {
     db: DatabaseConnection,
     outbox: doan_platform::outbox::Outbox,
     clock: Clock,
     new_notices: broadcast::Sender<Arc<notification::Model>>,
+    lanes: deliver::Lanes,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+/// When the event happened (the read models keep the latest state by it).
+fn occurred(envelope: &EventEnvelope) -> chrono::DateTime<chrono::Utc> {
+    envelope
+        .occurred_at
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+        .unwrap_or_default()
+}
+
+/// Applies the audiences' read models (positions, clusters, teams).
+async fn apply_audiences(txn: &DatabaseTransaction, envelope: &EventEnvelope) -> Result<(), HandlerError> {
+    let at = occurred(envelope);
+    let event_id = envelope.event_id.clone();
+    match envelope.event_type.as_str() {
+        PositionChanged::EVENT_TYPE => {
+            let e: PositionChanged = decode_payload(envelope)?;
+            audiences::apply_position(
+                txn,
+                position::Model {
+                    position_id: e.position_id,
+                    unit_id: e.unit_id,
+                    account_id: e.account_id,
+                    member_id: e.member_id,
+                    kind: e.kind,
+                    starts_on: e.starts_on,
+                    ends_on: e.ends_on,
+                    ended_on: e.ended_on,
+                    holder_name: e.holder_name,
+                    changed_at: at,
+                    changed_by_event: event_id,
+                },
+            )
+            .await?;
+        }
+        ClusterChanged::EVENT_TYPE => {
+            let e: ClusterChanged = decode_payload(envelope)?;
+            let group = audiences::Group {
+                id: e.cluster_id,
+                unit_id: e.owner_unit_id,
+                name: e.name,
+                members: e.unit_ids,
+                changed_at: at,
+                event_id,
+            };
+            audiences::apply_group(txn, &audiences::CLUSTERS, group).await?;
+        }
+        TeamChanged::EVENT_TYPE => {
+            let e: TeamChanged = decode_payload(envelope)?;
+            let group = audiences::Group {
+                id: e.team_id,
+                unit_id: e.unit_id,
+                name: e.name,
+                members: e.member_ids,
+                changed_at: at,
+                event_id,
+            };
+            audiences::apply_group(txn, &audiences::TEAMS, group).await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -40,6 +109,7 @@ impl TransactionalHandler for InboxWriter {
 
     fn committed(&self, done: Vec<Vec<notification::Model>>) {
         self.outbox.wake();
+        self.wake.notify_one();
         // Watchers on this replica get the notices themselves, without a query.
         for notice in done.into_iter().flatten() {
             let _ = self.new_notices.send(Arc::new(notice));
@@ -108,7 +178,12 @@ impl TransactionalHandler for InboxWriter {
         };
         // Audiences are resolved from the directory of units and members.
         directory::apply_and_acknowledge(txn, envelope, &[], &self.outbox, crate::NAME).await?;
-        Ok(notices::insert_all(txn, &notices, &envelope.event_id, self.clock.now()).await?)
+        apply_audiences(txn, envelope).await?;
+        let now = self.clock.now();
+        let written = notices::insert_all(txn, &notices, &envelope.event_id, &notices::Meta::default(), now).await?;
+        // Personal notices are worth pushing for a week.
+        deliver::plan(txn, &written, self.lanes, Some(now + chrono::Duration::days(7)), now).await?;
+        Ok(written)
     }
 }
 
@@ -123,12 +198,21 @@ pub fn subscriptions() -> Vec<&'static str> {
         AwardGranted::EVENT_TYPE,
         MemberRated::EVENT_TYPE,
         ReminderDue::EVENT_TYPE,
+        PositionChanged::EVENT_TYPE,
+        ClusterChanged::EVENT_TYPE,
+        TeamChanged::EVENT_TYPE,
     ]);
     event_types
 }
 
-/// The notifications consumer; `new_notices` carries each notice once it committed.
-pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notification::Model>>) -> Consumer {
+/// The notifications consumer; `new_notices` carries each notice once it committed, `wake`
+/// starts the dispatcher on the deliveries written with them.
+pub fn consumer(
+    ctx: &ServiceContext,
+    new_notices: broadcast::Sender<Arc<notification::Model>>,
+    lanes: deliver::Lanes,
+    wake: Arc<tokio::sync::Notify>,
+) -> Consumer {
     ctx.consumer(
         subscriptions(),
         Transactional(InboxWriter {
@@ -136,6 +220,8 @@ pub fn consumer(ctx: &ServiceContext, new_notices: broadcast::Sender<Arc<notific
             outbox: ctx.outbox.clone(),
             clock: ctx.clock.clone(),
             new_notices,
+            lanes,
+            wake,
         }),
     )
 }

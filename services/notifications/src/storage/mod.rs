@@ -1,7 +1,14 @@
 //! Notifications storage: the only room that knows SQL.
 
+pub mod audiences;
+pub mod broadcasts;
+pub mod deliveries;
+pub mod devices;
+pub mod entities;
 pub mod migrations;
 pub mod notices;
+pub mod preferences;
+pub mod sql;
 
 /// `notifications`: one notice in one member's inbox.
 pub mod notification {
@@ -31,6 +38,12 @@ pub mod notification {
         /// Position in the member's inbox: 1, 2, 3… in the order the notices committed
         /// (the live watch's cursor).
         pub seq: i64,
+        /// The broadcast it belongs to; empty for personal notices.
+        pub broadcast_id: String,
+        /// Category number (`doan.notifications.v1.NoticeCategory`).
+        pub category: i32,
+        /// Urgent: bypassed preferences and quiet hours.
+        pub urgent: bool,
     }
 
     /// No relations are navigated.

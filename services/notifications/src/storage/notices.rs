@@ -9,6 +9,15 @@ use sea_orm::{
 use super::notification;
 use crate::domain::Notice;
 
+/// What notices written together share.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    /// Their broadcast; empty for personal notices.
+    pub broadcast_id: String,
+    /// Urgent.
+    pub urgent: bool,
+}
+
 /// Puts `notices` (caused by event `source_event_id`) at the next positions of their
 /// members' inboxes, in order, inside the consumer's transaction. The counter rows stay locked
 /// until the transaction ends, so positions follow commit order: a watcher reading
@@ -19,6 +28,7 @@ pub async fn insert_all(
     txn: &impl ConnectionTrait,
     notices: &[Notice],
     source_event_id: &str,
+    meta: &Meta,
     now: DateTime<Utc>,
 ) -> Result<Vec<notification::Model>, DbErr> {
     let mut wanted: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
@@ -67,6 +77,9 @@ pub async fn insert_all(
             read_at: None,
             source_event_id: source_event_id.to_string(),
             seq: *seq,
+            broadcast_id: meta.broadcast_id.clone(),
+            category: notice.kind.category() as i32,
+            urgent: meta.urgent,
         });
         *seq += 1;
     }
@@ -145,4 +158,41 @@ pub async fn last_seq(db: &impl ConnectionTrait, member_id: &str) -> Result<i64,
         .await?
         .map(|n| n.seq)
         .unwrap_or_default())
+}
+
+/// The notices `ids`.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<notification::Model>, DbErr> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        out.extend(
+            notification::Entity::find()
+                .filter(notification::Column::NotificationId.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Removes every notice of broadcast `broadcast_id` from the inboxes; returns how many.
+pub async fn delete_of_broadcast(db: &impl ConnectionTrait, broadcast_id: &str) -> Result<u64, DbErr> {
+    Ok(notification::Entity::delete_many()
+        .filter(notification::Column::BroadcastId.eq(broadcast_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The notice of `owner_id` for broadcast `broadcast_id` (its first: the broadcast itself).
+pub async fn of_broadcast(
+    db: &impl ConnectionTrait,
+    owner_id: &str,
+    broadcast_id: &str,
+) -> Result<Option<notification::Model>, DbErr> {
+    notification::Entity::find()
+        .filter(notification::Column::MemberId.eq(owner_id))
+        .filter(notification::Column::BroadcastId.eq(broadcast_id))
+        .order_by_asc(notification::Column::Seq)
+        .one(db)
+        .await
 }

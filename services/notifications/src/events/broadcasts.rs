@@ -1,0 +1,278 @@
+//! The broadcast jobs: sending (the audience resolved into recorded recipients, then notices
+//! and deliveries written in chunks, resumable under a lease), directive reminders before the
+//! deadline, escalation to secretaries at the deadline, and the digests of what waited for the
+//! end of quiet hours. Each step is claimed in the database, so any number of replicas may look.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use doan_platform::clock::{Clock, vietnam_time};
+use doan_platform::convert::{format_date, new_id};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::{Notify, broadcast as live};
+
+use super::deliver::{Lanes, plan, preferences_of};
+use crate::domain::broadcasts::{self as rules, BroadcastKind, path_units};
+use crate::domain::deliveries::DeliveryState;
+use crate::domain::notices::{Notice, NoticeKind};
+use crate::domain::templates::{self, DigestItem};
+use crate::storage::entities::{broadcast, delivery, recipient};
+use crate::storage::{audiences, broadcasts as store, deliveries, notices, notification, preferences};
+
+/// Runs the broadcast jobs of one replica.
+pub struct Broadcaster {
+    /// The service's database.
+    pub db: DatabaseConnection,
+    /// Now.
+    pub clock: Clock,
+    /// Configured providers.
+    pub lanes: Lanes,
+    /// Recipients per transaction.
+    pub chunk: u64,
+    /// How long a sender holds a broadcast between chunks.
+    pub lease: chrono::Duration,
+    /// Live watchers of this replica.
+    pub new_notices: live::Sender<Arc<notification::Model>>,
+    /// Wakes the dispatcher.
+    pub wake: Arc<Notify>,
+}
+
+/// When a broadcast's deliveries stop being worth sending.
+fn expiry(b: &broadcast::Model) -> Option<DateTime<Utc>> {
+    b.meeting_ends_at.or(b.deadline).or(Some(b.send_at + chrono::Duration::days(7)))
+}
+
+impl Broadcaster {
+    fn committed(&self, written: Vec<notification::Model>) {
+        self.wake.notify_one();
+        for n in written {
+            let _ = self.new_notices.send(Arc::new(n));
+        }
+    }
+
+    /// Sends every broadcast due (or abandoned by a stopped sender); returns how many finished.
+    pub async fn look(&self) -> Result<usize, DbErr> {
+        let mut done = 0;
+        for id in store::due(&self.db, self.clock.now(), 100).await? {
+            if self.send(&id).await? {
+                done += 1;
+            }
+        }
+        done += self.remind().await?;
+        done += self.escalate().await?;
+        done += self.digest().await?;
+        Ok(done)
+    }
+
+    /// Takes broadcast `id` if due and sends it to the end; false when someone else holds it or
+    /// it is not due.
+    pub async fn send(&self, id: &str) -> Result<bool, DbErr> {
+        let now = self.clock.now();
+        if !store::claim(&self.db, id, now, now + self.lease).await? {
+            return Ok(false);
+        }
+        loop {
+            let Some(b) = store::find(&self.db, id).await? else { return Ok(false) };
+            if b.status != rules::BroadcastStatus::Sending as i32 {
+                return Ok(false);
+            }
+            let now = self.clock.now();
+            if !b.resolved {
+                let txn = self.db.begin().await?;
+                let n = audiences::resolve(&txn, &b, &format_date(doan_platform::clock::vietnam_date(now))).await?;
+                if !store::advance(&txn, id, Some(n as i64), "", now + self.lease).await? {
+                    txn.rollback().await?;
+                    return Ok(false);
+                }
+                txn.commit().await?;
+                continue;
+            }
+            let page = store::recipients_after(&self.db, id, &b.fanout_cursor, self.chunk).await?;
+            let Some(last) = page.last().map(|r| r.recipient_id.clone()) else {
+                return store::finish(&self.db, id, now).await;
+            };
+            let kind = BroadcastKind::from_number(b.kind).unwrap_or(BroadcastKind::Announcement);
+            let list: Vec<Notice> = page
+                .iter()
+                .map(|r| Notice {
+                    member_id: r.recipient_id.clone(),
+                    kind: kind.notice_kind(),
+                    title: b.title.clone(),
+                    body: b.body.clone(),
+                })
+                .collect();
+            let txn = self.db.begin().await?;
+            let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
+            let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
+            plan(&txn, &written, self.lanes, expiry(&b), now).await?;
+            if !store::advance(&txn, id, None, &last, now + self.lease).await? {
+                txn.rollback().await?;
+                return Ok(false);
+            }
+            txn.commit().await?;
+            self.committed(written);
+        }
+    }
+
+    /// Reminds the recipients who have not acknowledged directives whose reminder time came.
+    async fn remind(&self) -> Result<usize, DbErr> {
+        let now = self.clock.now();
+        let mut done = 0;
+        for b in store::directives_pending(&self.db, broadcast::Column::RemindedAt, false, now, 100).await? {
+            let Some(deadline) = b.deadline else { continue };
+            if rules::remind_at(deadline, b.remind_hours_before) > now {
+                continue;
+            }
+            let txn = self.db.begin().await?;
+            if !store::claim_step(&txn, &b.broadcast_id, broadcast::Column::RemindedAt, now).await? {
+                txn.rollback().await?;
+                continue;
+            }
+            let (title, body) = templates::directive_reminder(&b.title, &vietnam_time(deadline));
+            let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
+            let mut written = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page =
+                    store::unacknowledged(&txn, &b.broadcast_id, recipient::Column::RemindedAt, &after, 1_000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.recipient_id.clone();
+                let ids: Vec<String> = page.iter().map(|r| r.recipient_id.clone()).collect();
+                let list: Vec<Notice> = ids
+                    .iter()
+                    .map(|m| Notice {
+                        member_id: m.clone(),
+                        kind: NoticeKind::DirectiveReminder,
+                        title: title.clone(),
+                        body: body.clone(),
+                    })
+                    .collect();
+                let models = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
+                plan(&txn, &models, self.lanes, Some(deadline), now).await?;
+                store::mark_recipients(&txn, &b.broadcast_id, recipient::Column::RemindedAt, &ids, now).await?;
+                written.extend(models);
+            }
+            txn.commit().await?;
+            self.committed(written);
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// At the deadline, tells each secretary which recipients of their unit did not acknowledge.
+    async fn escalate(&self) -> Result<usize, DbErr> {
+        let now = self.clock.now();
+        let today = format_date(doan_platform::clock::vietnam_date(now));
+        let mut done = 0;
+        for b in store::directives_pending(&self.db, broadcast::Column::EscalatedAt, true, now, 100).await? {
+            let txn = self.db.begin().await?;
+            if !store::claim_step(&txn, &b.broadcast_id, broadcast::Column::EscalatedAt, now).await? {
+                txn.rollback().await?;
+                continue;
+            }
+            let mut late = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page =
+                    store::unacknowledged(&txn, &b.broadcast_id, recipient::Column::EscalatedAt, &after, 1_000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.recipient_id.clone();
+                late.extend(page);
+            }
+            let units: Vec<String> = late
+                .iter()
+                .flat_map(|r| path_units(&r.unit_path).into_iter().map(str::to_string))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let secretaries = audiences::secretaries(&txn, &units, &today).await?;
+            let mut by_target: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for r in &late {
+                for s in rules::escalation_targets(&r.recipient_id, &r.unit_path, &b.unit_id, &secretaries) {
+                    by_target.entry(s.account_id.clone()).or_default().push(r.name.clone());
+                }
+            }
+            let deadline = b.deadline.map(vietnam_time).unwrap_or_default();
+            let list: Vec<Notice> = by_target
+                .into_iter()
+                .map(|(target, names)| {
+                    let (title, body) = templates::escalation(&b.title, &deadline, &names, names.len());
+                    Notice { member_id: target, kind: NoticeKind::Escalation, title, body }
+                })
+                .collect();
+            let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
+            let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
+            plan(&txn, &written, self.lanes, None, now).await?;
+            let ids: Vec<String> = late.iter().map(|r| r.recipient_id.clone()).collect();
+            store::mark_recipients(&txn, &b.broadcast_id, recipient::Column::EscalatedAt, &ids, now).await?;
+            txn.commit().await?;
+            self.committed(written);
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// Sends one digest per recipient, channel and device for what waited for the end of their
+    /// quiet hours.
+    async fn digest(&self) -> Result<usize, DbErr> {
+        let now = self.clock.now();
+        let held = deliveries::held_due(&self.db, now, 5_000).await?;
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = held.iter().map(|d| d.notification_id.clone()).collect();
+        let found: HashMap<String, notification::Model> =
+            notices::find_many(&self.db, &ids).await?.into_iter().map(|n| (n.notification_id.clone(), n)).collect();
+        let owners: Vec<String> = held.iter().map(|d| d.owner_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+        let prefs = preferences::of_owners(&self.db, &owners).await?;
+        let mut groups: BTreeMap<(String, i32, String), Vec<&delivery::Model>> = BTreeMap::new();
+        for d in &held {
+            groups.entry((d.owner_id.clone(), d.channel, d.device_id.clone())).or_default().push(d);
+        }
+        let txn = self.db.begin().await?;
+        let mut digests = Vec::new();
+        for ((owner, channel, device), items) in groups {
+            let list: Vec<DigestItem> = items
+                .iter()
+                .filter_map(|d| found.get(&d.notification_id))
+                .map(|n| DigestItem {
+                    kind: NoticeKind::from_number(n.kind).unwrap_or(NoticeKind::Announcement),
+                    title: n.title.clone(),
+                    at: n.created_at,
+                })
+                .collect();
+            let item_ids: Vec<String> = items.iter().map(|d| d.delivery_id.clone()).collect();
+            deliveries::settle(&txn, &item_ids, &[DeliveryState::Held], DeliveryState::Digested, "", now).await?;
+            if list.is_empty() {
+                continue;
+            }
+            let lang = preferences_of(prefs.get(&owner)).language;
+            let (subject, text) = templates::digest(lang, &list);
+            digests.push(delivery::Model {
+                delivery_id: new_id(),
+                notification_id: String::new(),
+                owner_id: owner,
+                broadcast_id: String::new(),
+                kind: NoticeKind::Announcement as i32,
+                channel,
+                device_id: device,
+                state: DeliveryState::Queued as i32,
+                attempts: 0,
+                next_attempt_at: now,
+                lease_until: now,
+                failure_reason: String::new(),
+                subject: Some(subject),
+                text: Some(text),
+                expires_at: Some(now + chrono::Duration::days(1)),
+                urgent: false,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+        deliveries::insert_many(&txn, &digests).await?;
+        txn.commit().await?;
+        self.wake.notify_one();
+        Ok(digests.len())
+    }
+}

@@ -1,0 +1,392 @@
+//! Every query and transaction on broadcasts and their recipients.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::entities::{broadcast, recipient};
+use super::sql::statement;
+use crate::domain::broadcasts::BroadcastStatus;
+
+/// Stores a new broadcast.
+pub async fn insert(txn: &impl ConnectionTrait, b: broadcast::Model) -> Result<(), DbErr> {
+    broadcast::Entity::insert(broadcast::ActiveModel::from(b)).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+/// The broadcast `id`.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<broadcast::Model>, DbErr> {
+    broadcast::Entity::find_by_id(id.to_string()).one(db).await
+}
+
+/// The broadcast `created_by` created with idempotency key `request_id`.
+pub async fn find_by_request(
+    db: &impl ConnectionTrait,
+    created_by: &str,
+    request_id: &str,
+) -> Result<Option<broadcast::Model>, DbErr> {
+    broadcast::Entity::find()
+        .filter(broadcast::Column::CreatedBy.eq(created_by))
+        .filter(broadcast::Column::RequestId.eq(request_id))
+        .one(db)
+        .await
+}
+
+/// Up to `limit` broadcasts of units under `path`, of `kind` (0: any), newest first, older
+/// than `before`.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    path: &str,
+    kind: i32,
+    before: Option<String>,
+    limit: u64,
+) -> Result<Vec<broadcast::Model>, DbErr> {
+    let mut q = broadcast::Entity::find().filter(broadcast::Column::UnitPath.starts_with(path));
+    if kind != 0 {
+        q = q.filter(broadcast::Column::Kind.eq(kind));
+    }
+    if let Some(before) = before {
+        q = q.filter(broadcast::Column::BroadcastId.lt(before));
+    }
+    q.order_by_desc(broadcast::Column::BroadcastId).limit(limit).all(db).await
+}
+
+/// Broadcasts to send or resume at `now`: scheduled and due, or being sent by no one.
+pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<String>, DbErr> {
+    Ok(broadcast::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(broadcast::Column::Status.eq(BroadcastStatus::Scheduled as i32))
+                        .add(broadcast::Column::SendAt.lte(now)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+                        .add(broadcast::Column::LeaseUntil.lte(now)),
+                ),
+        )
+        .order_by_asc(broadcast::Column::SendAt)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.broadcast_id)
+        .collect())
+}
+
+/// Takes broadcast `id` for sending until `lease_until` when it is due and no one holds it.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = db
+        .execute_raw(statement(
+            db,
+            "UPDATE broadcasts SET status = $1, lease_until = $2 WHERE broadcast_id = $3 AND \
+             ((status = $4 AND send_at <= $5) OR (status = $6 AND lease_until <= $7))",
+            vec![
+                (BroadcastStatus::Sending as i32).into(),
+                lease_until.into(),
+                id.to_string().into(),
+                (BroadcastStatus::Scheduled as i32).into(),
+                now.into(),
+                (BroadcastStatus::Sending as i32).into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records progress of a sending broadcast: recipients resolved (`resolved` with their count)
+/// or notices written up to `cursor`; renews the lease. False when it is no longer being sent
+/// (revoked): the caller rolls back.
+pub async fn advance(
+    txn: &impl ConnectionTrait,
+    id: &str,
+    resolved: Option<i64>,
+    cursor: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut q = broadcast::Entity::update_many()
+        .col_expr(broadcast::Column::FanoutCursor, Expr::value(cursor))
+        .col_expr(broadcast::Column::LeaseUntil, Expr::value(lease_until));
+    if let Some(n) = resolved {
+        q = q
+            .col_expr(broadcast::Column::Resolved, Expr::value(true))
+            .col_expr(broadcast::Column::Recipients, Expr::value(n));
+    }
+    let r = q
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+        .exec(txn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Marks a sending broadcast sent at `now`.
+pub async fn finish(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let r = broadcast::Entity::update_many()
+        .col_expr(broadcast::Column::Status, Expr::value(BroadcastStatus::Sent as i32))
+        .col_expr(broadcast::Column::SentAt, Expr::value(now))
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Revokes broadcast `id` unless it already is; false when it was.
+pub async fn revoke(txn: &impl ConnectionTrait, id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let r = broadcast::Entity::update_many()
+        .col_expr(broadcast::Column::Status, Expr::value(BroadcastStatus::Revoked as i32))
+        .col_expr(broadcast::Column::RevokedAt, Expr::value(now))
+        .col_expr(broadcast::Column::RevokeReason, Expr::value(reason))
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.ne(BroadcastStatus::Revoked as i32))
+        .exec(txn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Up to `limit` recipients of `id` after recipient `after`, by recipient id.
+pub async fn recipients_after(
+    db: &impl ConnectionTrait,
+    id: &str,
+    after: &str,
+    limit: u64,
+) -> Result<Vec<recipient::Model>, DbErr> {
+    recipient::Entity::find()
+        .filter(recipient::Column::BroadcastId.eq(id))
+        .filter(recipient::Column::RecipientId.gt(after))
+        .order_by_asc(recipient::Column::RecipientId)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Up to `limit` recipients of `id` who have not acknowledged (and were not yet reminded, or
+/// escalated, as `column` says), after `after`.
+pub async fn unacknowledged(
+    db: &impl ConnectionTrait,
+    id: &str,
+    column: recipient::Column,
+    after: &str,
+    limit: u64,
+) -> Result<Vec<recipient::Model>, DbErr> {
+    recipient::Entity::find()
+        .filter(recipient::Column::BroadcastId.eq(id))
+        .filter(recipient::Column::AcknowledgedAt.is_null())
+        .filter(column.is_null())
+        .filter(recipient::Column::RecipientId.gt(after))
+        .order_by_asc(recipient::Column::RecipientId)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Marks `recipients` of `id` reminded or escalated (as `column` says) at `now`.
+pub async fn mark_recipients(
+    txn: &impl ConnectionTrait,
+    id: &str,
+    column: recipient::Column,
+    recipients: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in recipients.chunks(1_000) {
+        recipient::Entity::update_many()
+            .col_expr(column, Expr::value(now))
+            .filter(recipient::Column::BroadcastId.eq(id))
+            .filter(recipient::Column::RecipientId.is_in(chunk.iter().cloned()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Claims the reminder or escalation (as `column` says) of broadcast `id` at `now`: false when
+/// someone did it first.
+pub async fn claim_step(
+    txn: &impl ConnectionTrait,
+    id: &str,
+    column: broadcast::Column,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = broadcast::Entity::update_many()
+        .col_expr(column, Expr::value(now))
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sent as i32))
+        .filter(column.is_null())
+        .exec(txn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Sent directives that need acknowledgement, with a deadline after `now` (reminders) or at or
+/// before it (escalation), whose step (`column`) has not been done.
+pub async fn directives_pending(
+    db: &impl ConnectionTrait,
+    column: broadcast::Column,
+    deadline_passed: bool,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<broadcast::Model>, DbErr> {
+    let mut q = broadcast::Entity::find()
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sent as i32))
+        .filter(broadcast::Column::AcknowledgementRequired.eq(true))
+        .filter(column.is_null());
+    q = if deadline_passed {
+        q.filter(broadcast::Column::Deadline.lte(now))
+    } else {
+        q.filter(broadcast::Column::Deadline.gt(now))
+    };
+    q.order_by_asc(broadcast::Column::Deadline).limit(limit).all(db).await
+}
+
+/// The recipient `recipient_id` of `id`.
+pub async fn recipient(
+    db: &impl ConnectionTrait,
+    id: &str,
+    recipient_id: &str,
+) -> Result<Option<recipient::Model>, DbErr> {
+    recipient::Entity::find_by_id((id.to_string(), recipient_id.to_string())).one(db).await
+}
+
+/// Marks the recipient read (and acknowledged, when `acknowledge`) at `now`, keeping earlier
+/// times.
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    id: &str,
+    recipient_id: &str,
+    acknowledge: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let by_id = |q: sea_orm::UpdateMany<recipient::Entity>| {
+        q.filter(recipient::Column::BroadcastId.eq(id)).filter(recipient::Column::RecipientId.eq(recipient_id))
+    };
+    by_id(recipient::Entity::update_many().col_expr(recipient::Column::ReadAt, Expr::value(now)))
+        .filter(recipient::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    if acknowledge {
+        by_id(recipient::Entity::update_many().col_expr(recipient::Column::AcknowledgedAt, Expr::value(now)))
+            .filter(recipient::Column::AcknowledgedAt.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records the recipient's answer to a meeting invitation.
+pub async fn respond(db: &impl ConnectionTrait, id: &str, recipient_id: &str, response: i32) -> Result<(), DbErr> {
+    recipient::Entity::update_many()
+        .col_expr(recipient::Column::MeetingResponse, Expr::value(response))
+        .filter(recipient::Column::BroadcastId.eq(id))
+        .filter(recipient::Column::RecipientId.eq(recipient_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Which of `ids` are recipients of `id`.
+pub async fn existing(db: &impl ConnectionTrait, id: &str, ids: &[String]) -> Result<Vec<String>, DbErr> {
+    Ok(recipient::Entity::find()
+        .filter(recipient::Column::BroadcastId.eq(id))
+        .filter(recipient::Column::RecipientId.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.recipient_id)
+        .collect())
+}
+
+/// Records whether `ids` attended meeting `id`; returns how many changed.
+pub async fn attendance(db: &impl ConnectionTrait, id: &str, ids: &[String], attended: bool) -> Result<u64, DbErr> {
+    Ok(recipient::Entity::update_many()
+        .col_expr(recipient::Column::Attended, Expr::value(attended))
+        .filter(recipient::Column::BroadcastId.eq(id))
+        .filter(recipient::Column::RecipientId.is_in(ids.iter().cloned()))
+        .filter(recipient::Column::Attended.ne(attended))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// A state filter of recipients (numbers of `doan.notifications.v1.RecipientState`).
+pub async fn recipients_page(
+    db: &impl ConnectionTrait,
+    id: &str,
+    state: i32,
+    path: &str,
+    after: Option<String>,
+    limit: u64,
+) -> Result<Vec<recipient::Model>, DbErr> {
+    let mut q = recipient::Entity::find().filter(recipient::Column::BroadcastId.eq(id));
+    if !path.is_empty() {
+        q = q.filter(recipient::Column::UnitPath.starts_with(path));
+    }
+    q = match state {
+        1 => q.filter(recipient::Column::AcknowledgedAt.is_not_null()),
+        2 => q.filter(recipient::Column::AcknowledgedAt.is_null()).filter(recipient::Column::ReadAt.is_not_null()),
+        3 => q.filter(recipient::Column::ReadAt.is_null()),
+        _ => q,
+    };
+    if let Some(after) = after {
+        q = q.filter(recipient::Column::RecipientId.gt(after));
+    }
+    q.order_by_asc(recipient::Column::RecipientId).limit(limit).all(db).await
+}
+
+/// (unit path, read, acknowledged, count) of `id`'s recipients under `path`.
+pub async fn completion_rows(
+    db: &impl ConnectionTrait,
+    id: &str,
+    path: &str,
+) -> Result<Vec<(String, bool, bool, i64)>, DbErr> {
+    let rows = db
+        .query_all_raw(statement(
+            db,
+            "SELECT unit_path, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END AS was_read, \
+             CASE WHEN acknowledged_at IS NULL THEN 0 ELSE 1 END AS acked, COUNT(*) AS n \
+             FROM broadcast_recipients WHERE broadcast_id = $1 AND unit_path LIKE $2 \
+             GROUP BY unit_path, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, CASE WHEN acknowledged_at IS NULL THEN 0 ELSE 1 END",
+            vec![id.to_string().into(), format!("{path}%").into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "unit_path")?,
+                r.try_get::<i32>("", "was_read")? == 1,
+                r.try_get::<i32>("", "acked")? == 1,
+                r.try_get::<i64>("", "n")?,
+            ))
+        })
+        .collect()
+}
+
+/// Figures of `id`: recipients, read, acknowledged, attending, not attending, maybe, attended.
+pub async fn figures(db: &impl ConnectionTrait, id: &str) -> Result<[i64; 7], DbErr> {
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT COUNT(*) AS recipients, COUNT(read_at) AS was_read, COUNT(acknowledged_at) AS acked, \
+             COALESCE(SUM(CASE WHEN meeting_response = 1 THEN 1 ELSE 0 END), 0) AS yes, \
+             COALESCE(SUM(CASE WHEN meeting_response = 2 THEN 1 ELSE 0 END), 0) AS no, \
+             COALESCE(SUM(CASE WHEN meeting_response = 3 THEN 1 ELSE 0 END), 0) AS maybe, \
+             COALESCE(SUM(CASE WHEN attended THEN 1 ELSE 0 END), 0) AS attended \
+             FROM broadcast_recipients WHERE broadcast_id = $1",
+            vec![id.to_string().into()],
+        ))
+        .await?;
+    let Some(r) = row else { return Ok([0; 7]) };
+    let mut out = [0i64; 7];
+    for (i, c) in ["recipients", "was_read", "acked", "yes", "no", "maybe", "attended"].iter().enumerate() {
+        out[i] = r.try_get::<i64>("", c)?;
+    }
+    Ok(out)
+}
