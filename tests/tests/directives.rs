@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use doan_platform::clock::Clock;
 use doan_platform::convert::timestamp;
+use doan_proto::activities as act;
 use doan_proto::membership as mem;
 use doan_proto::notifications as notif;
 use doan_tests::client::{Gateway, authed, create_unit, member_login};
@@ -263,6 +264,7 @@ async fn flow(tp: &TestPlatform, clock: Clock) {
     assert_eq!(hidden.code(), Code::NotFound);
 
     announcements_and_meetings(&gw, &clock, &sender, &b1, &member, &member_token).await;
+    clusters_and_teams(&gw, &sender, &school, [&b1, &b2, &b3], &member_token).await;
 
     // 23 hours before the deadline: the two who did not acknowledge are reminded.
     clock.set(deadline - chrono::Duration::hours(23));
@@ -292,6 +294,123 @@ async fn flow(tp: &TestPlatform, clock: Clock) {
         .await
         .expect("late acknowledgement");
     assert_eq!(counts(completion(&gw, &sender, &id, "").await.total.as_ref().unwrap()), [3, 2, 1, 0]);
+}
+
+/// Creates `r` once notifications knows the group it names (NOT_FOUND until then).
+async fn send_when_known(gw: &Gateway, sender: &str, r: notif::CreateBroadcastRequest) -> String {
+    eventually("notifications learns the group", WAIT, || {
+        let r = r.clone();
+        async move { gw.notifications.clone().create_broadcast(authed(sender, r)).await.ok() }
+    })
+    .await
+    .into_inner()
+    .broadcast
+    .expect("broadcast")
+    .broadcast_id
+}
+
+/// A cluster's and a team's members, as membership's and activities' events describe them.
+async fn clusters_and_teams(gw: &Gateway, sender: &str, school: &str, branches: [&str; 3], first: &str) {
+    let (second, second_token) = member_login(gw, sender, branches[1], 2).await;
+    let cluster = gw
+        .membership
+        .clone()
+        .create_cluster(authed(
+            sender,
+            mem::CreateClusterRequest {
+                unit_id: school.into(),
+                name: "Cụm chi đoàn lớp A1–A3".into(),
+                unit_ids: vec![branches[0].to_string(), branches[2].to_string()],
+            },
+        ))
+        .await
+        .expect("cluster")
+        .into_inner()
+        .cluster
+        .expect("cluster")
+        .cluster_id;
+    let year = chrono::Datelike::year(&Utc::now());
+    let movement = eventually("activities learns the school", WAIT, || async {
+        gw.activities
+            .clone()
+            .create_movement(authed(
+                sender,
+                act::CreateMovementRequest {
+                    unit_id: school.into(),
+                    name: "Tuổi trẻ sáng tạo".into(),
+                    description: String::new(),
+                },
+            ))
+            .await
+            .ok()
+            .map(tonic::Response::into_inner)
+    })
+    .await
+    .movement
+    .expect("movement")
+    .movement_id;
+    let campaign = gw
+        .activities
+        .clone()
+        .create_campaign(authed(
+            sender,
+            act::CreateCampaignRequest {
+                unit_id: school.into(),
+                movement_id: movement,
+                name: "Chiến dịch Mùa hè xanh".into(),
+                year,
+                starts_on: format!("{year}-01-01"),
+                ends_on: format!("{year}-12-31"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("campaign")
+        .into_inner()
+        .campaign
+        .expect("campaign")
+        .campaign_id;
+    let team = eventually("activities learns the second member", WAIT, || async {
+        gw.activities
+            .clone()
+            .create_team(authed(
+                sender,
+                act::CreateTeamRequest {
+                    campaign_id: campaign.clone(),
+                    unit_id: school.into(),
+                    name: "Đội hình tình nguyện".into(),
+                    leader_member_id: second.clone(),
+                    member_ids: vec![second.clone()],
+                    formed_on: String::new(),
+                },
+            ))
+            .await
+            .ok()
+            .map(tonic::Response::into_inner)
+    })
+    .await
+    .team
+    .expect("team")
+    .team_id;
+    // Sent as soon as notifications knows the cluster and the team (NOT_FOUND until then).
+    let to = |target: notif::audience::Target, title: &str| notif::CreateBroadcastRequest {
+        unit_id: school.into(),
+        kind: notif::BroadcastKind::Announcement as i32,
+        title: title.into(),
+        body: "Nội dung".into(),
+        audience: audience(target),
+        ..Default::default()
+    };
+    let to_cluster = send_when_known(gw, sender, to(notif::audience::Target::ClusterId(cluster), "Gửi cụm")).await;
+    let to_team = send_when_known(gw, sender, to(notif::audience::Target::TeamId(team), "Gửi đội hình")).await;
+    notice(gw, first, &to_cluster, notif::NotificationKind::Announcement).await;
+    notice(gw, &second_token, &to_team, notif::NotificationKind::Announcement).await;
+    let b = wait_status(gw, sender, &to_cluster, notif::BroadcastStatus::Sent).await;
+    assert_eq!(b.statistics.unwrap().recipients, 1, "the cluster holds branches 1 and 3, not the second member's");
+    let b = wait_status(gw, sender, &to_team, notif::BroadcastStatus::Sent).await;
+    assert_eq!(b.statistics.unwrap().recipients, 1, "the team holds the second member only");
+    assert!(inbox(gw, &second_token).await.iter().all(|n| n.broadcast_id != to_cluster));
+    assert!(inbox(gw, first).await.iter().all(|n| n.broadcast_id != to_team));
 }
 
 /// Announcements scheduled and revoked; a meeting invitation with answers and attendance.

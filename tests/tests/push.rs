@@ -223,6 +223,21 @@ async fn flow(tp: &TestPlatform, f: &Fakes, clock: Clock) {
         .expect("quiet hours");
     let before = f.fcm.received().len();
     let held = send(&gw, &officer, &member, notif::BroadcastKind::Announcement, "Tin vui", false).await;
+    // A held announcement revoked: its pushes are cancelled, never sent nor digested.
+    let withdrawn = send(&gw, &officer, &member, notif::BroadcastKind::Announcement, "Tin rút lại", false).await;
+    eventually("the withdrawn announcement held", WAIT, || async {
+        (channel(&statistics(&gw, &officer, &withdrawn).await, notif::Channel::Push).held == 3).then_some(())
+    })
+    .await;
+    gw.notifications
+        .clone()
+        .revoke_broadcast(authed(
+            &officer,
+            notif::RevokeBroadcastRequest { broadcast_id: withdrawn.clone(), reason: "Nhầm".into() },
+        ))
+        .await
+        .expect("revoke");
+    assert_eq!(channel(&statistics(&gw, &officer, &withdrawn).await, notif::Channel::Push).cancelled, 3);
     let urgent = send(&gw, &officer, &member, notif::BroadcastKind::Announcement, "Khẩn: hoãn hội nghị", true).await;
     eventually("the urgent push through quiet hours", WAIT, || async {
         let s = statistics(&gw, &officer, &urgent).await;
@@ -241,7 +256,7 @@ async fn flow(tp: &TestPlatform, f: &Fakes, clock: Clock) {
     })
     .await;
     assert_eq!(digest.title, "You have 1 new notice");
-    assert!(digest.body.contains("Tin vui"));
+    assert!(digest.body.contains("Tin vui") && !digest.body.contains("Tin rút lại"), "{}", digest.body);
     let s = statistics(&gw, &officer, &held).await;
     assert_eq!(channel(&s, notif::Channel::Push).digested, 3);
 

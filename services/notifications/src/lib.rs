@@ -71,11 +71,21 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
             broadcaster,
         ))),
         consumer: Some(events::consumer(ctx, new_notices, lanes, wake)),
-        retention: vec![RetentionRule {
-            table: "notifications",
-            column: "read_at",
-            keep: retention::hours(ctx.settings.retention.read_notices_hours),
-        }],
+        retention: vec![
+            RetentionRule {
+                table: "notifications",
+                column: "read_at",
+                keep: retention::hours(ctx.settings.retention.read_notices_hours),
+            },
+            // Delivery records live as long as read notices.
+            RetentionRule {
+                table: "deliveries",
+                column: "created_at",
+                keep: retention::hours(ctx.settings.retention.read_notices_hours),
+            },
+            // FCM expires a token after 270 days without a connection; so do we.
+            RetentionRule { table: "devices", column: "last_seen_at", keep: retention::hours(270 * 24) },
+        ],
         consumes: false,
         policies: api::POLICIES,
     })
