@@ -78,26 +78,51 @@ pub fn email(kind: NoticeKind, lang: Language, title: &str, body: &str, deadline
 }
 
 /// The reminder sent before a directive's deadline to those who did not acknowledge it.
-pub fn directive_reminder(title: &str, deadline: &str) -> (String, String) {
-    (
-        format!("Nhắc xác nhận văn bản: {}", shorten(title, 150)),
-        format!("Bạn chưa xác nhận văn bản \"{title}\". Hạn xác nhận: {deadline}. Mở thông báo để đọc và xác nhận."),
-    )
+pub fn directive_reminder(lang: Language, title: &str, deadline: &str) -> (String, String) {
+    match lang {
+        Language::Vi => (
+            format!("Nhắc xác nhận văn bản: {}", shorten(title, 150)),
+            format!(
+                "Bạn chưa xác nhận văn bản \"{title}\". Hạn xác nhận: {deadline}. Mở thông báo để đọc và xác nhận."
+            ),
+        ),
+        Language::En => (
+            format!("Please acknowledge: {}", shorten(title, 150)),
+            format!(
+                "You have not acknowledged the directive \"{title}\". It is due by {deadline}. Open it to read and acknowledge."
+            ),
+        ),
+    }
 }
 
 /// The escalation to a secretary: `names` did not acknowledge `title` by `deadline` (at most 20
 /// names are listed; `count` is how many in all).
-pub fn escalation(title: &str, deadline: &str, names: &[String], count: usize) -> (String, String) {
+pub fn escalation(lang: Language, title: &str, deadline: &str, names: &[String], count: usize) -> (String, String) {
     let mut listed = names.iter().take(20).cloned().collect::<Vec<_>>().join(", ");
-    if count > 20 {
-        listed.push_str(&format!(" và {} người khác", count - 20));
+    match lang {
+        Language::Vi => {
+            if count > 20 {
+                listed.push_str(&format!(" và {} người khác", count - 20));
+            }
+            (
+                format!("{count} người chưa xác nhận văn bản: {}", shorten(title, 120)),
+                format!(
+                    "Đến hạn {deadline}, các đồng chí sau trong đơn vị chưa xác nhận văn bản \"{title}\": {listed}. Đề nghị đồng chí đôn đốc."
+                ),
+            )
+        }
+        Language::En => {
+            if count > 20 {
+                listed.push_str(&format!(" and {} more", count - 20));
+            }
+            (
+                format!("{count} not acknowledged: {}", shorten(title, 120)),
+                format!(
+                    "By the deadline {deadline}, these members of your unit had not acknowledged the directive \"{title}\": {listed}. Please follow up."
+                ),
+            )
+        }
     }
-    (
-        format!("{count} người chưa xác nhận văn bản: {}", shorten(title, 120)),
-        format!(
-            "Đến hạn {deadline}, các đồng chí sau trong đơn vị chưa xác nhận văn bản \"{title}\": {listed}. Đề nghị đồng chí đôn đốc."
-        ),
-    )
 }
 
 /// One notice in a digest: its kind, title and when it came.
@@ -152,6 +177,8 @@ mod tests {
         assert_eq!(t, "You have 25 new notices");
         assert!(b.ends_with("… and 5 more in the app."));
         let names: Vec<String> = (0..22).map(|i| format!("A{i}")).collect();
-        assert!(escalation("VB", "x", &names, 22).1.contains("và 2 người khác"));
+        assert!(escalation(Language::Vi, "VB", "x", &names, 22).1.contains("và 2 người khác"));
+        assert!(escalation(Language::En, "VB", "x", &names, 22).1.contains("and 2 more"));
+        assert!(directive_reminder(Language::En, "VB", "x").0.starts_with("Please acknowledge"));
     }
 }

@@ -129,7 +129,7 @@ impl Broadcaster {
                 txn.rollback().await?;
                 continue;
             }
-            let (title, body) = templates::directive_reminder(&b.title, &vietnam_time(deadline));
+            let deadline_text = vietnam_time(deadline);
             let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
             let mut written = Vec::new();
             let mut after = String::new();
@@ -139,13 +139,13 @@ impl Broadcaster {
                 let Some(last) = page.last() else { break };
                 after = last.recipient_id.clone();
                 let ids: Vec<String> = page.iter().map(|r| r.recipient_id.clone()).collect();
+                let prefs = preferences::of_owners(&txn, &ids).await?;
                 let list: Vec<Notice> = ids
                     .iter()
-                    .map(|m| Notice {
-                        member_id: m.clone(),
-                        kind: NoticeKind::DirectiveReminder,
-                        title: title.clone(),
-                        body: body.clone(),
+                    .map(|m| {
+                        let lang = preferences_of(prefs.get(m)).language;
+                        let (title, body) = templates::directive_reminder(lang, &b.title, &deadline_text);
+                        Notice { member_id: m.clone(), kind: NoticeKind::DirectiveReminder, title, body }
                     })
                     .collect();
                 let models = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
@@ -194,10 +194,13 @@ impl Broadcaster {
                 }
             }
             let deadline = b.deadline.map(vietnam_time).unwrap_or_default();
+            let targets: Vec<String> = by_target.keys().cloned().collect();
+            let prefs = preferences::of_owners(&txn, &targets).await?;
             let list: Vec<Notice> = by_target
                 .into_iter()
                 .map(|(target, names)| {
-                    let (title, body) = templates::escalation(&b.title, &deadline, &names, names.len());
+                    let lang = preferences_of(prefs.get(&target)).language;
+                    let (title, body) = templates::escalation(lang, &b.title, &deadline, &names, names.len());
                     Notice { member_id: target, kind: NoticeKind::Escalation, title, body }
                 })
                 .collect();
