@@ -77,7 +77,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
                 column: "read_at",
                 keep: retention::hours(ctx.settings.retention.read_notices_hours),
             },
-            // Delivery records live as long as read notices.
+            // Delivery records (of read and unread notices alike) live as long as read notices.
             RetentionRule {
                 table: "deliveries",
                 column: "created_at",

@@ -111,6 +111,14 @@ fn optional_time(field: &'static str, t: Option<prost_types::Timestamp>) -> AppR
 }
 
 impl NotificationsApi {
+    /// Marks `owner`'s notice of broadcast `id` read, as answering it reads it.
+    async fn mark_own_notice_read(&self, owner: &str, id: &str, now: DateTime<Utc>) -> AppResult<()> {
+        if let Some(n) = notices::of_broadcast(&self.ctx.db, owner, id).await? {
+            notices::mark_read(&self.ctx.db, &n.notification_id, now).await?;
+        }
+        Ok(())
+    }
+
     /// The broadcast `id`, whose sending unit the calling officer manages.
     async fn managed_broadcast(&self, caller: &Caller, id: &str) -> AppResult<broadcast::Model> {
         let id = parse_id("broadcast_id", id)?;
@@ -291,6 +299,7 @@ impl NotificationsApi {
             revoked_at: None,
             revoke_reason: String::new(),
             remind_hours_before: schedule.remind_hours_before,
+            remind_at: schedule.remind_at,
             reminded_at: None,
             escalated_at: None,
             request_id,
@@ -376,7 +385,7 @@ impl NotificationsApi {
             return Err(AppError::invalid("kind", "must be ANNOUNCEMENT, DIRECTIVE, MEETING or unspecified"));
         }
         let limit = page_size(r.page_size, 50, 200)?;
-        let before = decode_page_token(&r.page_token)?;
+        let before = decode_page_token(&r.page_token)?.map(|t| parse_id("page_token", &t)).transpose()?;
         let mut rows = store::page(&self.ctx.db, &unit.path, r.kind, before, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
@@ -459,7 +468,7 @@ impl NotificationsApi {
             id => directory::unit(&self.ctx.db, "unit_id", &parse_id("unit_id", id)?).await?.path,
         };
         let limit = page_size(r.page_size, 100, 500)?;
-        let after = decode_page_token(&r.page_token)?;
+        let after = decode_page_token(&r.page_token)?.map(|t| parse_id("page_token", &t)).transpose()?;
         let mut rows = store::recipients_page(&self.ctx.db, &b.broadcast_id, r.state, &path, after, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
@@ -467,21 +476,16 @@ impl NotificationsApi {
         } else {
             String::new()
         };
-        let mut notice_ids = Vec::new();
-        for rec in &rows {
-            if let Some(n) = notices::of_broadcast(&self.ctx.db, &rec.recipient_id, &b.broadcast_id).await? {
-                notice_ids.push((rec.recipient_id.clone(), n.notification_id));
-            }
-        }
-        let ids: Vec<String> = notice_ids.iter().map(|(_, n)| n.clone()).collect();
+        let owners: Vec<String> = rows.iter().map(|r| r.recipient_id.clone()).collect();
+        let notice_ids = store::notices_of(&self.ctx.db, &b.broadcast_id, &owners).await?;
+        let ids: Vec<String> = notice_ids.values().cloned().collect();
         let mut found = deliveries::of_notifications(&self.ctx.db, &ids).await?;
         let recipients = rows
             .into_iter()
             .map(|rec| {
                 let deliveries = notice_ids
-                    .iter()
-                    .find(|(r, _)| *r == rec.recipient_id)
-                    .and_then(|(_, n)| found.remove(n))
+                    .get(&rec.recipient_id)
+                    .and_then(|n| found.remove(n))
                     .unwrap_or_default()
                     .into_iter()
                     .map(super::delivery_to_pb)
@@ -514,6 +518,7 @@ impl NotificationsApi {
         }
         let now = self.ctx.clock.now();
         store::mark_read(&self.ctx.db, &b.broadcast_id, &rec.recipient_id, true, now).await?;
+        self.mark_own_notice_read(&rec.recipient_id, &b.broadcast_id, now).await?;
         Ok(pb::AcknowledgeBroadcastResponse {
             notification: self.own_notice(&rec.recipient_id, &b.broadcast_id).await?,
         })
@@ -535,7 +540,9 @@ impl NotificationsApi {
             return Err(AppError::FailedPrecondition("the meeting has started; answers are closed".into()));
         }
         store::respond(&self.ctx.db, &b.broadcast_id, &rec.recipient_id, r.response).await?;
-        store::mark_read(&self.ctx.db, &b.broadcast_id, &rec.recipient_id, false, self.ctx.clock.now()).await?;
+        let now = self.ctx.clock.now();
+        store::mark_read(&self.ctx.db, &b.broadcast_id, &rec.recipient_id, false, now).await?;
+        self.mark_own_notice_read(&rec.recipient_id, &b.broadcast_id, now).await?;
         Ok(pb::RespondToMeetingResponse { notification: self.own_notice(&rec.recipient_id, &b.broadcast_id).await? })
     }
 

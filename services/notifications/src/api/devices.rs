@@ -100,14 +100,11 @@ impl NotificationsApi {
     ) -> AppResult<pb::UnregisterDeviceResponse> {
         let owner = inbox_owner(caller);
         let id = parse_device_id(&r.device_id)?;
-        devices::remove(&self.ctx.db, &owner, &id).await?;
-        deliveries::fail_for_devices(
-            &self.ctx.db,
-            std::slice::from_ref(&id),
-            "the device was unregistered",
-            self.ctx.clock.now(),
-        )
-        .await?;
+        if devices::remove(&self.ctx.db, &owner, &id).await? {
+            let now = self.ctx.clock.now();
+            deliveries::fail_for_devices(&self.ctx.db, std::slice::from_ref(&id), "the device was unregistered", now)
+                .await?;
+        }
         Ok(pb::UnregisterDeviceResponse {})
     }
 

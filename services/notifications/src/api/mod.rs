@@ -202,7 +202,7 @@ impl NotificationsApi {
     ) -> AppResult<pb::ListNotificationsResponse> {
         let member_id = inbox_owner(caller);
         let limit = page_size(r.page_size, 50, 200)?;
-        let before = decode_page_token(&r.page_token)?;
+        let before = decode_page_token(&r.page_token)?.map(|t| parse_id("page_token", &t)).transpose()?;
         let mut rows = notices::page(&self.ctx.db, &member_id, r.unread_only, before, limit + 1).await?;
         let next_page_token = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);

@@ -209,6 +209,10 @@ pub struct Schedule {
     pub deadline: Option<DateTime<Utc>>,
     /// Reminder lead in hours.
     pub remind_hours_before: i32,
+    /// When reminders go out: before the deadline and after the sending; `None` when the lead
+    /// reaches back to the sending (the directive itself is the reminder) or there is no
+    /// acknowledgement to remind of.
+    pub remind_at: Option<DateTime<Utc>>,
 }
 
 /// Hours before a deadline when reminders go out by default.
@@ -293,7 +297,9 @@ pub fn check(r: &Request, now: DateTime<Utc>) -> Result<Schedule, Refused> {
         (None, _) => {}
     }
     let remind = if r.remind_hours_before == 0 { DEFAULT_REMIND_HOURS } else { r.remind_hours_before };
-    Ok(Schedule { send_at, deadline: r.deadline, remind_hours_before: remind })
+    let remind_at =
+        r.deadline.filter(|_| r.acknowledgement_required).map(|d| remind_at(d, remind)).filter(|at| *at > send_at);
+    Ok(Schedule { send_at, deadline: r.deadline, remind_hours_before: remind, remind_at })
 }
 
 /// When reminders of a directive with `deadline` go out.
@@ -408,7 +414,10 @@ mod tests {
         let s = check(&directive(), now).unwrap();
         assert_eq!(s.send_at, now);
         assert_eq!(s.remind_hours_before, 24);
-        assert_eq!(remind_at(s.deadline.unwrap(), 24), t("2026-12-04T10:00:00Z"));
+        assert_eq!(s.remind_at, Some(t("2026-12-04T10:00:00Z")));
+        // A deadline closer than the lead: no separate reminder.
+        let soon = Request { deadline: Some(t("2026-11-30T12:00:00Z")), ..directive() };
+        assert_eq!(check(&soon, now).unwrap().remind_at, None);
     }
 
     #[test]

@@ -70,8 +70,12 @@ pub fn next_attempt(
     }
     let exp = base.saturating_mul(1u32 << attempts.saturating_sub(1).min(20)).min(max);
     let exp = exp.mul_f64(1.0 + 0.2 * jitter.clamp(0.0, 1.0));
-    let delay = after.map_or(exp, |a| a.max(exp));
-    let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+    // A provider's Retry-After is honoured up to the longest delay (a huge one is no reason to
+    // wait for ever, nor to overflow).
+    let delay = after.map_or(exp, |a| a.min(max).max(exp));
+    let Some(at) = chrono::Duration::from_std(delay).ok().and_then(|d| now.checked_add_signed(d)) else {
+        return Retry::GiveUp;
+    };
     match expires_at {
         Some(e) if at > e => Retry::GiveUp,
         _ => Retry::At(at),
@@ -99,5 +103,11 @@ mod tests {
         assert_eq!(at(5, None, None), Retry::GiveUp);
         assert_eq!(at(4, None, Some(now + chrono::Duration::seconds(2))), Retry::GiveUp, "past the notice's expiry");
         assert_eq!(next_attempt(now, 30, None, b(99), 0.0, None), Retry::At(now + chrono::Duration::seconds(600)));
+        let huge = Some(Duration::from_secs(u64::MAX));
+        assert_eq!(
+            next_attempt(now, 1, huge, b(5), 0.0, None),
+            Retry::At(now + chrono::Duration::seconds(600)),
+            "capped"
+        );
     }
 }

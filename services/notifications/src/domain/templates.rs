@@ -43,7 +43,8 @@ pub fn kind_label(kind: NoticeKind, lang: Language) -> &'static str {
     }
 }
 
-fn shorten(text: &str, chars: usize) -> String {
+/// `text` cut to at most `chars` characters, with an ellipsis when cut.
+pub fn shorten(text: &str, chars: usize) -> String {
     if text.chars().count() <= chars {
         return text.to_string();
     }

@@ -3,7 +3,7 @@
 //! deadline, escalation to secretaries at the deadline, and the digests of what waited for the
 //! end of quiet hours. Each step is claimed in the database, so any number of replicas may look.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -54,14 +54,26 @@ impl Broadcaster {
     /// Sends every broadcast due (or abandoned by a stopped sender); returns how many finished.
     pub async fn look(&self) -> Result<usize, DbErr> {
         let mut done = 0;
+        // One broadcast or step failing holds none of the others.
         for id in store::due(&self.db, self.clock.now(), 100).await? {
-            if self.send(&id).await? {
-                done += 1;
+            match self.send(&id).await {
+                Ok(true) => done += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(broadcast_id = %id, error = %e, "sending a broadcast paused; the next look resumes it")
+                }
             }
         }
-        done += self.remind().await?;
-        done += self.escalate().await?;
-        done += self.digest().await?;
+        for (what, step) in [
+            ("reminders", self.remind().await),
+            ("escalations", self.escalate().await),
+            ("digests", self.digest().await),
+        ] {
+            match step {
+                Ok(n) => done += n,
+                Err(e) => tracing::warn!(step = what, error = %e, "a broadcast step failed; retried at the next look"),
+            }
+        }
         Ok(done)
     }
 
@@ -81,7 +93,7 @@ impl Broadcaster {
             if !b.resolved {
                 let txn = self.db.begin().await?;
                 let n = audiences::resolve(&txn, &b, &format_date(doan_platform::clock::vietnam_date(now))).await?;
-                if !store::advance(&txn, id, Some(n as i64), "", now + self.lease).await? {
+                if !store::advance(&txn, id, &b.fanout_cursor, Some(n as i64), "", now + self.lease).await? {
                     txn.rollback().await?;
                     return Ok(false);
                 }
@@ -106,7 +118,7 @@ impl Broadcaster {
             let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
             let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
             plan(&txn, &written, self.lanes, expiry(&b), now).await?;
-            if !store::advance(&txn, id, None, &last, now + self.lease).await? {
+            if !store::advance(&txn, id, &b.fanout_cursor, None, &last, now + self.lease).await? {
                 txn.rollback().await?;
                 return Ok(false);
             }
@@ -119,11 +131,8 @@ impl Broadcaster {
     async fn remind(&self) -> Result<usize, DbErr> {
         let now = self.clock.now();
         let mut done = 0;
-        for b in store::directives_pending(&self.db, broadcast::Column::RemindedAt, false, now, 100).await? {
+        for b in store::reminders_due(&self.db, now, 100).await? {
             let Some(deadline) = b.deadline else { continue };
-            if rules::remind_at(deadline, b.remind_hours_before) > now {
-                continue;
-            }
             let txn = self.db.begin().await?;
             if !store::claim_step(&txn, &b.broadcast_id, broadcast::Column::RemindedAt, now).await? {
                 txn.rollback().await?;
@@ -165,7 +174,7 @@ impl Broadcaster {
         let now = self.clock.now();
         let today = format_date(doan_platform::clock::vietnam_date(now));
         let mut done = 0;
-        for b in store::directives_pending(&self.db, broadcast::Column::EscalatedAt, true, now, 100).await? {
+        for b in store::escalations_due(&self.db, now, 100).await? {
             let txn = self.db.begin().await?;
             if !store::claim_step(&txn, &b.broadcast_id, broadcast::Column::EscalatedAt, now).await? {
                 txn.rollback().await?;
@@ -224,9 +233,6 @@ impl Broadcaster {
         if held.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<String> = held.iter().map(|d| d.notification_id.clone()).collect();
-        let found: HashMap<String, notification::Model> =
-            notices::find_many(&self.db, &ids).await?.into_iter().map(|n| (n.notification_id.clone(), n)).collect();
         let owners: Vec<String> = held.iter().map(|d| d.owner_id.clone()).collect::<HashSet<_>>().into_iter().collect();
         let prefs = preferences::of_owners(&self.db, &owners).await?;
         let mut groups: BTreeMap<(String, i32, String), Vec<&delivery::Model>> = BTreeMap::new();
@@ -236,17 +242,24 @@ impl Broadcaster {
         let txn = self.db.begin().await?;
         let mut digests = Vec::new();
         for ((owner, channel, device), items) in groups {
-            let list: Vec<DigestItem> = items
-                .iter()
-                .filter_map(|d| found.get(&d.notification_id))
+            // Only what this look moved from held (not digested by another replica, not
+            // cancelled by a revocation since), with the notices as they are now.
+            let mut moved = Vec::new();
+            for d in &items {
+                let ids = std::slice::from_ref(&d.delivery_id);
+                if deliveries::settle(&txn, ids, &[DeliveryState::Held], DeliveryState::Digested, "", now).await? == 1 {
+                    moved.push(d.notification_id.clone());
+                }
+            }
+            let list: Vec<DigestItem> = notices::find_many(&txn, &moved)
+                .await?
+                .into_iter()
                 .map(|n| DigestItem {
                     kind: NoticeKind::from_number(n.kind).unwrap_or(NoticeKind::Announcement),
-                    title: n.title.clone(),
+                    title: n.title,
                     at: n.created_at,
                 })
                 .collect();
-            let item_ids: Vec<String> = items.iter().map(|d| d.delivery_id.clone()).collect();
-            deliveries::settle(&txn, &item_ids, &[DeliveryState::Held], DeliveryState::Digested, "", now).await?;
             if list.is_empty() {
                 continue;
             }

@@ -238,11 +238,11 @@ impl Dispatcher {
             claimed.iter().map(|d| d.owner_id.clone()).collect::<HashSet<_>>().into_iter().collect();
         let prefs = preferences::of_owners(&self.db, &owners).await?;
         let mut deadlines: HashMap<String, Option<String>> = HashMap::new();
-        for id in claimed
-            .iter()
-            .filter(|d| d.channel == Channel::Email as i32 && !d.broadcast_id.is_empty())
-            .map(|d| &d.broadcast_id)
-        {
+        // Deadlines shown in the emails of directives and their reminders.
+        let asks = |d: &&delivery::Model| {
+            d.channel == Channel::Email as i32 && !d.broadcast_id.is_empty() && matches!(d.kind, 9 | 12)
+        };
+        for id in claimed.iter().filter(asks).map(|d| &d.broadcast_id) {
             if !deadlines.contains_key(id) {
                 let b = broadcasts::find(&self.db, id).await?;
                 let d = b
@@ -256,7 +256,7 @@ impl Dispatcher {
             let notice = notices.get(&d.notification_id);
             let device = devices.get(&d.device_id);
             let p = preferences_of(prefs.get(&d.owner_id));
-            let deadline = deadlines.get(&d.broadcast_id).cloned().flatten();
+            let deadline = deadlines.get(&d.broadcast_id).cloned().flatten().filter(|_| matches!(d.kind, 9 | 12));
             async move { self.send(d, notice, device, &p, deadline.as_deref()).await }
         });
         let outcomes = futures_util::future::join_all(sends).await;
@@ -290,8 +290,14 @@ impl Dispatcher {
             mail.send(&prefs.email, &subject, &text).await
         } else {
             let Some(device) = device else { return Settled::Failed("the device was unregistered".into()) };
-            let (title, body) =
-                if digest { (title, body) } else { templates::push(kind, prefs.language, &title, &body) };
+            if device.owner_id != d.owner_id {
+                return Settled::Failed("the device was registered by another account".into());
+            }
+            let (title, body) = if digest {
+                (title, templates::shorten(&body, templates::PUSH_BODY_CHARS))
+            } else {
+                templates::push(kind, prefs.language, &title, &body)
+            };
             let mut data = vec![("kind".to_string(), d.kind.to_string())];
             if !d.notification_id.is_empty() {
                 data.push(("notice_id".into(), d.notification_id.clone()));
@@ -388,13 +394,12 @@ impl Dispatcher {
             gone_devices.dedup();
             // A device registered again since the round began keeps its new registration.
             devices::remove_gone(&self.db, &gone_devices, started).await?;
-            deliveries::fail_for_devices(
-                &self.db,
-                &gone_devices,
-                "the device is no longer registered with the provider",
-                now,
-            )
-            .await?;
+            // Only the devices removed: one registered again since keeps its queue.
+            let kept: HashSet<String> =
+                devices::find_many(&self.db, &gone_devices).await?.into_iter().map(|d| d.device_id).collect();
+            gone_devices.retain(|d| !kept.contains(d));
+            let reason = "the device is no longer registered with the provider";
+            deliveries::fail_for_devices(&self.db, &gone_devices, reason, now).await?;
         }
         Ok(())
     }

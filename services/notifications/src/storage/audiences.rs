@@ -148,7 +148,7 @@ pub async fn resolve(txn: &impl ConnectionTrait, b: &broadcast::Model, today: &s
             vec![id, member.into(), within],
         ),
         Audience::Unit(unit) => {
-            let path = unit_path(txn, &unit).await?.unwrap_or_default();
+            let Some(path) = unit_path(txn, &unit).await? else { return count(txn, &b.broadcast_id).await };
             (
                 format!(
                     "{INSERT_RECIPIENTS}{MEMBER_COLUMNS}FROM directory_members m \
@@ -158,7 +158,7 @@ pub async fn resolve(txn: &impl ConnectionTrait, b: &broadcast::Model, today: &s
             )
         }
         Audience::Role { unit_id, position_kind, unit_level } => {
-            let path = unit_path(txn, &unit_id).await?.unwrap_or_default();
+            let Some(path) = unit_path(txn, &unit_id).await? else { return count(txn, &b.broadcast_id).await };
             let level = if unit_level > 0 { " AND u.level = $7" } else { "" };
             let mut values = vec![
                 id,
@@ -182,15 +182,23 @@ pub async fn resolve(txn: &impl ConnectionTrait, b: &broadcast::Model, today: &s
                 values,
             )
         }
-        Audience::Cluster(cluster) => (
-            format!(
-                "{INSERT_RECIPIENTS}{MEMBER_COLUMNS}FROM cluster_units cu \
-                 JOIN directory_units u ON u.unit_id = cu.unit_id \
-                 JOIN directory_members m ON m.unit_path LIKE u.path || '%' \
-                 WHERE cu.cluster_id = $2 AND m.status = 1 AND m.unit_path LIKE $3 ON CONFLICT DO NOTHING"
-            ),
-            vec![id, cluster.into(), within],
-        ),
+        Audience::Cluster(cluster) => {
+            // One subtree statement per unit of the cluster, each on the path index.
+            let units = super::entities::cluster_unit::Entity::find()
+                .filter(super::entities::cluster_unit::Column::ClusterId.eq(&cluster))
+                .all(txn)
+                .await?;
+            for u in units {
+                let Some(path) = unit_path(txn, &u.unit_id).await? else { continue };
+                let sql = format!(
+                    "{INSERT_RECIPIENTS}{MEMBER_COLUMNS}FROM directory_members m \
+                     WHERE m.status = 1 AND m.unit_path LIKE $2 AND m.unit_path LIKE $3 ON CONFLICT DO NOTHING"
+                );
+                let values = vec![id.clone(), format!("{path}%").into(), within.clone()];
+                txn.execute_raw(statement(txn, &sql, values)).await?;
+            }
+            return count(txn, &b.broadcast_id).await;
+        }
         Audience::Team(team) => (
             format!(
                 "{INSERT_RECIPIENTS}{MEMBER_COLUMNS}FROM team_members tm \
@@ -201,11 +209,16 @@ pub async fn resolve(txn: &impl ConnectionTrait, b: &broadcast::Model, today: &s
         ),
     };
     txn.execute_raw(statement(txn, &sql, values)).await?;
+    count(txn, &b.broadcast_id).await
+}
+
+/// The recipients recorded for broadcast `id`.
+async fn count(txn: &impl ConnectionTrait, id: &str) -> Result<u64, DbErr> {
     let row = txn
         .query_one_raw(statement(
             txn,
             "SELECT COUNT(*) AS n FROM broadcast_recipients WHERE broadcast_id = $1",
-            vec![b.broadcast_id.clone().into()],
+            vec![id.to_string().into()],
         ))
         .await?;
     Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0).max(0) as u64)

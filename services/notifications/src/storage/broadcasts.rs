@@ -102,20 +102,22 @@ pub async fn claim(
     Ok(r.rows_affected() == 1)
 }
 
-/// Records progress of a sending broadcast: recipients resolved (`resolved` with their count)
-/// or notices written up to `cursor`; renews the lease. False when it is no longer being sent
-/// (revoked): the caller rolls back.
+/// Records progress of a sending broadcast from the state this sender read (`resolved`,
+/// `from_cursor`): recipients resolved (`resolved_now` with their count) or notices written up to
+/// `cursor`; renews the lease. False when it is no longer being sent (revoked) or another
+/// sender moved it first: the caller rolls back.
 pub async fn advance(
     txn: &impl ConnectionTrait,
     id: &str,
-    resolved: Option<i64>,
+    from_cursor: &str,
+    resolved_now: Option<i64>,
     cursor: &str,
     lease_until: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let mut q = broadcast::Entity::update_many()
         .col_expr(broadcast::Column::FanoutCursor, Expr::value(cursor))
         .col_expr(broadcast::Column::LeaseUntil, Expr::value(lease_until));
-    if let Some(n) = resolved {
+    if let Some(n) = resolved_now {
         q = q
             .col_expr(broadcast::Column::Resolved, Expr::value(true))
             .col_expr(broadcast::Column::Recipients, Expr::value(n));
@@ -123,6 +125,8 @@ pub async fn advance(
     let r = q
         .filter(broadcast::Column::BroadcastId.eq(id))
         .filter(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+        .filter(broadcast::Column::Resolved.eq(resolved_now.is_none()))
+        .filter(broadcast::Column::FanoutCursor.eq(from_cursor))
         .exec(txn)
         .await?;
     Ok(r.rows_affected == 1)
@@ -226,25 +230,59 @@ pub async fn claim_step(
     Ok(r.rows_affected == 1)
 }
 
-/// Sent directives that need acknowledgement, with a deadline after `now` (reminders) or at or
-/// before it (escalation), whose step (`column`) has not been done.
-pub async fn directives_pending(
+/// Sent directives that need acknowledgement whose reminders are due at `now` (before the
+/// deadline, not yet reminded).
+pub async fn reminders_due(
     db: &impl ConnectionTrait,
-    column: broadcast::Column,
-    deadline_passed: bool,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<broadcast::Model>, DbErr> {
-    let mut q = broadcast::Entity::find()
+    broadcast::Entity::find()
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sent as i32))
+        .filter(broadcast::Column::RemindAt.lte(now))
+        .filter(broadcast::Column::Deadline.gt(now))
+        .filter(broadcast::Column::RemindedAt.is_null())
+        .order_by_asc(broadcast::Column::RemindAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Sent directives that need acknowledgement whose deadline passed by `now` and whose
+/// escalation was not done.
+pub async fn escalations_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<broadcast::Model>, DbErr> {
+    broadcast::Entity::find()
         .filter(broadcast::Column::Status.eq(BroadcastStatus::Sent as i32))
         .filter(broadcast::Column::AcknowledgementRequired.eq(true))
-        .filter(column.is_null());
-    q = if deadline_passed {
-        q.filter(broadcast::Column::Deadline.lte(now))
-    } else {
-        q.filter(broadcast::Column::Deadline.gt(now))
-    };
-    q.order_by_asc(broadcast::Column::Deadline).limit(limit).all(db).await
+        .filter(broadcast::Column::Deadline.lte(now))
+        .filter(broadcast::Column::EscalatedAt.is_null())
+        .order_by_asc(broadcast::Column::Deadline)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The notices (the broadcast's own, not reminders) of `id` in the inboxes of `owners`:
+/// owner → notice id.
+pub async fn notices_of(
+    db: &impl ConnectionTrait,
+    id: &str,
+    owners: &[String],
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    use super::notification;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::BroadcastId.eq(id))
+        .filter(notification::Column::MemberId.is_in(owners.iter().cloned()))
+        .filter(notification::Column::Kind.is_in([9, 10, 11]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.member_id, n.notification_id))
+        .collect())
 }
 
 /// The recipient `recipient_id` of `id`.

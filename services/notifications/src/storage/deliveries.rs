@@ -185,12 +185,14 @@ pub async fn held_due(
         .await
 }
 
-/// Counts of broadcast `id`'s deliveries: (channel, state, count).
+/// Counts of the deliveries of broadcast `id`'s own notices (not its reminders or
+/// escalations): (channel, state, count).
 pub async fn counts_of_broadcast(db: &impl ConnectionTrait, id: &str) -> Result<Vec<(i32, i32, i64)>, DbErr> {
     let rows = db
         .query_all_raw(statement(
             db,
-            "SELECT channel, state, COUNT(*) AS n FROM deliveries WHERE broadcast_id = $1 GROUP BY channel, state",
+            "SELECT channel, state, COUNT(*) AS n FROM deliveries WHERE broadcast_id = $1 AND kind IN (9, 10, 11) \
+             GROUP BY channel, state",
             vec![id.to_string().into()],
         ))
         .await?;

@@ -21,6 +21,12 @@ pub async fn register(txn: &impl ConnectionTrait, d: device::Model) -> Result<de
         _ => d.registered_at,
     };
     let row = device::Model { registered_at, ..d };
+    if existing.as_ref().is_some_and(|old| old.owner_id != row.owner_id) {
+        // The previous owner's waiting notices never reach the device's new owner.
+        let reason = "the device was registered by another account";
+        super::deliveries::fail_for_devices(txn, std::slice::from_ref(&row.device_id), reason, row.last_seen_at)
+            .await?;
+    }
     device::Entity::insert(device::ActiveModel::from(row.clone()))
         .on_conflict(
             OnConflict::column(device::Column::DeviceId)

@@ -43,7 +43,8 @@ entity!(
         documents: String, meeting_starts_at: Option<DateTimeUtc>, meeting_ends_at: Option<DateTimeUtc>,
         meeting_location: String, status: i32, created_by: String, created_at: DateTimeUtc,
         sent_at: Option<DateTimeUtc>, revoked_at: Option<DateTimeUtc>, revoke_reason: String,
-        remind_hours_before: i32, reminded_at: Option<DateTimeUtc>, escalated_at: Option<DateTimeUtc>,
+        remind_hours_before: i32, remind_at: Option<DateTimeUtc>, reminded_at: Option<DateTimeUtc>,
+        escalated_at: Option<DateTimeUtc>,
         request_id: String, resolved: bool, fanout_cursor: String, recipients: i64, lease_until: DateTimeUtc,
     }
 );

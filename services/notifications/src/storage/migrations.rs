@@ -170,6 +170,7 @@ impl MigrationTrait for BroadcastsAndChannels {
                 .col(timestamp_with_time_zone_null("revoked_at"))
                 .col(string("revoke_reason"))
                 .col(integer("remind_hours_before"))
+                .col(timestamp_with_time_zone_null("remind_at"))
                 .col(timestamp_with_time_zone_null("reminded_at"))
                 .col(timestamp_with_time_zone_null("escalated_at"))
                 .col(string("request_id"))
@@ -184,6 +185,7 @@ impl MigrationTrait for BroadcastsAndChannels {
             ("broadcasts_due", &["status", "send_at"][..]),
             ("broadcasts_unit", &["unit_path", "broadcast_id"][..]),
             ("broadcasts_deadline", &["status", "deadline"][..]),
+            ("broadcasts_remind", &["status", "remind_at"][..]),
         ] {
             let mut index = Index::create();
             index.name(name).table("broadcasts").if_not_exists();
@@ -334,6 +336,7 @@ impl MigrationTrait for BroadcastsAndChannels {
             ("deliveries_notice", &["notification_id"][..]),
             ("deliveries_broadcast", &["broadcast_id", "channel", "state"][..]),
             ("deliveries_device", &["device_id", "state"][..]),
+            ("deliveries_created", &["created_at"][..]),
         ] {
             let mut index = Index::create();
             index.name(name).table("deliveries").if_not_exists();
