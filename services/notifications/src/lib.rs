@@ -32,7 +32,7 @@ pub use storage::migrations::Migrator;
 
 /// Builds the service from its context.
 pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
-    let (new_notices, _) = tokio::sync::broadcast::channel(4096);
+    let new_notices = Arc::new(events::live::Live::default());
     let channels = Arc::new(channels::Channels::from_settings(&ctx.settings.channels, ctx.clock.clone())?);
     let lanes = events::deliver::Lanes::of(&channels);
     let wake = Arc::new(tokio::sync::Notify::new());

@@ -19,7 +19,7 @@ use doan_proto::notifications as pb;
 use doan_proto::notifications::notifications_service_server::NotificationsService;
 use futures_util::Stream;
 use sea_orm::DatabaseConnection;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
@@ -39,7 +39,7 @@ pub const MAX_WATCHES_PER_MEMBER: usize = 5;
 /// The notifications API.
 pub struct NotificationsApi {
     ctx: ServiceContext,
-    new_notices: broadcast::Sender<Arc<notification::Model>>,
+    new_notices: Arc<crate::events::live::Live>,
     watches: Arc<Mutex<HashMap<String, usize>>>,
     broadcaster: Arc<Broadcaster>,
 }
@@ -164,7 +164,7 @@ impl NotificationsApi {
     /// An API over `ctx`; `new_notices` carries each notice once it committed.
     pub fn new(
         ctx: ServiceContext,
-        new_notices: broadcast::Sender<Arc<notification::Model>>,
+        new_notices: Arc<crate::events::live::Live>,
         broadcaster: Arc<Broadcaster>,
     ) -> Self {
         Self { ctx, new_notices, watches: Arc::default(), broadcaster }
@@ -250,7 +250,7 @@ impl NotificationsApi {
         let member_id = inbox_owner(caller);
         let slot = WatchSlot::take(&self.watches, &member_id)?;
         let db = self.ctx.db.clone();
-        let mut woken = self.new_notices.subscribe();
+        let mut woken = self.new_notices.subscribe(&member_id);
         let shutdown = self.ctx.shutdown.clone();
         // Only notices after what the inbox holds now are streamed.
         let mut last = notices::last_seq(&db, &member_id).await?;
@@ -276,22 +276,24 @@ impl NotificationsApi {
                         let _ = tx.send(Err(Status::unauthenticated("the token expired; log in again and reopen the watch"))).await;
                         return;
                     }
-                    woke = woken.recv() => match woke {
-                        Ok(n) if n.member_id != member_id || n.seq <= last => continue,
+                    woke = woken.notices.recv() => match woke {
+                        Some(n) if n.seq <= last => continue,
                         // The next notice in order: sent as it is, no query.
-                        Ok(n) if n.seq == last + 1 => {
+                        Some(n) if n.seq == last + 1 && !woken.lagged.load(std::sync::atomic::Ordering::Acquire) => {
                             last = n.seq;
                             if tx.send(Ok(watch_message((*n).clone()))).await.is_err() {
                                 return;
                             }
                             continue;
                         }
-                        // A gap (committed on another replica) or missed wake-ups: read.
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return,
+                        // A gap (committed on another replica) or dropped notices: read.
+                        Some(_) => {}
+                        None => return,
                     },
+                    _ = woken.wake.notified() => {}
                     _ = poll.tick() => {}
                 }
+                woken.lagged.store(false, std::sync::atomic::Ordering::Release);
                 if !catch_up(&db, &member_id, &mut last, &tx).await {
                     return;
                 }

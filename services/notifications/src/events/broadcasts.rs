@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use doan_platform::clock::{Clock, vietnam_time};
 use doan_platform::convert::{format_date, new_id};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
-use tokio::sync::{Notify, broadcast as live};
+use tokio::sync::Notify;
 
 use super::deliver::{Lanes, plan, preferences_of};
 use crate::domain::broadcasts::{self as rules, BroadcastKind, path_units};
@@ -33,7 +33,7 @@ pub struct Broadcaster {
     /// How long a sender holds a broadcast between chunks.
     pub lease: chrono::Duration,
     /// Live watchers of this replica.
-    pub new_notices: live::Sender<Arc<notification::Model>>,
+    pub new_notices: Arc<super::live::Live>,
     /// Wakes the dispatcher.
     pub wake: Arc<Notify>,
 }
@@ -47,7 +47,7 @@ impl Broadcaster {
     fn committed(&self, written: Vec<notification::Model>) {
         self.wake.notify_one();
         for n in written {
-            let _ = self.new_notices.send(Arc::new(n));
+            self.new_notices.send(Arc::new(n));
         }
     }
 

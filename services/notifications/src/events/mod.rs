@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 pub mod broadcasts;
 pub mod deliver;
+pub mod live;
 
 use doan_platform::bus::{Consumer, HandlerError, decode_payload};
 use doan_platform::clock::Clock;
@@ -18,7 +19,6 @@ use doan_proto::events::{
     TeamChanged,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use tokio::sync::broadcast;
 
 use crate::domain::{self, Notice};
 use crate::storage::entities::position;
@@ -28,7 +28,7 @@ struct InboxWriter {
     db: DatabaseConnection,
     outbox: doan_platform::outbox::Outbox,
     clock: Clock,
-    new_notices: broadcast::Sender<Arc<notification::Model>>,
+    new_notices: Arc<live::Live>,
     lanes: deliver::Lanes,
     wake: Arc<tokio::sync::Notify>,
 }
@@ -112,7 +112,7 @@ impl TransactionalHandler for InboxWriter {
         self.wake.notify_one();
         // Watchers on this replica get the notices themselves, without a query.
         for notice in done.into_iter().flatten() {
-            let _ = self.new_notices.send(Arc::new(notice));
+            self.new_notices.send(Arc::new(notice));
         }
     }
 
@@ -209,7 +209,7 @@ pub fn subscriptions() -> Vec<&'static str> {
 /// starts the dispatcher on the deliveries written with them.
 pub fn consumer(
     ctx: &ServiceContext,
-    new_notices: broadcast::Sender<Arc<notification::Model>>,
+    new_notices: Arc<live::Live>,
     lanes: deliver::Lanes,
     wake: Arc<tokio::sync::Notify>,
 ) -> Consumer {
