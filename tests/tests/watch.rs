@@ -122,3 +122,47 @@ async fn watches_are_bounded_per_member_and_end_with_the_token() {
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     tp.stop().await.expect("stop");
 }
+
+/// A notice committed by another replica (written straight into the database, past this
+/// replica's hand-off) reaches the watch through the replica's one sweep of the watched owners'
+/// inbox counters, within seconds, though no watch polls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_committed_on_another_replica_reaches_the_watch_by_the_sweep() {
+    let tp = TestPlatform::embedded().await.expect("start");
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+    let tree = create_tree(&gw, &admin).await;
+    let officer = officer(&gw, &admin, &tree.province, "watch.sweep").await;
+    let (member_id, token) = member_login(&gw, &officer, &tree.branch, 3).await;
+    let mut watch = gw
+        .notifications
+        .clone()
+        .watch_notifications(authed(&token, notif::WatchNotificationsRequest {}))
+        .await
+        .expect("watch opens")
+        .into_inner();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let db = tp.database("notifications").await.unwrap();
+    let notice = doan_notifications::domain::Notice {
+        member_id: member_id.clone(),
+        kind: doan_notifications::domain::NoticeKind::Announcement,
+        title: "Từ bản sao khác".into(),
+        body: "Ghi thẳng vào cơ sở dữ liệu".into(),
+    };
+    let meta = doan_notifications::storage::notices::Meta::default();
+    doan_notifications::storage::notices::insert_all(&db, &[notice], "another-replica", &meta, chrono::Utc::now())
+        .await
+        .expect("written as another replica would");
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let n = watch.next().await.expect("open").expect("notice").notification.expect("notification");
+            if n.source_event_id == "another-replica" {
+                return n;
+            }
+        }
+    })
+    .await
+    .expect("the sweep found it within seconds");
+    assert_eq!(got.title, "Từ bản sao khác");
+    tp.stop().await.expect("stop");
+}

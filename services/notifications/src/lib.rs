@@ -22,6 +22,10 @@ use doan_platform::retention::{self, RetentionRule};
 use doan_platform::service::{Service, ServiceContext};
 use doan_proto::notifications::notifications_service_server::NotificationsServiceServer;
 
+/// How often one replica compares its watched owners' inbox counters with what their watches
+/// sent (notices committed on another replica reach a watch within this).
+const WATCH_SWEEP: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The service's name: its queue, outbox producer and database.
 pub const NAME: &str = "notifications";
 
@@ -52,6 +56,13 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         lease: chrono::Duration::seconds(ctx.settings.jobs.lease_secs.max(1) as i64),
         new_notices: new_notices.clone(),
         wake: wake.clone(),
+    });
+    // Notices committed on other replicas reach this replica's watches by one sweep of the
+    // watched owners' inbox counters, never by a poll per watch.
+    let (live, db) = (new_notices.clone(), ctx.db.clone());
+    doan_platform::jobs::every(ctx.shutdown.clone(), WATCH_SWEEP, "live watches behind", move || {
+        let (live, db) = (live.clone(), db.clone());
+        async move { live.sweep(&db).await }
     });
     let look = broadcaster.clone();
     doan_platform::jobs::every(

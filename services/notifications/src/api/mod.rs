@@ -27,12 +27,6 @@ use crate::events::broadcasts::Broadcaster;
 use crate::storage::entities::{broadcast as broadcast_row, delivery, recipient};
 use crate::storage::{broadcasts as broadcast_store, notices, notification};
 
-/// How often a watcher looks for notices it was not woken for (committed on another
-/// replica, or missed when its wake-ups lagged). Notices committed on this replica arrive
-/// through the consumer's wake-up at once; this is only the fallback, and it is long so that
-/// 100,000 open apps cost about 3,000 queries a second, not 50,000.
-const WATCH_FALLBACK_POLL: Duration = Duration::from_secs(30);
-
 /// Open live watches one member may hold on one replica (phone, tablet, browser tabs).
 pub const MAX_WATCHES_PER_MEMBER: usize = 5;
 
@@ -254,6 +248,7 @@ impl NotificationsApi {
         let shutdown = self.ctx.shutdown.clone();
         // Only notices after what the inbox holds now are streamed.
         let mut last = notices::last_seq(&db, &member_id).await?;
+        woken.last.store(last, std::sync::atomic::Ordering::Release);
         // The stream ends when the caller's token does: a revoked or expired login must not
         // keep receiving notices.
         let now = self.ctx.clock.now().timestamp().max(0) as u64;
@@ -263,11 +258,6 @@ impl NotificationsApi {
             let _slot = slot;
             let expired = tokio::time::sleep(expires_in);
             tokio::pin!(expired);
-            let jitter = Duration::from_millis(rand_millis(5_000));
-            let mut poll = tokio::time::interval_at(
-                tokio::time::Instant::now() + WATCH_FALLBACK_POLL + jitter,
-                WATCH_FALLBACK_POLL,
-            );
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -281,6 +271,7 @@ impl NotificationsApi {
                         // The next notice in order: sent as it is, no query.
                         Some(n) if n.seq == last + 1 && !woken.lagged.load(std::sync::atomic::Ordering::Acquire) => {
                             last = n.seq;
+                            woken.last.store(last, std::sync::atomic::Ordering::Release);
                             if tx.send(Ok(watch_message((*n).clone()))).await.is_err() {
                                 return;
                             }
@@ -291,22 +282,16 @@ impl NotificationsApi {
                         None => return,
                     },
                     _ = woken.wake.notified() => {}
-                    _ = poll.tick() => {}
                 }
                 woken.lagged.store(false, std::sync::atomic::Ordering::Release);
                 if !catch_up(&db, &member_id, &mut last, &tx).await {
                     return;
                 }
+                woken.last.store(last, std::sync::atomic::Ordering::Release);
             }
         });
         Ok(Box::pin(ReceiverStream::new(rx)))
     }
-}
-
-/// A random number of milliseconds below `max` (spreads the fallback polls of watches that
-/// opened together).
-fn rand_millis(max: u64) -> u64 {
-    rand::random::<u64>() % max.max(1)
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchNotificationsResponse, Status>> + Send>>;

@@ -1,9 +1,11 @@
 //! Committed notices to this replica's live watches: each notice goes only to the watches of
 //! its owner (a map from owner to their open watches), never to every watch; a watch that
-//! cannot keep up is told to read what it missed from the database.
+//! cannot keep up is told to read what it missed from the database. Notices committed on
+//! another replica are found by one sweep per replica ([`Live::sweep`]: the inbox counters of
+//! every watched owner, 1,000 a query), not by a poll per watch.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, mpsc};
@@ -18,6 +20,7 @@ struct Watcher {
     tx: mpsc::Sender<Arc<notification::Model>>,
     lagged: Arc<AtomicBool>,
     wake: Arc<Notify>,
+    last: Arc<AtomicI64>,
 }
 
 /// This replica's open watches, by owner.
@@ -38,6 +41,8 @@ pub struct Subscription {
     pub lagged: Arc<AtomicBool>,
     /// Woken when `lagged` is set.
     pub wake: Arc<Notify>,
+    /// The last inbox position the watch sent (kept by the watch, read by the sweep).
+    pub last: Arc<AtomicI64>,
 }
 
 impl Drop for Subscription {
@@ -71,11 +76,37 @@ impl Live {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let lagged = Arc::new(AtomicBool::new(false));
         let wake = Arc::new(Notify::new());
-        let watcher = Watcher { id, tx, lagged: lagged.clone(), wake: wake.clone() };
+        let last = Arc::new(AtomicI64::new(i64::MAX));
+        let watcher = Watcher { id, tx, lagged: lagged.clone(), wake: wake.clone(), last: last.clone() };
         if let Ok(mut map) = self.watchers.lock() {
             map.entry(owner.to_string()).or_default().push(watcher);
         }
-        Subscription { live: self.clone(), owner: owner.to_string(), id, notices, lagged, wake }
+        Subscription { live: self.clone(), owner: owner.to_string(), id, notices, lagged, wake, last }
+    }
+
+    /// Compares the inbox counters of every watched owner with what their watches sent, and
+    /// tells the watches that are behind (notices committed on another replica) to read.
+    /// One query per 1,000 watched owners; returns how many watches were told.
+    pub async fn sweep(&self, db: &impl sea_orm::ConnectionTrait) -> Result<usize, sea_orm::DbErr> {
+        let owners: Vec<String> = match self.watchers.lock() {
+            Ok(map) => map.keys().cloned().collect(),
+            Err(_) => return Ok(0),
+        };
+        let mut told = 0;
+        for chunk in owners.chunks(1_000) {
+            let counters = crate::storage::notices::counters(db, chunk).await?;
+            let Ok(map) = self.watchers.lock() else { return Ok(told) };
+            for (owner, counter) in counters {
+                for w in map.get(&owner).into_iter().flatten() {
+                    if counter > w.last.load(Ordering::Acquire) {
+                        w.lagged.store(true, Ordering::Release);
+                        w.wake.notify_one();
+                        told += 1;
+                    }
+                }
+            }
+        }
+        Ok(told)
     }
 
     /// Open watches on this replica.

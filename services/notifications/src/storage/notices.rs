@@ -196,3 +196,17 @@ pub async fn of_broadcast(
         .one(db)
         .await
 }
+
+/// The inbox counters (last positions) of `owners` that have one.
+pub async fn counters(db: &impl ConnectionTrait, owners: &[String]) -> Result<Vec<(String, i64)>, DbErr> {
+    if owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT member_id, last_seq FROM inbox_counters WHERE member_id IN ({})",
+        super::sql::placeholders(1, owners.len())
+    );
+    let values = owners.iter().map(|o| sea_orm::Value::from(o.clone())).collect();
+    let rows = db.query_all_raw(super::sql::statement(db, &sql, values)).await?;
+    rows.iter().map(|r| Ok((r.try_get("", "member_id")?, r.try_get("", "last_seq")?))).collect()
+}
