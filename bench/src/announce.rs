@@ -39,6 +39,9 @@ use tonic::transport::Channel;
 
 use crate::stats::{Table, f};
 
+/// When each watch received the broadcast's notice (its id and the instant), by watch.
+type Arrivals = Arc<Mutex<Vec<Option<(String, Instant)>>>>;
+
 /// Members per seeded branch.
 const PER_BRANCH: usize = 300;
 /// Live watches per HTTP/2 connection of the watching clients.
@@ -153,10 +156,7 @@ async fn seed(conn: &mut PgConnection, parent: &str, parent_path: &str, n: usize
         .collect();
     let mut rows = String::with_capacity(n * 160);
     for (i, m) in members.iter().enumerate() {
-        rows.push_str(&format!(
-            "{}\tB{:010}\t{}\t{}\t{parent_path}{}/\t1\t1\n",
-            m.id, i, m.name, m.branch, m.branch
-        ));
+        rows.push_str(&format!("{}\tB{:010}\t{}\t{}\t{parent_path}{}/\t1\t1\n", m.id, i, m.name, m.branch, m.branch));
     }
     copy(
         conn,
@@ -454,7 +454,7 @@ struct Watches {
     opened: usize,
     failed: usize,
     open_s: f64,
-    arrivals: Arc<Mutex<Vec<Option<(String, Instant)>>>>,
+    arrivals: Arrivals,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -468,7 +468,14 @@ async fn open_watches(tp: &TestPlatform, members: &[&Member]) -> anyhow::Result<
         .iter()
         .map(|m| {
             issuer
-                .issue(&format!("bench-{}", m.id), Role::Member, Some(m.branch.clone()), Some(m.id.clone()), &m.name, None)
+                .issue(
+                    &format!("bench-{}", m.id),
+                    Role::Member,
+                    Some(m.branch.clone()),
+                    Some(m.id.clone()),
+                    &m.name,
+                    None,
+                )
                 .map(|(t, _)| t)
         })
         .collect::<Result<_, _>>()?;
@@ -477,7 +484,7 @@ async fn open_watches(tp: &TestPlatform, members: &[&Member]) -> anyhow::Result<
     for _ in 0..members.len().div_ceil(WATCHES_PER_CONNECTION) {
         channels.push(Channel::from_shared(format!("http://{addr}"))?.connect().await?);
     }
-    let arrivals: Arc<Mutex<Vec<Option<(String, Instant)>>>> = Arc::new(Mutex::new(vec![None; members.len()]));
+    let arrivals: Arrivals = Arc::new(Mutex::new(vec![None; members.len()]));
     let start = Instant::now();
     let opened: Vec<Option<tokio::task::JoinHandle<()>>> = futures_util::stream::iter(tokens.into_iter().enumerate())
         .map(|(i, token)| {
@@ -485,8 +492,11 @@ async fn open_watches(tp: &TestPlatform, members: &[&Member]) -> anyhow::Result<
             let arrivals = arrivals.clone();
             async move {
                 let mut client = NotificationsServiceClient::new(channel);
-                let mut stream =
-                    client.watch_notifications(authed(&token, notif::WatchNotificationsRequest {})).await.ok()?.into_inner();
+                let mut stream = client
+                    .watch_notifications(authed(&token, notif::WatchNotificationsRequest {}))
+                    .await
+                    .ok()?
+                    .into_inner();
                 Some(tokio::spawn(async move {
                     while let Ok(Some(msg)) = stream.message().await {
                         let at = Instant::now();
@@ -553,6 +563,20 @@ pub async fn run(urls: &ServerUrls, n: usize, watchers: usize) -> anyhow::Result
     (settings.channels.fcm.connections, settings.channels.fcm.max_in_flight) = FCM_LANE;
     settings.channels.apns = fakes.apns.settings();
     (settings.channels.apns.connections, settings.channels.apns.max_in_flight) = APNS_LANE;
+    if std::env::var_os("DOAN_BENCH_LOG_STATEMENTS").is_some() {
+        // Every statement of this run's notifications database in PostgreSQL's log, with its
+        // duration (parameters left out), to split the fan-out into its statements.
+        let url = settings.service("notifications").expect("notifications").database_url.expose_secret().to_string();
+        let db = url.rsplit('/').next().unwrap_or_default().to_string();
+        let mut admin = PgConnection::connect(&format!("{}/postgres", urls.postgres)).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {db} SET log_min_duration_statement = 0; ALTER DATABASE {db} SET log_parameter_max_length = 0"
+        )))
+        .execute(&mut admin)
+        .await?;
+        admin.close().await?;
+        eprintln!("announce: logging every statement of {db}");
+    }
     let tp = TestPlatform::servers_with(urls.clone(), run, settings).await?;
     let result = scenario(&tp, &fakes, n, watchers).await;
     tp.stop().await?;
@@ -613,6 +637,9 @@ async fn scenario(tp: &TestPlatform, fakes: &Fakes, n: usize, watchers: usize) -
         watches.failed,
         POLL_WINDOW.as_secs()
     );
+    // The opening queries reach the statistics within a second or two; the first fallback polls
+    // come 30 s after each watch opened.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let window_start = (transactions(&mut db).await?, Instant::now());
     tokio::time::sleep(POLL_WINDOW).await;
     let window_s = window_start.1.elapsed().as_secs_f64();
