@@ -84,6 +84,15 @@ impl Broadcaster {
         if !store::claim(&self.db, id, now, now + self.lease).await? {
             return Ok(false);
         }
+        let sent = self.send_claimed(id).await;
+        if sent.is_err() {
+            // Paused by an error: the next look takes it over at once, not when the lease ends.
+            let _ = store::release(&self.db, id, self.clock.now()).await;
+        }
+        sent
+    }
+
+    async fn send_claimed(&self, id: &str) -> Result<bool, DbErr> {
         loop {
             let Some(b) = store::find(&self.db, id).await? else { return Ok(false) };
             if b.status != rules::BroadcastStatus::Sending as i32 {
@@ -92,6 +101,10 @@ impl Broadcaster {
             let now = self.clock.now();
             if !b.resolved {
                 let txn = self.db.begin().await?;
+                if !store::renew(&txn, id, now + self.lease).await? {
+                    txn.rollback().await?;
+                    return Ok(false);
+                }
                 let n = audiences::resolve(&txn, &b, &format_date(doan_platform::clock::vietnam_date(now))).await?;
                 if !store::advance(&txn, id, &b.fanout_cursor, Some(n as i64), "", now + self.lease).await? {
                     txn.rollback().await?;

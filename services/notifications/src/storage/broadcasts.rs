@@ -132,6 +132,30 @@ pub async fn advance(
     Ok(r.rows_affected == 1)
 }
 
+/// Holds a sending broadcast until `lease_until` (its first write in a transaction, so that on
+/// SQLite the transaction takes the write lock before it reads); false when it is no longer
+/// being sent.
+pub async fn renew(txn: &impl ConnectionTrait, id: &str, lease_until: DateTime<Utc>) -> Result<bool, DbErr> {
+    let r = broadcast::Entity::update_many()
+        .col_expr(broadcast::Column::LeaseUntil, Expr::value(lease_until))
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+        .exec(txn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Gives up this sender's hold of broadcast `id` at `now`, so that the next look takes it over.
+pub async fn release(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    broadcast::Entity::update_many()
+        .col_expr(broadcast::Column::LeaseUntil, Expr::value(now))
+        .filter(broadcast::Column::BroadcastId.eq(id))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Sending as i32))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Marks a sending broadcast sent at `now`.
 pub async fn finish(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let r = broadcast::Entity::update_many()
