@@ -40,14 +40,15 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     let channels = Arc::new(channels::Channels::from_settings(&ctx.settings.channels, ctx.clock.clone())?);
     let lanes = events::deliver::Lanes::of(&channels);
     let wake = Arc::new(tokio::sync::Notify::new());
-    Arc::new(events::deliver::Dispatcher::new(
+    let dispatcher = Arc::new(events::deliver::Dispatcher::new(
         ctx.db.clone(),
         ctx.clock.clone(),
         channels,
         ctx.settings.channels.clone(),
         wake.clone(),
-    ))
-    .spawn(ctx.shutdown.clone());
+    ));
+    let handoff = dispatcher.handoff();
+    dispatcher.spawn(ctx.shutdown.clone());
     let broadcaster = Arc::new(events::broadcasts::Broadcaster {
         db: ctx.db.clone(),
         clock: ctx.clock.clone(),
@@ -56,6 +57,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         lease: chrono::Duration::seconds(ctx.settings.jobs.lease_secs.max(1) as i64),
         new_notices: new_notices.clone(),
         wake: wake.clone(),
+        handoff,
     });
     // Notices committed on other replicas reach this replica's watches by one sweep of the
     // watched owners' inbox counters, never by a poll per watch.

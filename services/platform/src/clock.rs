@@ -76,11 +76,14 @@ impl Clock {
         }
     }
 
-    /// The current instant.
+    /// The current instant, to the microsecond: as PostgreSQL keeps it, so an instant
+    /// written in any way (a bound value, a JSON text the server parses, which rounds) reads
+    /// back equal, and compares the same way on both databases.
     pub fn now(&self) -> DateTime<Utc> {
+        use chrono::SubsecRound;
         match &self.fixed {
-            Some(t) => *t.lock().expect("clock"),
-            None => Utc::now(),
+            Some(t) => t.lock().expect("clock").trunc_subsecs(6),
+            None => Utc::now().trunc_subsecs(6),
         }
     }
 

@@ -12,7 +12,7 @@ use doan_platform::convert::{format_date, new_id};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::Notify;
 
-use super::deliver::{Lanes, plan, preferences_of};
+use super::deliver::{Handed, Handoff, Lanes, plan, preferences_of};
 use crate::domain::broadcasts::{self as rules, BroadcastKind, path_units};
 use crate::domain::deliveries::DeliveryState;
 use crate::domain::notices::{Notice, NoticeKind};
@@ -36,6 +36,8 @@ pub struct Broadcaster {
     pub new_notices: Arc<super::live::Live>,
     /// Wakes the dispatcher.
     pub wake: Arc<Notify>,
+    /// Where committed deliveries go straight to this replica's dispatcher.
+    pub handoff: Handoff,
 }
 
 /// When a broadcast's deliveries stop being worth sending.
@@ -43,8 +45,16 @@ fn expiry(b: &broadcast::Model) -> Option<DateTime<Utc>> {
     b.meeting_ends_at.or(b.deadline).or(Some(b.send_at + chrono::Duration::days(7)))
 }
 
+/// A directive's deadline as its emails show it (none when nothing must be acknowledged).
+fn deadline_shown(b: &broadcast::Model) -> Option<String> {
+    b.deadline.filter(|_| b.acknowledgement_required).map(vietnam_time)
+}
+
 impl Broadcaster {
-    fn committed(&self, written: Vec<notification::Model>) {
+    fn committed(&self, written: Vec<notification::Model>, handed: Vec<Handed>) {
+        for h in handed {
+            self.handoff.hand(h);
+        }
         self.wake.notify_one();
         for n in written {
             self.new_notices.send(Arc::new(n));
@@ -130,13 +140,15 @@ impl Broadcaster {
             let txn = self.db.begin().await?;
             let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
             let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
-            plan(&txn, &written, self.lanes, expiry(&b), now).await?;
+            let deadline = deadline_shown(&b);
+            let handed =
+                plan(&txn, &written, self.lanes, expiry(&b), now, Some(&self.handoff), deadline.as_deref()).await?;
             if !store::advance(&txn, id, &b.fanout_cursor, None, &last, now + self.lease).await? {
                 txn.rollback().await?;
                 return Ok(false);
             }
             txn.commit().await?;
-            self.committed(written);
+            self.committed(written, handed.into_iter().collect());
         }
     }
 
@@ -154,6 +166,7 @@ impl Broadcaster {
             let deadline_text = vietnam_time(deadline);
             let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
             let mut written = Vec::new();
+            let mut handed = Vec::new();
             let mut after = String::new();
             loop {
                 let page =
@@ -171,12 +184,13 @@ impl Broadcaster {
                     })
                     .collect();
                 let models = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
-                plan(&txn, &models, self.lanes, Some(deadline), now).await?;
+                let shown = Some(deadline_text.as_str());
+                handed.extend(plan(&txn, &models, self.lanes, Some(deadline), now, Some(&self.handoff), shown).await?);
                 store::mark_recipients(&txn, &b.broadcast_id, recipient::Column::RemindedAt, &ids, now).await?;
                 written.extend(models);
             }
             txn.commit().await?;
-            self.committed(written);
+            self.committed(written, handed);
             done += 1;
         }
         Ok(done)
@@ -228,11 +242,11 @@ impl Broadcaster {
                 .collect();
             let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
             let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
-            plan(&txn, &written, self.lanes, None, now).await?;
+            let handed = plan(&txn, &written, self.lanes, None, now, Some(&self.handoff), None).await?;
             let ids: Vec<String> = late.iter().map(|r| r.recipient_id.clone()).collect();
             store::mark_recipients(&txn, &b.broadcast_id, recipient::Column::EscalatedAt, &ids, now).await?;
             txn.commit().await?;
-            self.committed(written);
+            self.committed(written, handed.into_iter().collect());
             done += 1;
         }
         Ok(done)

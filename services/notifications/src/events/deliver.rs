@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use doan_platform::clock::Clock;
 use doan_platform::config::ChannelsSettings;
 use doan_platform::convert::new_id;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use tokio::sync::Notify;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::{Channels, Outcome, Push};
@@ -106,48 +106,129 @@ fn row(
 
 /// Writes the deliveries of `notices` (committed in the same transaction `txn`): one per
 /// device of a configured platform and one per email address, as the recipient's preferences
-/// route them at `now`; returns how many are queued now.
+/// route them at `now`. With a `handoff` that has room, the queued ones are written leased to
+/// this replica's dispatcher and returned, with what their sends need, to be handed to it once
+/// the transaction commits (see [`Handoff`]); otherwise the dispatcher claims them from the
+/// database. `deadline` is the directive's deadline as its emails show it.
 pub async fn plan(
     txn: &impl ConnectionTrait,
     notices: &[notification::Model],
     lanes: Lanes,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
+    handoff: Option<&Handoff>,
+    deadline: Option<&str>,
+) -> Result<Option<Handed>, DbErr> {
     if notices.is_empty() || !(lanes.fcm || lanes.apns || lanes.email) {
-        return Ok(0);
+        return Ok(None);
     }
     let owners: Vec<String> = notices.iter().map(|n| n.member_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let devices = devices::of_owners(txn, &owners).await?;
     let prefs = preferences::of_owners(txn, &owners).await?;
+    // (row, index of its notice, its device, the recipient's preferences)
     let mut rows = Vec::new();
-    for n in notices {
+    let mut needs = Vec::new();
+    for (i, n) in notices.iter().enumerate() {
         let category = Category::from_number(n.category).unwrap_or(Category::Announcements);
         let p = preferences_of(prefs.get(&n.member_id));
         for d in devices.get(&n.member_id).into_iter().flatten().filter(|d| lanes.serves(d.platform)) {
-            rows.extend(row(
-                n,
-                Channel::Push,
-                &d.device_id,
-                route(&p, category, Channel::Push, n.urgent, now),
-                expires_at,
-                now,
-            ));
+            if let Some(r) =
+                row(n, Channel::Push, &d.device_id, route(&p, category, Channel::Push, n.urgent, now), expires_at, now)
+            {
+                rows.push(r);
+                needs.push((i, Some(d), p.clone()));
+            }
         }
-        if lanes.email && !p.email.is_empty() {
-            rows.extend(row(
-                n,
-                Channel::Email,
-                "",
-                route(&p, category, Channel::Email, n.urgent, now),
-                expires_at,
-                now,
-            ));
+        if lanes.email
+            && !p.email.is_empty()
+            && let Some(r) =
+                row(n, Channel::Email, "", route(&p, category, Channel::Email, n.urgent, now), expires_at, now)
+        {
+            rows.push(r);
+            needs.push((i, None, p));
+        }
+    }
+    let is_queued = |r: &delivery::Model| r.state == DeliveryState::Queued as i32;
+    let queued = rows.iter().filter(|r| is_queued(r)).count();
+    let permit = match handoff {
+        Some(h) if queued > 0 => h.reserve(queued),
+        _ => None,
+    };
+    if permit.is_some() {
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        for r in rows.iter_mut().filter(|r| is_queued(r)) {
+            r.lease_until = lease_until;
         }
     }
     deliveries::insert_many(txn, &rows).await?;
-    Ok(rows.iter().filter(|r| r.state == DeliveryState::Queued as i32).count())
+    let Some(permit) = permit else { return Ok(None) };
+    let mut shared: HashMap<usize, Arc<notification::Model>> = HashMap::new();
+    let jobs = rows
+        .into_iter()
+        .zip(needs)
+        .filter(|(r, _)| is_queued(r))
+        .map(|(delivery, (i, device, prefs))| {
+            let notice = shared.entry(i).or_insert_with(|| Arc::new(notices[i].clone())).clone();
+            let deadline = deadline.filter(|_| asks_deadline(&delivery)).map(str::to_string);
+            Job { delivery, notice: Some(notice), device: device.cloned(), prefs, deadline }
+        })
+        .collect();
+    Ok(Some(Handed { jobs, _permit: permit }))
 }
+
+/// Whether a delivery's message shows its directive's deadline (the emails of directives and
+/// their reminders).
+fn asks_deadline(d: &delivery::Model) -> bool {
+    d.channel == Channel::Email as i32 && !d.broadcast_id.is_empty() && matches!(d.kind, 9 | 12)
+}
+
+/// One queued delivery with everything its send needs.
+pub struct Job {
+    delivery: delivery::Model,
+    /// Its notice (none for a digest, or when the notice left the inbox).
+    notice: Option<Arc<notification::Model>>,
+    /// Its device (push).
+    device: Option<device::Model>,
+    /// The recipient's preferences.
+    prefs: Preferences,
+    /// The directive's deadline as its email shows it.
+    deadline: Option<String>,
+}
+
+/// Deliveries handed by the transaction that wrote them, once it committed, straight to this
+/// replica's dispatcher: no claim and no lookups, and the pushes of a broadcast's first chunk
+/// leave while its next chunks are being written. They are written leased to this replica, so
+/// no other dispatcher claims them; if the replica stops first, they wait for the lease to end
+/// and any replica claims them from the database. At most [`HANDOFF_BUDGET`] wait at once; a
+/// transaction that finds no room writes its deliveries unleased for the dispatcher to claim.
+#[derive(Clone)]
+pub struct Handoff {
+    tx: tokio::sync::mpsc::UnboundedSender<Handed>,
+    budget: Arc<Semaphore>,
+}
+
+impl Handoff {
+    fn reserve(&self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.budget.clone().try_acquire_many_owned(u32::try_from(n).ok()?).ok()
+    }
+
+    /// Gives `handed` (committed) to the dispatcher.
+    pub fn hand(&self, handed: Handed) {
+        // A stopped dispatcher: the deliveries wait in the database for their lease to end.
+        let _ = self.tx.send(handed);
+    }
+}
+
+/// Deliveries written leased to this replica's dispatcher, to hand to it once committed.
+pub struct Handed {
+    jobs: Vec<Job>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// How many handed deliveries may wait for the dispatcher at once.
+pub const HANDOFF_BUDGET: usize = 20_000;
+/// How many batches a dispatcher sends and settles at once.
+const PARALLEL_BATCHES: usize = 4;
 
 /// Sends queued deliveries.
 pub struct Dispatcher {
@@ -156,6 +237,8 @@ pub struct Dispatcher {
     channels: Arc<Channels>,
     settings: ChannelsSettings,
     wake: Arc<Notify>,
+    handoff: Handoff,
+    handed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Handed>>>,
 }
 
 /// How long a claimed delivery is held by its dispatcher before another may take it.
@@ -182,27 +265,51 @@ impl Dispatcher {
         settings: ChannelsSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { db, clock, channels, settings, wake }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let handoff = Handoff { tx, budget: Arc::new(Semaphore::new(HANDOFF_BUDGET)) };
+        Self { db, clock, channels, settings, wake, handoff, handed: std::sync::Mutex::new(Some(rx)) }
     }
 
-    /// Runs rounds until `shutdown`: at once when woken, otherwise every `dispatch_poll_ms`
-    /// (retries coming due).
+    /// Where the transactions of this replica hand their committed deliveries.
+    pub fn handoff(&self) -> Handoff {
+        self.handoff.clone()
+    }
+
+    /// Runs until `shutdown`: handed deliveries first, then the queue in the database (at once
+    /// when woken, otherwise every `dispatch_poll_ms`, for retries coming due). Up to
+    /// [`PARALLEL_BATCHES`] batches are sent and settled at once, so one batch's slowest push
+    /// or its settle does not hold the next batch.
     pub fn spawn(self: Arc<Self>, shutdown: CancellationToken) {
+        let Some(mut handed) = self.handed.lock().ok().and_then(|mut h| h.take()) else { return };
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.settings.dispatch_poll_ms.max(10));
+            let slots = Arc::new(Semaphore::new(PARALLEL_BATCHES));
+            let mut pending: Option<Handed> = None;
             loop {
-                let busy = match self.round().await {
-                    Ok(n) => n > 0,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "dispatching deliveries failed; retried at the next round");
-                        false
-                    }
+                let Ok(slot) = slots.clone().acquire_owned().await else { return };
+                let batch = match pending.take().map(Ok).unwrap_or_else(|| handed.try_recv()) {
+                    Ok(h) => Some((h.jobs, Some(h._permit))),
+                    Err(_) => match self.claim().await {
+                        Ok(jobs) if !jobs.is_empty() => Some((jobs, None)),
+                        Ok(_) => None,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "claiming deliveries failed; retried at the next round");
+                            None
+                        }
+                    },
                 };
-                if busy {
+                if let Some((jobs, permit)) = batch {
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        me.run(&jobs).await;
+                        drop((permit, slot));
+                    });
                     continue;
                 }
+                drop(slot);
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
+                    h = handed.recv() => pending = h,
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                 }
@@ -210,8 +317,8 @@ impl Dispatcher {
         });
     }
 
-    /// Claims one batch of due deliveries, sends them and settles them; returns how many.
-    pub async fn round(&self) -> anyhow::Result<usize> {
+    /// Claims one batch of due deliveries from the database and looks up what their sends need.
+    async fn claim(&self) -> anyhow::Result<Vec<Job>> {
         let now = self.clock.now();
         let claimed = deliveries::claim_due(
             &self.db,
@@ -221,14 +328,14 @@ impl Dispatcher {
         )
         .await?;
         if claimed.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let notice_ids: Vec<String> =
             claimed.iter().filter(|d| !d.notification_id.is_empty()).map(|d| d.notification_id.clone()).collect();
-        let notices: HashMap<String, notification::Model> = notices::find_many(&self.db, &notice_ids)
+        let notices: HashMap<String, Arc<notification::Model>> = notices::find_many(&self.db, &notice_ids)
             .await?
             .into_iter()
-            .map(|n| (n.notification_id.clone(), n))
+            .map(|n| (n.notification_id.clone(), Arc::new(n)))
             .collect();
         let device_ids: Vec<String> =
             claimed.iter().filter(|d| !d.device_id.is_empty()).map(|d| d.device_id.clone()).collect();
@@ -238,11 +345,7 @@ impl Dispatcher {
             claimed.iter().map(|d| d.owner_id.clone()).collect::<HashSet<_>>().into_iter().collect();
         let prefs = preferences::of_owners(&self.db, &owners).await?;
         let mut deadlines: HashMap<String, Option<String>> = HashMap::new();
-        // Deadlines shown in the emails of directives and their reminders.
-        let asks = |d: &&delivery::Model| {
-            d.channel == Channel::Email as i32 && !d.broadcast_id.is_empty() && matches!(d.kind, 9 | 12)
-        };
-        for id in claimed.iter().filter(asks).map(|d| &d.broadcast_id) {
+        for id in claimed.iter().filter(|d| asks_deadline(d)).map(|d| &d.broadcast_id) {
             if !deadlines.contains_key(id) {
                 let b = broadcasts::find(&self.db, id).await?;
                 let d = b
@@ -252,16 +355,43 @@ impl Dispatcher {
                 deadlines.insert(id.clone(), d);
             }
         }
-        let sends = claimed.iter().map(|d| {
-            let notice = notices.get(&d.notification_id);
-            let device = devices.get(&d.device_id);
-            let p = preferences_of(prefs.get(&d.owner_id));
-            let deadline = deadlines.get(&d.broadcast_id).cloned().flatten().filter(|_| matches!(d.kind, 9 | 12));
-            async move { self.send(d, notice, device, &p, deadline.as_deref()).await }
-        });
+        Ok(claimed
+            .into_iter()
+            .map(|d| Job {
+                notice: notices.get(&d.notification_id).cloned(),
+                device: devices.get(&d.device_id).cloned(),
+                prefs: preferences_of(prefs.get(&d.owner_id)),
+                deadline: deadlines.get(&d.broadcast_id).cloned().flatten().filter(|_| asks_deadline(&d)),
+                delivery: d,
+            })
+            .collect())
+    }
+
+    /// Sends `jobs` and settles their outcomes. The pushes are out, so a settle that fails is
+    /// retried from the outcomes held here for as long as the deliveries' lease lasts: left to
+    /// the lease, they would be claimed and sent again.
+    async fn run(&self, jobs: &[Job]) {
+        let started = self.clock.now();
+        let sends = jobs
+            .iter()
+            .map(|j| self.send(&j.delivery, j.notice.as_deref(), j.device.as_ref(), &j.prefs, j.deadline.as_deref()));
         let outcomes = futures_util::future::join_all(sends).await;
-        self.settle(&claimed, outcomes, now).await?;
-        Ok(claimed.len())
+        let give_up = tokio::time::Instant::now() + LEASE;
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.settle(jobs, &outcomes, started).await {
+                Ok(()) => return,
+                Err(e) if tokio::time::Instant::now() + pause < give_up => {
+                    tracing::warn!(error = %e, deliveries = jobs.len(), "settling sent deliveries failed; retried");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, deliveries = jobs.len(), "settling sent deliveries failed until their lease ended; they may be sent again");
+                    return;
+                }
+            }
+        }
     }
 
     async fn send(
@@ -330,23 +460,20 @@ impl Dispatcher {
         }
     }
 
-    async fn settle(
-        &self,
-        claimed: &[delivery::Model],
-        outcomes: Vec<Settled>,
-        started: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
+    async fn settle(&self, jobs: &[Job], outcomes: &[Settled], started: DateTime<Utc>) -> anyhow::Result<()> {
         let now = self.clock.now();
+        // One transaction: a settle retried after a failure starts from nothing written.
+        let txn = self.db.begin().await?;
         let queued = [DeliveryState::Queued];
         let mut sent = Vec::new();
         let mut cancelled = Vec::new();
         let mut failed: HashMap<String, Vec<String>> = HashMap::new();
         let mut gone_devices = Vec::new();
-        for (d, outcome) in claimed.iter().zip(outcomes) {
+        for (d, outcome) in jobs.iter().map(|j| &j.delivery).zip(outcomes) {
             match outcome {
                 Settled::Sent => sent.push(d.delivery_id.clone()),
                 Settled::Cancelled => cancelled.push(d.delivery_id.clone()),
-                Settled::Failed(reason) => failed.entry(reason).or_default().push(d.delivery_id.clone()),
+                Settled::Failed(reason) => failed.entry(reason.clone()).or_default().push(d.delivery_id.clone()),
                 Settled::Gone(reason) => {
                     failed
                         .entry(format!("the device is no longer registered with the provider: {reason}"))
@@ -357,14 +484,14 @@ impl Dispatcher {
                 Settled::Halt(reason) => {
                     tracing::error!(reason = %reason, channel = d.channel, "a push or email lane is halted by a configuration fault; deliveries wait");
                     let at = now + chrono::Duration::from_std(HALT_PAUSE)?;
-                    deliveries::retry_at(&self.db, &d.delivery_id, at, &format!("halted: {reason}"), now).await?;
+                    deliveries::retry_at(&txn, &d.delivery_id, at, &format!("halted: {reason}"), now).await?;
                 }
                 Settled::Retry(after, reason) => {
                     let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
                     let next = rules::next_attempt(
                         now,
                         attempts,
-                        after,
+                        *after,
                         rules::Backoff {
                             base: Duration::from_millis(self.settings.retry_base_ms),
                             max: Duration::from_millis(self.settings.retry_max_ms),
@@ -374,7 +501,7 @@ impl Dispatcher {
                         d.expires_at,
                     );
                     match next {
-                        Retry::At(at) => deliveries::retry_at(&self.db, &d.delivery_id, at, &reason, now).await?,
+                        Retry::At(at) => deliveries::retry_at(&txn, &d.delivery_id, at, reason, now).await?,
                         Retry::GiveUp => failed
                             .entry(format!("gave up after {attempts} attempts: {reason}"))
                             .or_default()
@@ -383,24 +510,25 @@ impl Dispatcher {
                 }
             }
         }
-        deliveries::settle(&self.db, &sent, &queued, DeliveryState::Sent, "", now).await?;
-        deliveries::settle(&self.db, &cancelled, &queued, DeliveryState::Cancelled, "the notice was withdrawn", now)
+        deliveries::settle(&txn, &sent, &queued, DeliveryState::Sent, "", now).await?;
+        deliveries::settle(&txn, &cancelled, &queued, DeliveryState::Cancelled, "the notice was withdrawn", now)
             .await?;
         for (reason, ids) in failed {
-            deliveries::settle(&self.db, &ids, &queued, DeliveryState::Failed, &reason, now).await?;
+            deliveries::settle(&txn, &ids, &queued, DeliveryState::Failed, &reason, now).await?;
         }
         if !gone_devices.is_empty() {
             gone_devices.sort();
             gone_devices.dedup();
             // A device registered again since the round began keeps its new registration.
-            devices::remove_gone(&self.db, &gone_devices, started).await?;
+            devices::remove_gone(&txn, &gone_devices, started).await?;
             // Only the devices removed: one registered again since keeps its queue.
             let kept: HashSet<String> =
-                devices::find_many(&self.db, &gone_devices).await?.into_iter().map(|d| d.device_id).collect();
+                devices::find_many(&txn, &gone_devices).await?.into_iter().map(|d| d.device_id).collect();
             gone_devices.retain(|d| !kept.contains(d));
             let reason = "the device is no longer registered with the provider";
-            deliveries::fail_for_devices(&self.db, &gone_devices, reason, now).await?;
+            deliveries::fail_for_devices(&txn, &gone_devices, reason, now).await?;
         }
+        txn.commit().await?;
         Ok(())
     }
 }

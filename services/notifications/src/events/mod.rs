@@ -182,7 +182,7 @@ impl TransactionalHandler for InboxWriter {
         let now = self.clock.now();
         let written = notices::insert_all(txn, &notices, &envelope.event_id, &notices::Meta::default(), now).await?;
         // Personal notices are worth pushing for a week.
-        deliver::plan(txn, &written, self.lanes, Some(now + chrono::Duration::days(7)), now).await?;
+        deliver::plan(txn, &written, self.lanes, Some(now + chrono::Duration::days(7)), now, None, None).await?;
         Ok(written)
     }
 }

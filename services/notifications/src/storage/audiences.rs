@@ -9,7 +9,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Value};
 
 use super::entities::{broadcast, cluster, position, team};
-use super::sql::statement;
+use super::sql::{one_of, statement};
 use crate::domain::broadcasts::{Audience, Secretary};
 
 /// Whether a copy changed at (`at`, `event`) may be replaced by a change at (`new_at`,
@@ -238,7 +238,7 @@ pub async fn secretaries(
     let mut out: HashMap<String, Vec<Secretary>> = HashMap::new();
     for chunk in units.chunks(500) {
         let rows = position::Entity::find()
-            .filter(position::Column::UnitId.is_in(chunk.iter().cloned()))
+            .filter(one_of(db.get_database_backend(), position::Column::UnitId, chunk))
             .filter(position::Column::Kind.eq(1))
             .filter(position::Column::StartsOn.lte(today))
             .filter(position::Column::EndedOn.eq(""))

@@ -5,7 +5,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::{broadcast, recipient};
-use super::sql::statement;
+use super::sql::{one_of, statement};
 use crate::domain::broadcasts::BroadcastStatus;
 
 /// Stores a new broadcast.
@@ -225,11 +225,11 @@ pub async fn mark_recipients(
     recipients: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    for chunk in recipients.chunks(1_000) {
+    for chunk in recipients.chunks(super::sql::LIST_CHUNK) {
         recipient::Entity::update_many()
             .col_expr(column, Expr::value(now))
             .filter(recipient::Column::BroadcastId.eq(id))
-            .filter(recipient::Column::RecipientId.is_in(chunk.iter().cloned()))
+            .filter(one_of(txn.get_database_backend(), recipient::Column::RecipientId, chunk))
             .exec(txn)
             .await?;
     }
@@ -300,7 +300,7 @@ pub async fn notices_of(
     use super::notification;
     Ok(notification::Entity::find()
         .filter(notification::Column::BroadcastId.eq(id))
-        .filter(notification::Column::MemberId.is_in(owners.iter().cloned()))
+        .filter(one_of(db.get_database_backend(), notification::Column::MemberId, owners))
         .filter(notification::Column::Kind.is_in([9, 10, 11]))
         .all(db)
         .await?
@@ -358,7 +358,7 @@ pub async fn respond(db: &impl ConnectionTrait, id: &str, recipient_id: &str, re
 pub async fn existing(db: &impl ConnectionTrait, id: &str, ids: &[String]) -> Result<Vec<String>, DbErr> {
     Ok(recipient::Entity::find()
         .filter(recipient::Column::BroadcastId.eq(id))
-        .filter(recipient::Column::RecipientId.is_in(ids.iter().cloned()))
+        .filter(one_of(db.get_database_backend(), recipient::Column::RecipientId, ids))
         .all(db)
         .await?
         .into_iter()
@@ -371,7 +371,7 @@ pub async fn attendance(db: &impl ConnectionTrait, id: &str, ids: &[String], att
     Ok(recipient::Entity::update_many()
         .col_expr(recipient::Column::Attended, Expr::value(attended))
         .filter(recipient::Column::BroadcastId.eq(id))
-        .filter(recipient::Column::RecipientId.is_in(ids.iter().cloned()))
+        .filter(one_of(db.get_database_backend(), recipient::Column::RecipientId, ids))
         .filter(recipient::Column::Attended.ne(attended))
         .exec(db)
         .await?

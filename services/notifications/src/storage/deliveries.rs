@@ -8,11 +8,14 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entities::delivery;
-use super::sql::statement;
+use super::sql::{one_of, statement};
 use crate::domain::deliveries::DeliveryState;
 
-/// Writes `rows`, 1,000 per statement.
+/// Writes `rows` (one statement on PostgreSQL, 1,000 rows a statement on SQLite).
 pub async fn insert_many(txn: &impl ConnectionTrait, rows: &[delivery::Model]) -> Result<(), DbErr> {
+    if super::sql::insert_json(txn, "deliveries", rows).await?.is_some() {
+        return Ok(());
+    }
     for chunk in rows.chunks(1_000) {
         delivery::Entity::insert_many(chunk.iter().cloned().map(delivery::ActiveModel::from))
             .exec_without_returning(txn)
@@ -50,7 +53,7 @@ pub async fn settle(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut n = 0;
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
         n += delivery::Entity::update_many()
             .col_expr(delivery::Column::State, Expr::value(to as i32))
             .col_expr(delivery::Column::FailureReason, Expr::value(reason))
@@ -61,7 +64,7 @@ pub async fn settle(
                 Expr::col(delivery::Column::Attempts)
                     .add(i32::from(to != DeliveryState::Cancelled && to != DeliveryState::Digested)),
             )
-            .filter(delivery::Column::DeliveryId.is_in(chunk.iter().cloned()))
+            .filter(one_of(db.get_database_backend(), delivery::Column::DeliveryId, chunk))
             .filter(delivery::Column::State.is_in(from.iter().map(|s| *s as i32)))
             .exec(db)
             .await?
@@ -99,12 +102,12 @@ pub async fn fail_for_devices(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut n = 0;
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
         n += delivery::Entity::update_many()
             .col_expr(delivery::Column::State, Expr::value(DeliveryState::Failed as i32))
             .col_expr(delivery::Column::FailureReason, Expr::value(reason))
             .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(delivery::Column::DeviceId.is_in(chunk.iter().cloned()))
+            .filter(one_of(db.get_database_backend(), delivery::Column::DeviceId, chunk))
             .filter(delivery::Column::State.is_in([DeliveryState::Queued as i32, DeliveryState::Held as i32]))
             .exec(db)
             .await?
@@ -154,9 +157,9 @@ pub async fn of_notifications(
     ids: &[String],
 ) -> Result<HashMap<String, Vec<delivery::Model>>, DbErr> {
     let mut out: HashMap<String, Vec<delivery::Model>> = HashMap::new();
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
         let rows = delivery::Entity::find()
-            .filter(delivery::Column::NotificationId.is_in(chunk.iter().cloned()))
+            .filter(one_of(db.get_database_backend(), delivery::Column::NotificationId, chunk))
             .order_by_asc(delivery::Column::CreatedAt)
             .order_by_asc(delivery::Column::DeliveryId)
             .all(db)

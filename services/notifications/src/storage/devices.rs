@@ -7,6 +7,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entities::device;
+use super::sql::one_of;
 
 /// Most devices one account keeps; registering more drops the least recently seen.
 pub const MAX_DEVICES: usize = 10;
@@ -64,8 +65,12 @@ pub async fn of_owners(
     owners: &[String],
 ) -> Result<HashMap<String, Vec<device::Model>>, DbErr> {
     let mut out: HashMap<String, Vec<device::Model>> = HashMap::new();
-    for chunk in owners.chunks(1_000) {
-        for d in device::Entity::find().filter(device::Column::OwnerId.is_in(chunk.iter().cloned())).all(db).await? {
+    for chunk in owners.chunks(super::sql::LIST_CHUNK) {
+        for d in device::Entity::find()
+            .filter(one_of(db.get_database_backend(), device::Column::OwnerId, chunk))
+            .all(db)
+            .await?
+        {
             out.entry(d.owner_id.clone()).or_default().push(d);
         }
     }
@@ -75,8 +80,13 @@ pub async fn of_owners(
 /// The devices `ids`.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<device::Model>, DbErr> {
     let mut out = Vec::new();
-    for chunk in ids.chunks(1_000) {
-        out.extend(device::Entity::find().filter(device::Column::DeviceId.is_in(chunk.iter().cloned())).all(db).await?);
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
+        out.extend(
+            device::Entity::find()
+                .filter(one_of(db.get_database_backend(), device::Column::DeviceId, chunk))
+                .all(db)
+                .await?,
+        );
     }
     Ok(out)
 }
@@ -95,9 +105,9 @@ pub async fn remove(db: &impl ConnectionTrait, owner_id: &str, id: &str) -> Resu
 /// Removes devices the provider said are gone, unless re-registered after `seen_before`.
 pub async fn remove_gone(db: &impl ConnectionTrait, ids: &[String], seen_before: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut n = 0;
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
         n += device::Entity::delete_many()
-            .filter(device::Column::DeviceId.is_in(chunk.iter().cloned()))
+            .filter(one_of(db.get_database_backend(), device::Column::DeviceId, chunk))
             .filter(device::Column::LastSeenAt.lte(seen_before))
             .exec(db)
             .await?

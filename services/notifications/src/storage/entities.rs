@@ -11,7 +11,7 @@ macro_rules! entity {
             use sea_orm::entity::prelude::*;
 
             /// A row.
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
             #[sea_orm(table_name = $table)]
             pub struct Model {
                 $(

@@ -15,7 +15,7 @@ pub mod notification {
     use sea_orm::entity::prelude::*;
 
     /// A notice.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "notifications")]
     pub struct Model {
         /// Notice id (UUIDv7: sorts by creation time).

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::notification;
+use super::sql::one_of;
 use crate::domain::Notice;
 
 /// What notices written together share.
@@ -38,6 +39,7 @@ pub async fn insert_all(
     // The last position each member's counter reaches; positions are handed out up to it.
     let mut next: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let backend = txn.get_database_backend();
+    let counts: std::collections::HashMap<&str, i64> = wanted.iter().map(|(m, c)| (*m, *c)).collect();
     let wanted: Vec<(&str, i64)> = wanted.into_iter().collect();
     for chunk in wanted.chunks(1_000) {
         let mut values = Vec::with_capacity(chunk.len() * 2);
@@ -59,7 +61,7 @@ pub async fn insert_all(
         for row in txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
             let member_id: String = row.try_get("", "member_id")?;
             let last: i64 = row.try_get("", "last_seq")?;
-            let count = chunk.iter().find(|(m, _)| *m == member_id).map_or(1, |(_, c)| *c);
+            let count = counts.get(member_id.as_str()).copied().unwrap_or(1);
             next.insert(member_id, last - count + 1);
         }
     }
@@ -82,6 +84,9 @@ pub async fn insert_all(
             urgent: meta.urgent,
         });
         *seq += 1;
+    }
+    if super::sql::insert_json(txn, "notifications", &models).await?.is_some() {
+        return Ok(models);
     }
     for chunk in models.chunks(1_000) {
         let rows = chunk.iter().cloned().map(notification::ActiveModel::from);
@@ -163,10 +168,10 @@ pub async fn last_seq(db: &impl ConnectionTrait, member_id: &str) -> Result<i64,
 /// The notices `ids`.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[String]) -> Result<Vec<notification::Model>, DbErr> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(super::sql::LIST_CHUNK) {
         out.extend(
             notification::Entity::find()
-                .filter(notification::Column::NotificationId.is_in(chunk.iter().cloned()))
+                .filter(one_of(db.get_database_backend(), notification::Column::NotificationId, chunk))
                 .all(db)
                 .await?,
         );

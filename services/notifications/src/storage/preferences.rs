@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::entities::preference;
+use super::sql::one_of;
 
 /// The stored preferences of `owner_id`, if they changed the defaults.
 pub async fn get(db: &impl ConnectionTrait, owner_id: &str) -> Result<Option<preference::Model>, DbErr> {
@@ -18,9 +19,11 @@ pub async fn of_owners(
     owners: &[String],
 ) -> Result<HashMap<String, preference::Model>, DbErr> {
     let mut out = HashMap::new();
-    for chunk in owners.chunks(1_000) {
-        for p in
-            preference::Entity::find().filter(preference::Column::OwnerId.is_in(chunk.iter().cloned())).all(db).await?
+    for chunk in owners.chunks(super::sql::LIST_CHUNK) {
+        for p in preference::Entity::find()
+            .filter(one_of(db.get_database_backend(), preference::Column::OwnerId, chunk))
+            .all(db)
+            .await?
         {
             out.insert(p.owner_id.clone(), p);
         }
