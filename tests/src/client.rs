@@ -161,6 +161,7 @@ pub fn individual_award(decision_number: &str, member_id: &str) -> aw::RecordAwa
         content: "Có thành tích xuất sắc trong phong trào Thanh niên tình nguyện".into(),
         recipients: vec![aw::Recipient { recipient: Some(aw::recipient::Recipient::MemberId(member_id.into())) }],
         issuing_unit_id: String::new(),
+        ..Default::default()
     }
 }
 

@@ -95,6 +95,7 @@ pub fn base_settings() -> Settings {
     s.auth.verifying_key_pem = Some(public);
     s.pii.encryption_key = Some(SecretString::from(doan_platform::crypto::FieldCipher::generate_key()));
     s.attendance.code_key = Some(SecretString::from(doan_platform::crypto::FieldCipher::generate_key()));
+    s.credentials.key = Some(SecretString::from(doan_platform::crypto::FieldCipher::generate_key()));
     let _ = doan_platform::telemetry::init(
         &doan_platform::config::TelemetrySettings {
             log_format: "text".into(),

@@ -82,6 +82,12 @@ impl Processes {
                     settings.pii.encryption_key.as_ref().expect("key").expose_secret().to_string(),
                 ));
             }
+            if name == "awards" {
+                vars.push((
+                    "DOAN__CREDENTIALS__KEY".into(),
+                    settings.credentials.key.as_ref().expect("key").expose_secret().to_string(),
+                ));
+            }
             if name == "activities" {
                 vars.push((
                     "DOAN__ATTENDANCE__CODE_KEY".into(),

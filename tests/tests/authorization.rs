@@ -49,7 +49,7 @@ fn admitted(policy: &RpcPolicy, who: Who) -> bool {
         (Who::OfficerInside | Who::OfficerOutside, Admins) => false,
         (Who::Member | Who::OfficerInside | Who::Admin, _) => true,
         // Outsiders reach their own data only.
-        (Who::OtherMember | Who::OfficerOutside, _) => policy.scope == Scope::Own,
+        (Who::OtherMember | Who::OfficerOutside, _) => matches!(policy.scope, Scope::Own | Scope::None),
     }
 }
 
@@ -123,8 +123,9 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("award recorded")
         .into_inner()
         .decision
-        .expect("decision")
-        .decision_id;
+        .expect("decision");
+    let award = decision.awards[0].award_id.clone();
+    let decision = decision.decision_id;
     let notice = until_known("the welcome notice", || {
         let mut client = gw.notifications.clone();
         let request = authed(&member_a_token, notif::ListNotificationsRequest::default());
@@ -582,6 +583,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("member_id", member_a.clone()),
         ("activity_id", activity),
         ("decision_id", decision),
+        ("award_id", award),
         ("notification_id", notice),
         ("issuing_unit_id", province_a.clone()),
         ("plan_id", plan),

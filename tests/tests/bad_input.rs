@@ -1488,6 +1488,7 @@ async fn every_rpc_names_the_bad_field() {
         content: "Thành tích".into(),
         recipients: vec![aw::Recipient { recipient: Some(aw::recipient::Recipient::UnitId(tree.branch.clone())) }],
         issuing_unit_id: String::new(),
+        ..Default::default()
     };
     for (field, change) in [
         (

@@ -154,7 +154,7 @@ async fn vietnam_dates_rules_in_force_and_admission_authority() {
     let mut merit = individual_award("13-QĐ/TĐTN", &admitted.member_id);
     merit.decision_date = today.format("%Y-%m-%d").to_string();
     let recorded = gw.awards.clone().record_award_decision(authed(&province_officer, merit)).await.expect("merit");
-    assert_eq!(recorded.into_inner().decision.unwrap().award_rule, "award-authority");
+    assert_eq!(recorded.into_inner().decision.unwrap().award_rule, "awards-2022");
     tp.stop().await.expect("stop");
 }
 

@@ -56,6 +56,13 @@ pub fn prepare(mut settings: Settings) -> anyhow::Result<EmbeddedSettings> {
         }
         settings.attendance.code_key = Some(SecretString::from(read(&path)?.trim().to_string()));
     }
+    if settings.credentials.key.is_none() {
+        let path = dir.join("credentials.key");
+        if !path.exists() {
+            write_private(&path, &FieldCipher::generate_key())?;
+        }
+        settings.credentials.key = Some(SecretString::from(read(&path)?.trim().to_string()));
+    }
     let mut admin_password_file = None;
     if settings.auth.bootstrap_admin_password.is_none() {
         let path = dir.join("admin-password.txt");

@@ -252,6 +252,7 @@ fn keygen() -> anyhow::Result<()> {
     println!("DOAN__AUTH__VERIFYING_KEY_PEM='{}'", public.trim_end());
     println!("DOAN__PII__ENCRYPTION_KEY='{pii}'");
     println!("DOAN__ATTENDANCE__CODE_KEY='{}'", doan_platform::crypto::FieldCipher::generate_key());
+    println!("DOAN__CREDENTIALS__KEY='{}'", doan_platform::crypto::FieldCipher::generate_key());
     Ok(())
 }
 

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::proxy::{Activities, Awards, Gate, Membership, Notifications, Proxy};
+use crate::proxy::{Activities, Awards, Credentials, Gate, Membership, Notifications, Proxy};
 use crate::ratelimit::RateLimiter;
 
 /// Headers browsers may send and read on gRPC-web calls.
@@ -76,10 +76,20 @@ fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
     };
     Ok(CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(REQUEST_HEADERS.iter().map(|h| HeaderName::from_static(h)).collect::<Vec<_>>())
         .expose_headers(EXPOSED_HEADERS.iter().map(|h| HeaderName::from_static(h)).collect::<Vec<_>>())
         .max_age(Duration::from_secs(24 * 3600)))
+}
+
+/// The public documents (`GET /credentials/...`) are plain HTTP, which the gRPC-web layer
+/// would answer 400 over HTTP/1.1: they pass it as if they were HTTP/2 (the version only
+/// steers that layer; the upstream hop is HTTP/2 anyway).
+fn plain_documents<B>(mut request: http::Request<B>) -> http::Request<B> {
+    if request.uri().path().starts_with("/credentials/") {
+        *request.version_mut() = http::Version::HTTP_2;
+    }
+    request
 }
 
 /// Serves the gateway on `listener` until `shutdown`; `public` names the methods callable
@@ -119,10 +129,12 @@ pub async fn serve(
         .accept_http1(true)
         .trace_fn(doan_platform::telemetry::grpc_request_span)
         .layer(cors(&settings)?)
+        .layer(tower::util::MapRequestLayer::new(plain_documents))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(Proxy::<Membership>::new(upstreams.membership, gate.clone()))
         .add_service(Proxy::<Activities>::new(upstreams.activities, gate.clone()))
-        .add_service(Proxy::<Awards>::new(upstreams.awards, gate.clone()))
+        .add_service(Proxy::<Awards>::new(upstreams.awards.clone(), gate.clone()))
+        .add_service(Proxy::<Credentials>::new(upstreams.awards, gate.clone()))
         .add_service(Proxy::<Notifications>::new(upstreams.notifications, gate))
         .add_service(health)
         .add_service(reflection_v1)

@@ -53,7 +53,7 @@ impl Gate {
     /// Checks a call and prepares it for forwarding; returns its deadline (None: streaming).
     pub async fn admit(&self, request: &mut http::Request<Body>) -> Result<Option<Duration>, tonic::Status> {
         let path = request.uri().path().to_string();
-        let key = if self.public.contains(&path) {
+        let key = if self.public.contains(&path) || path.starts_with("/credentials/") {
             let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
             let forwarded: Vec<&str> =
                 request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
@@ -124,7 +124,10 @@ upstream!(
     Membership => "doan.membership.v1.MembershipService",
     Activities => "doan.activities.v1.ActivitiesService",
     Awards => "doan.awards.v1.AwardsService",
-    Notifications => "doan.notifications.v1.NotificationsService"
+    Notifications => "doan.notifications.v1.NotificationsService",
+    // The awards service's public documents over plain HTTP (`GET /credentials/...`): issuers'
+    // keys, status lists, certificate verification. No token.
+    Credentials => "credentials"
 );
 
 /// Forwards every call of service `U` to its channel.

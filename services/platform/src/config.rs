@@ -31,6 +31,8 @@ pub struct Settings {
     pub pii: PiiSettings,
     /// Attendance proof: check-in codes and offline records.
     pub attendance: AttendanceSettings,
+    /// Award credentials: issuers' keys and the public URLs credentials name (awards).
+    pub credentials: CredentialsSettings,
     /// Logs and traces.
     pub telemetry: TelemetrySettings,
     /// The embedded mode (`doan all`).
@@ -296,6 +298,20 @@ pub struct AttendanceSettings {
     pub offline_late_limit_hours: u64,
 }
 
+/// Award credentials (the awards service).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CredentialsSettings {
+    /// Base64 of 32 random bytes: encrypts each issuing unit's Ed25519 signing key at rest.
+    /// Every awards replica needs the same key. In embedded mode generated under the data dir
+    /// when unset.
+    pub key: Option<SecretString>,
+    /// The public https URL under which the gateway serves issuers' profiles and keys
+    /// (`<base_url>/issuers/<unit_id>`), status lists (`<base_url>/status/<list_id>`),
+    /// achievements and the verification of a certificate's QR (`<base_url>/verify/<award_id>`).
+    /// Credentials name these URLs; changing it leaves issued credentials naming the old one.
+    pub base_url: String,
+}
+
 /// Logging and tracing settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetrySettings {
@@ -375,6 +391,9 @@ login_window_secs = 900
 
 [attendance]
 offline_late_limit_hours = 72
+
+[credentials]
+base_url = "https://doan.localhost/credentials"
 
 [channels]
 retry_base_ms = 1000
@@ -513,6 +532,8 @@ bootstrap_admin_password =
 encryption_key =
 [attendance]
 code_key =
+[credentials]
+key =
 [telemetry]
 otlp_endpoint =
 [rules]

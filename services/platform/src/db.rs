@@ -176,3 +176,28 @@ mod rewrite_tests {
         assert_eq!(paths, ["/r/Q/", "/r/Q/D/", "/r/Q/D/G/"]);
     }
 }
+
+/// `sql` written for PostgreSQL (`$1, $2, …`, each placeholder used once and in order) as a
+/// statement for `db`'s backend: on SQLite the placeholders become `?`.
+pub fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_string(),
+        _ => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                    while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                        chars.next();
+                    }
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

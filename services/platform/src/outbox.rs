@@ -76,30 +76,50 @@ impl Outbox {
     /// Adds `event` to the outbox inside the caller's transaction; returns its event id.
     /// Call [`Outbox::wake`] after the transaction commits so the relay publishes promptly.
     pub async fn enqueue<E: IntegrationEvent>(&self, txn: &impl ConnectionTrait, event: &E) -> AppResult<String> {
-        let event_id = crate::convert::new_id();
+        let mut ids = self.enqueue_many(txn, std::slice::from_ref(event)).await?;
+        Ok(ids.pop().unwrap_or_default())
+    }
+
+    /// Adds `events` to the outbox inside the caller's transaction, a few hundred rows a
+    /// statement, in order; returns their event ids.
+    pub async fn enqueue_many<E: IntegrationEvent>(
+        &self,
+        txn: &impl ConnectionTrait,
+        events: &[E],
+    ) -> AppResult<Vec<String>> {
         let now = chrono::Utc::now();
-        let envelope = EventEnvelope {
-            event_id: event_id.clone(),
-            event_type: E::EVENT_TYPE.to_string(),
-            occurred_at: Some(crate::convert::timestamp(now)),
-            producer: self.producer.to_string(),
-            trace_context: telemetry::current_trace_context(),
-            payload: event.encode_to_vec(),
-        };
-        entity::ActiveModel {
-            event_id: Set(event_id.clone()),
-            event_type: Set(E::EVENT_TYPE.to_string()),
-            envelope: Set(envelope.encode_to_vec()),
-            created_at: Set(now),
-            published_at: Set(None),
-            attempts: Set(0),
-            last_error: Set(None),
-            parked_at: Set(None),
-            ..Default::default()
+        let trace_context = telemetry::current_trace_context();
+        let mut ids = Vec::with_capacity(events.len());
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            let event_id = crate::convert::new_id();
+            let envelope = EventEnvelope {
+                event_id: event_id.clone(),
+                event_type: E::EVENT_TYPE.to_string(),
+                occurred_at: Some(crate::convert::timestamp(now)),
+                producer: self.producer.to_string(),
+                trace_context: trace_context.clone(),
+                payload: event.encode_to_vec(),
+            };
+            rows.push(entity::ActiveModel {
+                event_id: Set(event_id.clone()),
+                event_type: Set(E::EVENT_TYPE.to_string()),
+                envelope: Set(envelope.encode_to_vec()),
+                created_at: Set(now),
+                published_at: Set(None),
+                attempts: Set(0),
+                last_error: Set(None),
+                parked_at: Set(None),
+                ..Default::default()
+            });
+            ids.push(event_id);
         }
-        .insert(txn)
-        .await?;
-        Ok(event_id)
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(500).collect();
+            entity::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+        }
+        Ok(ids)
     }
 
     /// Tells the relay new rows have committed.

@@ -54,7 +54,7 @@ impl Audience {
 /// What the handler checks beyond the audience.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Nothing (public RPCs).
+    /// Nothing: every caller of the audience alike (public RPCs, the award catalogue).
     None,
     /// The caller's own data only (their inbox, their record).
     Own,

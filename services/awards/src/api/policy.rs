@@ -11,5 +11,18 @@ pub const POLICIES: PolicyTable = PolicyTable {
         // Members: decisions naming them.
         RpcPolicy { method: "GetAwardDecision", audience: MembersAndOfficers, scope: Scope::Resource("decision_id") },
         RpcPolicy { method: "GetMemberStanding", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        // The catalogue is the same for everyone signed in.
+        RpcPolicy { method: "ListAwardKinds", audience: MembersAndOfficers, scope: Scope::None },
+        RpcPolicy { method: "RevokeAward", audience: Officers, scope: Scope::Resource("decision_id") },
+        // A member's own history; officers over the member, or over the unit (members: their
+        // branch line's collective awards).
+        RpcPolicy { method: "ListAwards", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        RpcPolicy { method: "GetAwardFigures", audience: Officers, scope: Scope::Unit("unit_id") },
+        // The holder, officers over the issuing unit or over the recipient.
+        RpcPolicy { method: "GetCredential", audience: MembersAndOfficers, scope: Scope::Resource("award_id") },
+        // Anyone holding a certificate, without a login; personal data masked.
+        RpcPolicy { method: "VerifyCredential", audience: Public, scope: Scope::None },
+        RpcPolicy { method: "GetIssuer", audience: Public, scope: Scope::None },
+        RpcPolicy { method: "GetStatusList", audience: Public, scope: Scope::None },
     ],
 };

@@ -10,13 +10,13 @@ use doan_platform::inbox::{Transactional, TransactionalHandler};
 use doan_platform::outbox::Outbox;
 use doan_platform::service::ServiceContext;
 use doan_proto::events::{
-    EventEnvelope, IdeaAdopted, IntegrationEvent, MemberRated, ParticipationRecorded, ProjectInaugurated, TargetMet,
-    UnitRated,
+    ClusterChanged, EventEnvelope, IdeaAdopted, IntegrationEvent, MemberRated, ParticipationRecorded,
+    ProjectInaugurated, TargetMet, UnitRated,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::domain::vietnam_year;
-use crate::storage::entities::{achievement, rating};
+use crate::storage::entities::{achievement, cluster, rating};
 use crate::storage::standings;
 
 struct AwardsHandler {
@@ -113,6 +113,20 @@ impl TransactionalHandler for AwardsHandler {
                     };
                     standings::add_achievement(txn, a).await?;
                 }
+                ClusterChanged::EVENT_TYPE => {
+                    let e: ClusterChanged = decode_payload(envelope)?;
+                    let at = envelope
+                        .occurred_at
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+                        .unwrap_or_default();
+                    let row = cluster::Model {
+                        cluster_id: e.cluster_id,
+                        owner_unit_id: e.owner_unit_id,
+                        name: e.name,
+                        changed_at: at,
+                    };
+                    crate::storage::decisions::apply_cluster(txn, row).await?;
+                }
                 _ => {}
             }
         }
@@ -138,6 +152,7 @@ pub fn subscriptions() -> Vec<&'static str> {
         ProjectInaugurated::EVENT_TYPE,
         TargetMet::EVENT_TYPE,
         IdeaAdopted::EVENT_TYPE,
+        ClusterChanged::EVENT_TYPE,
     ]);
     event_types
 }

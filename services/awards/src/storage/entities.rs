@@ -32,6 +32,12 @@ pub mod decision {
         /// Id of the award rule version (rules/awards.toml) the issuing authority was
         /// checked by.
         pub award_rule: String,
+        /// Catalogue kind code.
+        pub kind: String,
+        /// Level number of the issuing unit on the decision date.
+        pub issuing_level: i32,
+        /// Ceremony date (YYYY-MM-DD); empty until set.
+        pub ceremony_date: String,
     }
 
     /// No relations are navigated.
@@ -59,6 +65,29 @@ pub mod recipient {
         pub member_id: Option<String>,
         /// Collective recipient.
         pub unit_id: Option<String>,
+        /// The award's id (UUID; its credential is `urn:uuid:<award_id>`).
+        pub award_id: String,
+        /// A cluster recipient.
+        pub cluster_id: Option<String>,
+        /// The recipient's name when the decision was recorded.
+        pub recipient_name: String,
+        /// Where the recipient was when the decision was recorded: the member's branch path,
+        /// the unit's path, the cluster owner's path (figures of what a subtree received).
+        pub recipient_path: String,
+        /// `AwardStatus` number: 1 granted, 2 revoked.
+        pub status: i32,
+        /// When revoked.
+        pub revoked_at: Option<DateTimeUtc>,
+        /// Why revoked.
+        pub revocation_reason: String,
+        /// Legal basis of the revocation.
+        pub revocation_legal_basis: String,
+        /// The status list holding its revocation bit; empty until its credential is issued.
+        pub status_list_id: String,
+        /// The bit's index.
+        pub status_index: i64,
+        /// The signed credential (JSON); empty until issued.
+        pub credential: String,
     }
 
     /// No relations are navigated.
@@ -148,6 +177,116 @@ pub mod achievement {
         pub title: String,
         /// A value: đồng for a project, the count for a target, 0 otherwise.
         pub value: i64,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `once_awards`: who holds a once-per-person kind (the medal); removed when revoked.
+pub mod once_award {
+    use sea_orm::entity::prelude::*;
+
+    /// A holder.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "once_awards")]
+    pub struct Model {
+        /// Kind code.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        /// Member.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: String,
+        /// The award.
+        pub award_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `award_clusters`: clusters (cụm), from membership's ClusterChanged.
+pub mod cluster {
+    use sea_orm::entity::prelude::*;
+
+    /// A cluster.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "award_clusters")]
+    pub struct Model {
+        /// Cluster.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cluster_id: String,
+        /// The unit that owns it.
+        pub owner_unit_id: String,
+        /// Its name.
+        pub name: String,
+        /// When the event that wrote this row occurred (a later one wins).
+        pub changed_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `issuer_keys`: each issuing unit's Ed25519 keys; the newest signs.
+pub mod issuer_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A key.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "issuer_keys")]
+    pub struct Model {
+        /// The issuing unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// Key id (`key-<n>`), the fragment of its verification method.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key_id: String,
+        /// Public key, Multikey (`z6Mk…`).
+        pub public_key: String,
+        /// The 32-byte secret key, base64, encrypted under `credentials.key`.
+        pub secret: String,
+        /// When created.
+        pub created_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `status_lists`: each issuer's revocation lists (Bitstring Status List).
+pub mod status_list {
+    use sea_orm::entity::prelude::*;
+
+    /// A list.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "status_lists")]
+    pub struct Model {
+        /// List id (UUID).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub list_id: String,
+        /// The issuing unit.
+        pub unit_id: String,
+        /// Next free index.
+        pub next_index: i64,
+        /// The bits (MSB first), `STATUS_LIST_BITS / 8` bytes.
+        pub bits: Vec<u8>,
+        /// The signed status list credential (JSON), rewritten whenever a bit changes.
+        pub credential: String,
+        /// When a bit last changed.
+        pub updated_at: DateTimeUtc,
     }
 
     /// No relations are navigated.

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(AwardRuleVersion));
         all.push(Box::new(Ratings));
         all.push(Box::new(Achievements));
+        all.push(Box::new(Catalogue));
         all
     }
 }
@@ -195,5 +196,148 @@ impl MigrationTrait for Achievements {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("achievements").to_owned()).await
+    }
+}
+
+/// The catalogue and credentials: kinds, clusters, revocation, issuer keys, status lists.
+struct Catalogue;
+
+impl MigrationName for Catalogue {
+    fn name(&self) -> &str {
+        "m0005_awards_catalogue_credentials"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Catalogue {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column a statement.
+        for col in [
+            string("kind").default("").to_owned(),
+            integer("issuing_level").default(0).to_owned(),
+            string("ceremony_date").default("").to_owned(),
+        ] {
+            m.alter_table(Table::alter().table("award_decisions").add_column(col).to_owned()).await?;
+        }
+        for col in [
+            string("award_id").default("").to_owned(),
+            string_null("cluster_id").to_owned(),
+            string("recipient_name").default("").to_owned(),
+            text("recipient_path").default("").to_owned(),
+            integer("status").default(1).to_owned(),
+            timestamp_with_time_zone_null("revoked_at").to_owned(),
+            text("revocation_reason").default("").to_owned(),
+            text("revocation_legal_basis").default("").to_owned(),
+            string("status_list_id").default("").to_owned(),
+            big_integer("status_index").default(0).to_owned(),
+            text("credential").default("").to_owned(),
+        ] {
+            m.alter_table(Table::alter().table("award_recipients").add_column(col).to_owned()).await?;
+        }
+        // Decisions recorded before: their form's own kind, and an id for each award.
+        let db = m.get_connection();
+        for (form, kind) in [(1, "emulation_flag"), (2, "certificate_of_merit"), (3, "certificate_of_commendation")] {
+            db.execute_unprepared(&format!(
+                "UPDATE award_decisions SET kind = '{kind}' WHERE form = {form} AND kind = ''"
+            ))
+            .await?;
+        }
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT decision_id, position FROM award_recipients WHERE award_id = ''",
+            ))
+            .await?;
+        for row in rows {
+            let decision_id: String = row.try_get("", "decision_id")?;
+            let position: i32 = row.try_get("", "position")?;
+            db.execute_raw(sea_orm::Statement::from_sql_and_values(
+                db.get_database_backend(),
+                match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => {
+                        "UPDATE award_recipients SET award_id = $1 WHERE decision_id = $2 AND position = $3"
+                    }
+                    _ => "UPDATE award_recipients SET award_id = ? WHERE decision_id = ? AND position = ?",
+                },
+                [doan_platform::convert::new_id().into(), decision_id.into(), position.into()],
+            ))
+            .await?;
+        }
+        for (name, cols, unique) in [
+            ("award_recipients_award", &["award_id"][..], true),
+            ("award_recipients_member", &["member_id"][..], false),
+            ("award_recipients_unit", &["unit_id"][..], false),
+            ("award_recipients_path", &["recipient_path"][..], false),
+            ("award_decisions_path", &["issuing_unit_path"][..], false),
+        ] {
+            let table = if name.starts_with("award_decisions") { "award_decisions" } else { "award_recipients" };
+            let mut index = Index::create().name(name).table(table).if_not_exists().to_owned();
+            for c in cols {
+                index.col(*c);
+            }
+            if unique {
+                index.unique();
+            }
+            m.create_index(index).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("once_awards")
+                .if_not_exists()
+                .col(string("kind"))
+                .col(string("member_id"))
+                .col(string("award_id"))
+                .primary_key(Index::create().col("kind").col("member_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("award_clusters")
+                .if_not_exists()
+                .col(string("cluster_id").primary_key())
+                .col(string("owner_unit_id"))
+                .col(string("name"))
+                .col(timestamp_with_time_zone("changed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("issuer_keys")
+                .if_not_exists()
+                .col(string("unit_id"))
+                .col(string("key_id"))
+                .col(string("public_key"))
+                .col(text("secret"))
+                .col(timestamp_with_time_zone("created_at"))
+                .primary_key(Index::create().col("unit_id").col("key_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("status_lists")
+                .if_not_exists()
+                .col(string("list_id").primary_key())
+                .col(string("unit_id"))
+                .col(big_integer("next_index"))
+                .col(blob("bits"))
+                .col(text("credential"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("status_lists_unit").table("status_lists").col("unit_id").if_not_exists().to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["status_lists", "issuer_keys", "award_clusters", "once_awards"] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
+        }
+        Ok(())
     }
 }

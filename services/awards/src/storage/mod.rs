@@ -1,5 +1,6 @@
 //! Awards storage: the only room that knows SQL.
 
+pub mod credentials;
 pub mod decisions;
 pub mod entities;
 pub mod migrations;
