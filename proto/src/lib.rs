@@ -69,6 +69,7 @@ pub mod events {
         IdeaAdopted,
         PositionChanged,
         ClusterChanged,
-        TeamChanged
+        TeamChanged,
+        DuesPaid
     );
 }

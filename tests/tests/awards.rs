@@ -387,3 +387,319 @@ async fn awards_from_catalogue_to_verified_certificate_on_the_servers() {
     let tp = TestPlatform::servers(urls).await.expect("start");
     awards_journey(tp).await;
 }
+
+/// Publishes `payload` as an event of `producer` (the same event id twice is one redelivery).
+async fn publish<E: doan_proto::events::IntegrationEvent + prost::Message>(
+    tp: &TestPlatform,
+    event_id: &str,
+    payload: &E,
+) {
+    use doan_platform::bus::EventBus;
+    use prost::Message;
+    let bus: std::sync::Arc<dyn EventBus> = match &tp.memory_bus {
+        Some(bus) => bus.clone(),
+        None => std::sync::Arc::new(doan::rabbit_bus(&tp.settings)),
+    };
+    let envelope = doan_proto::events::EventEnvelope {
+        event_id: event_id.into(),
+        event_type: E::EVENT_TYPE.into(),
+        producer: "activities".into(),
+        occurred_at: Some(doan_platform::convert::timestamp(chrono::Utc::now())),
+        payload: payload.encode_to_vec(),
+        ..Default::default()
+    };
+    bus.publish(&envelope, &envelope.encode_to_vec()).await.expect("publish");
+}
+
+fn at(date: &str) -> Option<prost_types::Timestamp> {
+    let t = chrono::DateTime::parse_from_rfc3339(&format!("{date}T09:00:00+07:00")).unwrap().to_utc();
+    Some(doan_platform::convert::timestamp(t))
+}
+
+async fn score(gw: &Gateway, token: &str, member_id: &str) -> Option<aw::GetScoreResponse> {
+    let request = authed(token, aw::GetScoreRequest { member_id: member_id.into(), year: 2026, ..Default::default() });
+    gw.awards.clone().get_score(request).await.ok().map(|r| r.into_inner())
+}
+
+async fn scores_journey(tp: TestPlatform) {
+    use doan_proto::events as ev;
+    use mem::UnitLevel::*;
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let admin = gw.login("admin", doan_tests::ADMIN_PASSWORD).await.unwrap();
+    let root = create_unit(&gw, &admin, "", "Trung ương Đoàn", Central).await;
+    let province = create_unit(&gw, &admin, &root, "Tỉnh đoàn Bắc Ninh", Provincial).await;
+    let grassroots = create_unit(&gw, &admin, &province, "Đoàn trường THPT Lý Thái Tổ", Grassroots).await;
+    let b1 = create_unit(&gw, &admin, &grassroots, "Chi đoàn 10A1", Branch).await;
+    let b2 = create_unit(&gw, &admin, &grassroots, "Chi đoàn 10A2", Branch).await;
+    let provincial = officer(&gw, &admin, &province, "score.province").await;
+    let (m1, m1_token) = member_login(&gw, &provincial, &b1, 11).await;
+    let (m2, _) = member_login(&gw, &provincial, &b1, 12).await;
+    let (m3, _) = member_login(&gw, &provincial, &b2, 13).await;
+    for m in [&m1, &m2, &m3] {
+        until_known("awards learns the member", || {
+            let mut c = gw.awards.clone();
+            let r = authed(&provincial, aw::GetScoreRequest { member_id: m.clone(), year: 2026, ..Default::default() });
+            async move { c.get_score(r).await }
+        })
+        .await;
+    }
+
+    // Facts, some twice and some late: member 1 checks in in March (its event arrives twice, the
+    // second time under a new event id); member 2's approved hours arrive before the check-in
+    // they belong to (April); member 1 is rated excellent; member 3's idea is adopted; branch 1
+    // meets a target and branch 2 inaugurates a project.
+    let p1 = doan_platform::convert::new_id();
+    let checked_in = ev::ParticipationRecorded {
+        participation_id: p1.clone(),
+        activity_id: doan_platform::convert::new_id(),
+        activity_title: "Ngày Chủ nhật xanh".into(),
+        member_id: m1.clone(),
+        unit_id: b1.clone(),
+        checked_in_at: at("2026-03-08"),
+        points: 10,
+        minutes: 120,
+    };
+    let first = doan_platform::convert::new_id();
+    publish(&tp, &first, &checked_in).await;
+    publish(&tp, &first, &checked_in).await;
+    publish(&tp, &doan_platform::convert::new_id(), &checked_in).await;
+    let p2 = doan_platform::convert::new_id();
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::HoursApproved {
+            participation_id: p2.clone(),
+            activity_id: doan_platform::convert::new_id(),
+            activity_title: "Hiến máu tình nguyện".into(),
+            member_id: m2.clone(),
+            unit_id: b1.clone(),
+            minutes: 300,
+            approved_at: at("2026-05-02"),
+        },
+    )
+    .await;
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::ParticipationRecorded {
+            participation_id: p2,
+            activity_title: "Hiến máu tình nguyện".into(),
+            member_id: m2.clone(),
+            unit_id: b1.clone(),
+            checked_in_at: at("2026-04-19"),
+            points: 10,
+            minutes: 120,
+            ..Default::default()
+        },
+    )
+    .await;
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::MemberRated {
+            member_id: m1.clone(),
+            unit_id: b1.clone(),
+            period_id: doan_platform::convert::new_id(),
+            year: 2026,
+            rating: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::IdeaAdopted {
+            idea_id: doan_platform::convert::new_id(),
+            member_id: m3.clone(),
+            unit_id: b2.clone(),
+            title: "Thư viện sách xanh".into(),
+            adopted_on: "2026-06-01".into(),
+        },
+    )
+    .await;
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::TargetMet {
+            target_id: doan_platform::convert::new_id(),
+            unit_id: b1.clone(),
+            year: 2026,
+            label: "Kết nạp đoàn viên".into(),
+            target: 10,
+            actual: 12,
+            ..Default::default()
+        },
+    )
+    .await;
+    publish(
+        &tp,
+        &doan_platform::convert::new_id(),
+        &ev::ProjectInaugurated {
+            project_id: doan_platform::convert::new_id(),
+            unit_id: b2.clone(),
+            name: "Sân chơi cho thiếu nhi".into(),
+            value_vnd: 50_000_000,
+            inaugurated_on: "2026-05-19".into(),
+        },
+    )
+    .await;
+    // Member 1 pays this month's dues in cash (membership publishes DuesPaid).
+    let vn_today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    gw.membership
+        .clone()
+        .record_dues_payment(authed(
+            &provincial,
+            mem::RecordDuesPaymentRequest {
+                member_id: m1.clone(),
+                first_month: vn_today.format("%Y-%m").to_string(),
+                months: 1,
+                method: mem::PaymentMethod::Cash as i32,
+                reference: String::new(),
+                amount_vnd: 2000,
+                paid_on: vn_today.format("%Y-%m-%d").to_string(),
+            },
+        ))
+        .await
+        .expect("dues paid");
+
+    // Defaults (rules/emulation.toml): check-in 10, 2 an hour, rating excellent 40, dues 1,
+    // idea 30, target 50, project 100.
+    let s1 = doan_tests::eventually("member 1's facts", std::time::Duration::from_secs(30), || async {
+        score(&gw, &m1_token, "").await.filter(|s| s.points == 10 + 4 + 40 + 1)
+    })
+    .await;
+    assert_eq!(s1.by_month[2], 14, "March: one check-in and two hours, once: {s1:?}");
+    assert_eq!(s1.by_month[11], 40 + i64::from(vn_today.format("%m").to_string() == "12"), "{s1:?}");
+    assert_eq!(s1.rule.as_ref().unwrap().source, "emulation-2023");
+    let s2 = doan_tests::eventually("member 2's facts", std::time::Duration::from_secs(30), || async {
+        score(&gw, &provincial, &m2).await.filter(|s| s.points == 10 + 10)
+    })
+    .await;
+    assert_eq!(s2.by_month[3], 20, "the approved 300 minutes, in the check-in's month: {s2:?}");
+    let hours = s2.by_kind.iter().find(|l| l.kind == aw::ScoreKind::VolunteerHours as i32).unwrap();
+    assert_eq!(hours.quantity, 300, "the organiser's minutes, not the provisional 120");
+    doan_tests::eventually("member 3's idea", std::time::Duration::from_secs(30), || async {
+        score(&gw, &provincial, &m3).await.filter(|s| s.points == 30)
+    })
+    .await;
+
+    // The province sets its own weights for 2026: scores follow, from the same facts.
+    let mut weights = s1.rule.unwrap().weights.unwrap();
+    weights.participation = 20;
+    let set = gw
+        .awards
+        .clone()
+        .set_scoring_rule(authed(
+            &provincial,
+            aw::SetScoringRuleRequest { unit_id: province.clone(), year: 2026, weights: Some(weights.clone()) },
+        ))
+        .await
+        .expect("the province's weights")
+        .into_inner();
+    assert_eq!(set.rule.unwrap().source, "unit");
+    let mut bad = weights.clone();
+    bad.member_rating.pop();
+    let refused = gw
+        .awards
+        .clone()
+        .set_scoring_rule(authed(
+            &provincial,
+            aw::SetScoringRuleRequest { unit_id: province.clone(), year: 2026, weights: Some(bad) },
+        ))
+        .await
+        .expect_err("three ratings");
+    assert!(refused.message().contains("weights.member_rating"), "{refused:?}");
+    let s1 = score(&gw, &m1_token, "").await.unwrap();
+    assert_eq!(s1.points, 20 + 4 + 40 + 1);
+
+    // Leaderboards: members of the province; its branches (own facts and members'); a cluster.
+    let board = |subject: aw::LeaderboardSubject, unit: &str, cluster: &str| {
+        let mut c = gw.awards.clone();
+        let r = authed(
+            &provincial,
+            aw::GetLeaderboardRequest {
+                unit_id: unit.into(),
+                cluster_id: cluster.into(),
+                subject: subject as i32,
+                year: 2026,
+                ..Default::default()
+            },
+        );
+        async move { c.get_leaderboard(r).await.expect("leaderboard").into_inner() }
+    };
+    let members = board(aw::LeaderboardSubject::Members, &province, "").await;
+    let ranks: Vec<(String, i32, i64)> = members.rows.iter().map(|r| (r.id.clone(), r.rank, r.points)).collect();
+    assert_eq!(ranks[0], (m1.clone(), 1, 65), "{ranks:?}");
+    assert_eq!((ranks[1].1, ranks[1].2, ranks[2].1, ranks[2].2), (2, 30, 2, 30), "a tie shares its rank: {ranks:?}");
+    let units = board(aw::LeaderboardSubject::Units, &province, "").await;
+    let by_unit: Vec<(String, i64)> = units.rows.iter().map(|r| (r.id.clone(), r.points)).collect();
+    assert_eq!(by_unit, vec![(b1.clone(), 65 + 30 + 50), (b2.clone(), 30 + 100)]);
+    let cluster = gw
+        .membership
+        .clone()
+        .create_cluster(authed(
+            &provincial,
+            mem::CreateClusterRequest {
+                unit_id: province.clone(),
+                name: "Cụm trường THPT".into(),
+                unit_ids: vec![b2.clone(), b1.clone()],
+            },
+        ))
+        .await
+        .expect("cluster")
+        .into_inner()
+        .cluster
+        .expect("cluster")
+        .cluster_id;
+    let in_cluster = doan_tests::eventually("awards learns the cluster", std::time::Duration::from_secs(30), || {
+        let mut c = gw.awards.clone();
+        let r = authed(
+            &provincial,
+            aw::GetLeaderboardRequest {
+                cluster_id: cluster.clone(),
+                subject: aw::LeaderboardSubject::Units as i32,
+                year: 2026,
+                ..Default::default()
+            },
+        );
+        async move { c.get_leaderboard(r).await.ok().map(|b| b.into_inner()).filter(|b| b.rows.len() == 2) }
+    })
+    .await;
+    assert_eq!(in_cluster.rows[0].id, b1);
+
+    // Everything delivered again: nothing counts twice.
+    doan_tests::redeliver_everything(&tp).await.expect("redeliver");
+    publish(&tp, &doan_platform::convert::new_id(), &checked_in).await;
+    let again = score(&gw, &m1_token, "").await.unwrap();
+    assert_eq!(again.points, 65);
+    let entries = gw
+        .awards
+        .clone()
+        .list_score_entries(authed(&m1_token, aw::ListScoreEntriesRequest { year: 2026, ..Default::default() }))
+        .await
+        .expect("entries")
+        .into_inner();
+    let check_in = entries.entries.iter().find(|e| e.entry_id == format!("participation:{p1}")).expect("the check-in");
+    assert_eq!(
+        (check_in.points, check_in.title.as_str(), check_in.occurred_on.as_str()),
+        (20, "Ngày Chủ nhật xanh", "2026-03-08")
+    );
+    assert_eq!(entries.entries.iter().filter(|e| e.kind == aw::ScoreKind::Participation as i32).count(), 1);
+    tp.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulation_scores_count_each_fact_once_in_its_month_embedded() {
+    let tp = TestPlatform::embedded_with(base_settings()).await.expect("start");
+    scores_journey(tp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulation_scores_count_each_fact_once_in_its_month_on_the_servers() {
+    let Some(urls) = real_servers("emulation_scores_count_each_fact_once_in_its_month_on_the_servers").await else {
+        return;
+    };
+    let tp = TestPlatform::servers(urls).await.expect("start");
+    scores_journey(tp).await;
+}

@@ -1521,6 +1521,83 @@ async fn every_rpc_names_the_bad_field() {
             .await,
         "member_id",
     );
+    expect_invalid(
+        w().list_award_kinds(authed(&officer, aw::ListAwardKindsRequest { on: "1/1/2026".into() })).await,
+        "on",
+    );
+    let mut titled = decision.clone();
+    titled.form = aw::AwardForm::Title as i32;
+    expect_invalid(w().record_award_decision(authed(&officer, titled)).await, "kind");
+    let mut unknown_kind = decision.clone();
+    unknown_kind.kind = "huân_chương_x".into();
+    expect_invalid(w().record_award_decision(authed(&officer, unknown_kind)).await, "kind");
+    let mut early_ceremony = decision.clone();
+    early_ceremony.ceremony_date = "2026-01-01".into();
+    expect_invalid(w().record_award_decision(authed(&officer, early_ceremony)).await, "ceremony_date");
+    expect_invalid(
+        w().revoke_award(authed(&officer, aw::RevokeAwardRequest { decision_id: "x".into(), ..Default::default() }))
+            .await,
+        "decision_id",
+    );
+    expect_invalid(
+        w().get_credential(authed(&officer, aw::GetCredentialRequest { award_id: "x".into() })).await,
+        "award_id",
+    );
+    expect_invalid(w().verify_credential(aw::VerifyCredentialRequest { subject: None }).await, "subject");
+    expect_invalid(
+        w().verify_credential(aw::VerifyCredentialRequest {
+            subject: Some(aw::verify_credential_request::Subject::CredentialJson("{not json".into())),
+        })
+        .await,
+        "credential_json",
+    );
+    expect_invalid(w().get_issuer(aw::GetIssuerRequest { unit_id: "x".into() }).await, "unit_id");
+    expect_invalid(w().get_status_list(aw::GetStatusListRequest { list_id: String::new() }).await, "list_id");
+    expect_invalid(
+        w().get_award_figures(authed(
+            &officer,
+            aw::GetAwardFiguresRequest {
+                unit_id: tree.province.clone(),
+                from: "2026-12-31".into(),
+                to: "2026-01-01".into(),
+            },
+        ))
+        .await,
+        "to",
+    );
+    expect_invalid(
+        w().get_score(authed(&officer, aw::GetScoreRequest { member_id: "x".into(), ..Default::default() })).await,
+        "member_id",
+    );
+    expect_invalid(
+        w().get_leaderboard(authed(
+            &officer,
+            aw::GetLeaderboardRequest { unit_id: tree.province.clone(), ..Default::default() },
+        ))
+        .await,
+        "subject",
+    );
+    expect_invalid(
+        w().get_leaderboard(authed(
+            &officer,
+            aw::GetLeaderboardRequest {
+                unit_id: tree.province.clone(),
+                subject: aw::LeaderboardSubject::Members as i32,
+                month: 13,
+                ..Default::default()
+            },
+        ))
+        .await,
+        "month",
+    );
+    expect_invalid(
+        w().set_scoring_rule(authed(
+            &officer,
+            aw::SetScoringRuleRequest { unit_id: tree.province.clone(), year: 2026, weights: None },
+        ))
+        .await,
+        "weights",
+    );
 
     // Notifications: an officer's own inbox, devices and preferences, and broadcasts.
     let j = || gw.notifications.clone();

@@ -28,6 +28,7 @@ use doan_platform::service::{Service, ServiceContext};
 use secrecy::ExposeSecret;
 
 use crate::domain::Catalogue;
+use crate::domain::scoring::Weights;
 use doan_proto::awards::awards_service_server::AwardsServiceServer;
 
 /// The service's name: its queue, outbox producer and database.
@@ -43,9 +44,15 @@ pub fn load_rules(dir: Option<&std::path::Path>) -> anyhow::Result<Versioned<Cat
     Versioned::load("awards.toml", include_str!("../../../rules/awards.toml"), dir)
 }
 
+/// `rules/emulation.toml` (or the deployment's replacement in `rules.dir`).
+pub fn load_emulation(dir: Option<&std::path::Path>) -> anyhow::Result<Versioned<Weights>> {
+    Versioned::load("emulation.toml", include_str!("../../../rules/emulation.toml"), dir)
+}
+
 /// Builds the service from its context.
 pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     let rules = load_rules(ctx.settings.rules.dir.as_deref())?;
+    let emulation = load_emulation(ctx.settings.rules.dir.as_deref())?;
     let key = ctx
         .settings
         .credentials
@@ -53,7 +60,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .as_ref()
         .context("credentials.key is required by awards (generate one with `doan keygen`)")?;
     let credentials = api::Credentials::new(key.expose_secret(), &ctx.settings.credentials.base_url)?;
-    let api = Arc::new(api::AwardsApi::new(ctx.clone(), Arc::new(rules), credentials));
+    let api = Arc::new(api::AwardsApi::new(ctx.clone(), Arc::new(rules), Arc::new(emulation), credentials));
     Ok(Service {
         grpc_name: "doan.awards.v1.AwardsService",
         routes: tonic::service::Routes::new(AwardsServiceServer::from_arc(api.clone()))

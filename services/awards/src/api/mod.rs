@@ -3,6 +3,7 @@
 pub mod credentials;
 mod decisions;
 mod policy;
+mod scores;
 pub use policy::POLICIES;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use doan_proto::awards::recipient::Recipient as Which;
 use tonic::{Request, Response, Status};
 
 use crate::domain::Catalogue;
+use crate::domain::scoring::Weights;
 use crate::storage::entities::{decision, recipient};
 
 pub use credentials::{Credentials, PublicDocuments};
@@ -25,6 +27,7 @@ pub use credentials::{Credentials, PublicDocuments};
 pub struct AwardsApi {
     ctx: ServiceContext,
     rules: Arc<Versioned<Catalogue>>,
+    emulation: Arc<Versioned<Weights>>,
     credentials: Credentials,
 }
 
@@ -73,10 +76,15 @@ fn decision_to_pb(d: decision::Model, recipients: &[recipient::Model]) -> pb::Aw
 }
 
 impl AwardsApi {
-    /// An API over `ctx`, deciding kinds and authority by `rules`, certifying awards with
-    /// `credentials`.
-    pub fn new(ctx: ServiceContext, rules: Arc<Versioned<Catalogue>>, credentials: Credentials) -> Self {
-        Self { ctx, rules, credentials }
+    /// An API over `ctx`, deciding kinds and authority by `rules`, default scoring weights by
+    /// `emulation`, certifying awards with `credentials`.
+    pub fn new(
+        ctx: ServiceContext,
+        rules: Arc<Versioned<Catalogue>>,
+        emulation: Arc<Versioned<Weights>>,
+        credentials: Credentials,
+    ) -> Self {
+        Self { ctx, rules, emulation, credentials }
     }
 }
 
@@ -124,4 +132,9 @@ rpc! {
     list_awards(pb::ListAwardsRequest) -> pb::ListAwardsResponse => history;
     get_award_figures(pb::GetAwardFiguresRequest) -> pb::GetAwardFiguresResponse => figures;
     get_credential(pb::GetCredentialRequest) -> pb::GetCredentialResponse => credential;
+    set_scoring_rule(pb::SetScoringRuleRequest) -> pb::SetScoringRuleResponse => set_scoring_rule;
+    get_scoring_rule(pb::GetScoringRuleRequest) -> pb::GetScoringRuleResponse => get_scoring_rule;
+    get_score(pb::GetScoreRequest) -> pb::GetScoreResponse => score;
+    list_score_entries(pb::ListScoreEntriesRequest) -> pb::ListScoreEntriesResponse => score_entries;
+    get_leaderboard(pb::GetLeaderboardRequest) -> pb::GetLeaderboardResponse => leaderboard;
 }

@@ -24,5 +24,11 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "VerifyCredential", audience: Public, scope: Scope::None },
         RpcPolicy { method: "GetIssuer", audience: Public, scope: Scope::None },
         RpcPolicy { method: "GetStatusList", audience: Public, scope: Scope::None },
+        RpcPolicy { method: "SetScoringRule", audience: Officers, scope: Scope::Unit("unit_id") },
+        // Members: their branch line's rules, scores and rankings; officers: their subtree's.
+        RpcPolicy { method: "GetScoringRule", audience: MembersAndOfficers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "GetScore", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        RpcPolicy { method: "ListScoreEntries", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
+        RpcPolicy { method: "GetLeaderboard", audience: MembersAndOfficers, scope: Scope::Unit("unit_id") },
     ],
 };

@@ -3,10 +3,13 @@
 //! - [`catalogue`]: the kinds of award, who may receive them and who may issue them (the
 //!   effective-dated `rules/awards.toml`).
 //! - [`recipients`]: names as a public verifier sees them.
+//! - [`scoring`]: emulation points from facts and weights.
+//! - [`credentials`]: Open Badges 3.0 credentials and status lists.
 
 pub mod catalogue;
 pub mod credentials;
 pub mod recipients;
+pub mod scoring;
 
 use doan_platform::AppError;
 use doan_platform::error::AppResult;

@@ -399,3 +399,17 @@ pub async fn units(
     }
     Ok(out)
 }
+
+/// The units at `level` under `path` (the unit at `path` itself included).
+pub async fn units_below(
+    db: &impl ConnectionTrait,
+    path: &str,
+    level: i32,
+) -> Result<Vec<directory::unit::Model>, DbErr> {
+    directory::unit::Entity::find()
+        .filter(directory::unit::Column::Path.starts_with(path))
+        .filter(directory::unit::Column::Level.eq(level))
+        .filter(directory::unit::Column::Status.eq(1))
+        .all(db)
+        .await
+}

@@ -295,3 +295,95 @@ pub mod status_list {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `score_facts`: one per source of emulation points (a participation, its volunteer minutes,
+/// a payment month, a rating, a project, a target, an idea).
+pub mod score_fact {
+    use sea_orm::entity::prelude::*;
+
+    /// A fact.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "score_facts")]
+    pub struct Model {
+        /// `<kind>:<source id>`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub fact_id: String,
+        /// The member or unit.
+        pub subject_id: String,
+        /// True for a unit.
+        pub unit: bool,
+        /// Year (Vietnam).
+        pub year: i32,
+        /// Month 1..=12.
+        pub month: i32,
+        /// `ScoreKind` number.
+        pub kind: i32,
+        /// 1, minutes, or a rating number.
+        pub quantity: i64,
+        /// Final (volunteer minutes approved by the organiser); a provisional quantity never
+        /// replaces a final one.
+        pub approved: bool,
+        /// What it was.
+        pub title: String,
+        /// Its day (YYYY-MM-DD).
+        pub occurred_on: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `scoring_rules`: a unit's own weights for a year (JSON of `domain::scoring::Weights`).
+pub mod scoring_rule {
+    use sea_orm::entity::prelude::*;
+
+    /// A rule.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scoring_rules")]
+    pub struct Model {
+        /// The unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+        /// The year.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        /// The weights (JSON).
+        pub weights: String,
+        /// Who set them.
+        pub set_by: String,
+        /// When.
+        pub set_at: DateTimeUtc,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `award_cluster_units`: the units of each cluster (from ClusterChanged).
+pub mod cluster_unit {
+    use sea_orm::entity::prelude::*;
+
+    /// A cluster's unit.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "award_cluster_units")]
+    pub struct Model {
+        /// Cluster.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cluster_id: String,
+        /// Unit.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: String,
+    }
+
+    /// No relations are navigated.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

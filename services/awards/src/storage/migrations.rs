@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Ratings));
         all.push(Box::new(Achievements));
         all.push(Box::new(Catalogue));
+        all.push(Box::new(Scoring));
         all
     }
 }
@@ -336,6 +337,78 @@ impl MigrationTrait for Catalogue {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["status_lists", "issuer_keys", "award_clusters", "once_awards"] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Emulation scoring: facts, units' own weights, clusters' units.
+struct Scoring;
+
+impl MigrationName for Scoring {
+    fn name(&self) -> &str {
+        "m0006_awards_scoring"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Scoring {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("score_facts")
+                .if_not_exists()
+                .col(string("fact_id").primary_key())
+                .col(string("subject_id"))
+                .col(boolean("unit"))
+                .col(integer("year"))
+                .col(integer("month"))
+                .col(integer("kind"))
+                .col(big_integer("quantity"))
+                .col(boolean("approved"))
+                .col(text("title"))
+                .col(string("occurred_on"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("score_facts_subject_year")
+                .table("score_facts")
+                .col("subject_id")
+                .col("year")
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("scoring_rules")
+                .if_not_exists()
+                .col(string("unit_id"))
+                .col(integer("year"))
+                .col(text("weights"))
+                .col(string("set_by"))
+                .col(timestamp_with_time_zone("set_at"))
+                .primary_key(Index::create().col("unit_id").col("year"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("award_cluster_units")
+                .if_not_exists()
+                .col(string("cluster_id"))
+                .col(string("unit_id"))
+                .primary_key(Index::create().col("cluster_id").col("unit_id"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["award_cluster_units", "scoring_rules", "score_facts"] {
             m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
         }
         Ok(())

@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod decisions;
 pub mod entities;
 pub mod migrations;
+pub mod scores;
 pub mod standings;
 
 /// Awards' own columns holding unit paths, rewritten with the directory's on moves.

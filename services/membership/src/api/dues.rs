@@ -243,7 +243,11 @@ impl MembershipApi {
         let stored = unique_or(dues::record_payment(&txn, dues::NewPayment { payment, months: priced }).await, || {
             AppError::FailedPrecondition("a month of the range was paid meanwhile".into())
         })?;
+        if stored.state == CONFIRMED {
+            self.ctx.outbox.enqueue(&txn, &crate::events::publish::dues_paid(&stored)).await?;
+        }
         txn.commit().await?;
+        self.ctx.outbox.wake();
         Ok(pb::RecordDuesPaymentResponse { payment: Some(payment_to_pb(stored)) })
     }
 
@@ -265,7 +269,12 @@ impl MembershipApi {
         if !dues::decide_payment(&txn, &id, !r.reject, &caller.account_id, &reason).await? {
             return Err(AppError::FailedPrecondition(format!("payment {id} was decided meanwhile")));
         }
+        if !r.reject {
+            let confirmed = dues_payment::Model { state: CONFIRMED, ..p };
+            self.ctx.outbox.enqueue(&txn, &crate::events::publish::dues_paid(&confirmed)).await?;
+        }
         txn.commit().await?;
+        self.ctx.outbox.wake();
         let p = dues::find_payment(&self.ctx.db, &id).await?.ok_or_else(|| AppError::NotFound(id.clone()))?;
         debug_assert!(p.state == CONFIRMED || p.state == REJECTED);
         Ok(pb::ConfirmDuesPaymentResponse { payment: Some(payment_to_pb(p)) })

@@ -4,12 +4,14 @@ use std::collections::BTreeSet;
 
 use doan_platform::convert::format_date;
 use doan_proto::events::{
-    ClusterChanged, MemberAdmitted, MemberRated, MemberStatusChanged, MemberTransferred, MemberUpdated,
+    ClusterChanged, DuesPaid, MemberAdmitted, MemberRated, MemberStatusChanged, MemberTransferred, MemberUpdated,
     PositionChanged, ReminderDue, UnitCreated, UnitMerged, UnitMoved, UnitRated, UnitUpdated,
 };
 
 use crate::domain::member::member_number;
-use crate::storage::entities::{cluster, evaluation_period, member, member_rating, position, unit, unit_rating};
+use crate::storage::entities::{
+    cluster, dues_payment, evaluation_period, member, member_rating, position, unit, unit_rating,
+};
 
 /// A unit was added to the tree.
 pub fn unit_created(u: &unit::Model) -> UnitCreated {
@@ -186,5 +188,17 @@ pub fn cluster_changed(c: &cluster::Model, unit_ids: &BTreeSet<String>) -> Clust
         owner_unit_id: c.unit_id.clone(),
         name: c.name.clone(),
         unit_ids: unit_ids.iter().cloned().collect(),
+    }
+}
+
+/// A confirmed dues payment.
+pub fn dues_paid(p: &dues_payment::Model) -> DuesPaid {
+    DuesPaid {
+        payment_id: p.payment_id.clone(),
+        member_id: p.member_id.clone(),
+        unit_id: p.unit_id.clone(),
+        first_month: p.first_month.clone(),
+        months: p.months,
+        paid_on: format_date(p.paid_on),
     }
 }
