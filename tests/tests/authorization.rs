@@ -126,6 +126,31 @@ async fn every_rpc_answers_by_its_declared_policy() {
         .expect("decision");
     let award = decision.awards[0].award_id.clone();
     let decision = decision.decision_id;
+    let nomination = gw
+        .awards
+        .clone()
+        .propose_nomination(authed(
+            &officer_a,
+            doan_proto::awards::ProposeNominationRequest {
+                unit_id: branch_a.clone(),
+                issuing_unit_id: province_a.clone(),
+                kind: "certificate_of_merit".into(),
+                year: 2026,
+                title: "Đề nghị khen thưởng".into(),
+                candidates: vec![doan_proto::awards::CandidateProposal {
+                    recipient: Some(doan_proto::awards::Recipient {
+                        recipient: Some(doan_proto::awards::recipient::Recipient::MemberId(member_a.clone())),
+                    }),
+                    achievements: "Tích cực".into(),
+                }],
+            },
+        ))
+        .await
+        .expect("nomination")
+        .into_inner()
+        .nomination
+        .expect("nomination")
+        .nomination_id;
     let notice = until_known("the welcome notice", || {
         let mut client = gw.notifications.clone();
         let request = authed(&member_a_token, notif::ListNotificationsRequest::default());
@@ -584,6 +609,7 @@ async fn every_rpc_answers_by_its_declared_policy() {
         ("activity_id", activity),
         ("decision_id", decision),
         ("award_id", award),
+        ("nomination_id", nomination),
         ("notification_id", notice),
         ("issuing_unit_id", province_a.clone()),
         ("plan_id", plan),

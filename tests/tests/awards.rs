@@ -372,6 +372,206 @@ async fn awards_journey(tp: TestPlatform) {
     );
     let received = |kind: &str| figures.received.iter().find(|f| f.kind == kind).cloned().unwrap_or_default();
     assert_eq!(received("youth_generation_medal").individuals, 1, "the centre's medal to a member of the province");
+
+    // Nomination to ceremony: the district proposes member 2 and the branch to the province;
+    // the province's council votes and approves member 2; a decision grants the approved.
+    let proposed = gw
+        .awards
+        .clone()
+        .propose_nomination(authed(
+            &district_officer,
+            aw::ProposeNominationRequest {
+                unit_id: district.clone(),
+                issuing_unit_id: province.clone(),
+                kind: "certificate_of_merit".into(),
+                year: 2026,
+                title: "Đề nghị tặng Bằng khen năm 2026".into(),
+                candidates: vec![
+                    aw::CandidateProposal {
+                        recipient: Some(member(&m2)),
+                        achievements: "Dẫn đầu phong trào hiến máu tình nguyện".into(),
+                    },
+                    aw::CandidateProposal {
+                        recipient: Some(unit(&branch)), achievements: "Chi đoàn vững mạnh".into()
+                    },
+                ],
+            },
+        ))
+        .await
+        .expect("proposed")
+        .into_inner()
+        .nomination
+        .unwrap();
+    assert_eq!(proposed.status, aw::NominationStatus::UnderReview as i32);
+    assert_eq!(proposed.candidates[1].prior_awards, 1, "the branch's certificate of merit, as evidence");
+    let nomination_id = proposed.nomination_id.clone();
+    let not_council = gw
+        .awards
+        .clone()
+        .review_nomination(authed(
+            &district_officer,
+            aw::ReviewNominationRequest {
+                nomination_id: nomination_id.clone(),
+                vote: aw::Vote::For as i32,
+                comment: String::new(),
+            },
+        ))
+        .await
+        .expect_err("the proposing unit is not the council");
+    assert_eq!(not_council.code(), Code::PermissionDenied);
+    let early = gw
+        .awards
+        .clone()
+        .close_nomination_review(authed(
+            &provincial,
+            aw::CloseNominationReviewRequest {
+                nomination_id: nomination_id.clone(),
+                approved: vec![0],
+                note: String::new(),
+            },
+        ))
+        .await
+        .expect_err("no vote yet");
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    let second_member = officer(&gw, &admin, &province, "aw.province.2").await;
+    for (token, vote, comment) in [
+        (&provincial, aw::Vote::For, "Đủ tiêu chuẩn"),
+        (&second_member, aw::Vote::Against, "Chi đoàn chưa đủ thành tích"),
+        (&second_member, aw::Vote::For, "Đồng ý với đoàn viên"),
+    ] {
+        gw.awards
+            .clone()
+            .review_nomination(authed(
+                token,
+                aw::ReviewNominationRequest {
+                    nomination_id: nomination_id.clone(),
+                    vote: vote as i32,
+                    comment: comment.into(),
+                },
+            ))
+            .await
+            .expect("a council vote");
+    }
+    let closed = gw
+        .awards
+        .clone()
+        .close_nomination_review(authed(
+            &provincial,
+            aw::CloseNominationReviewRequest {
+                nomination_id: nomination_id.clone(),
+                approved: vec![0],
+                note: "Hội đồng thống nhất đề nghị tặng Bằng khen cho đoàn viên".into(),
+            },
+        ))
+        .await
+        .expect("closed")
+        .into_inner()
+        .nomination
+        .unwrap();
+    assert_eq!(closed.status, aw::NominationStatus::Approved as i32);
+    assert_eq!(
+        (closed.votes_for, closed.votes_against, closed.reviews.len()),
+        (2, 0, 2),
+        "one vote each, the latest counts"
+    );
+    assert_eq!(closed.candidates.iter().map(|c| c.approved).collect::<Vec<_>>(), vec![true, false]);
+    let not_approved = record(
+        &gw,
+        &provincial,
+        aw::RecordAwardDecisionRequest {
+            nomination_id: nomination_id.clone(),
+            ..decision("40-QĐ/TĐ", "certificate_of_merit", vec![unit(&branch)])
+        },
+    )
+    .await
+    .expect_err("the branch was not approved");
+    assert_eq!(not_approved.code(), Code::InvalidArgument, "{not_approved:?}");
+    let granted = record(
+        &gw,
+        &provincial,
+        aw::RecordAwardDecisionRequest {
+            nomination_id: nomination_id.clone(),
+            ..decision("40-QĐ/TĐ", "certificate_of_merit", vec![])
+        },
+    )
+    .await
+    .expect("the council's candidates granted");
+    assert_eq!(granted.recipients, vec![member(&m2)]);
+    let again = record(
+        &gw,
+        &provincial,
+        aw::RecordAwardDecisionRequest {
+            nomination_id: nomination_id.clone(),
+            ..decision("41-QĐ/TĐ", "certificate_of_merit", vec![])
+        },
+    )
+    .await
+    .expect_err("decided once");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    let decided = gw
+        .awards
+        .clone()
+        .get_nomination(authed(&district_officer, aw::GetNominationRequest { nomination_id: nomination_id.clone() }))
+        .await
+        .expect("the proposing unit follows it")
+        .into_inner()
+        .nomination
+        .unwrap();
+    assert_eq!(
+        (decided.status, decided.decision_id.as_str()),
+        (aw::NominationStatus::Decided as i32, granted.decision_id.as_str())
+    );
+    let ceremony = gw
+        .awards
+        .clone()
+        .set_ceremony(authed(
+            &provincial,
+            aw::SetCeremonyRequest { decision_id: granted.decision_id.clone(), ceremony_date: "2026-12-26".into() },
+        ))
+        .await
+        .expect("ceremony")
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(ceremony.ceremony_date, "2026-12-26");
+    let listed = gw
+        .awards
+        .clone()
+        .list_nominations(authed(
+            &provincial,
+            aw::ListNominationsRequest { unit_id: province.clone(), ..Default::default() },
+        ))
+        .await
+        .expect("nominations")
+        .into_inner();
+    assert_eq!(listed.nominations.len(), 1);
+
+    // A decision of 400 recipients is one call (written in batches), each with its credential.
+    let branch_path = format!("/{root}/{province}/{district}/{grassroots}/{branch}/");
+    let mut many = Vec::new();
+    for n in 0..400u32 {
+        let id = doan_platform::convert::new_id();
+        let admitted = doan_proto::events::MemberAdmitted {
+            member_id: id.clone(),
+            member_number: format!("99{n:06}"),
+            full_name: doan_tests::client::member_name(500 + n),
+            unit_id: branch.clone(),
+            unit_path: branch_path.clone(),
+            admitted_on: "2026-09-02".into(),
+            version: 1,
+        };
+        publish(&tp, &doan_platform::convert::new_id(), &admitted).await;
+        many.push(member(&id));
+    }
+    let big =
+        record(&gw, &provincial, decision("50-QĐ/TĐ", "certificate_of_merit", many)).await.expect("400 recipients");
+    assert_eq!(big.awards.len(), 400);
+    let lists: std::collections::BTreeSet<(&str, i64)> =
+        big.awards.iter().map(|a| (a.status_list_id.as_str(), a.status_list_index)).collect();
+    assert_eq!(lists.len(), 400, "each award its own status bit");
+    let last = big.awards.last().unwrap().award_id.clone();
+    let online = verify(Subject::AwardId(last)).await;
+    assert_eq!(online.outcome, aw::VerificationOutcome::Valid as i32, "{online:?}");
     tp.stop().await.expect("stop");
 }
 

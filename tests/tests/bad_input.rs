@@ -1591,6 +1591,43 @@ async fn every_rpc_names_the_bad_field() {
         "month",
     );
     expect_invalid(
+        w().propose_nomination(authed(
+            &officer,
+            aw::ProposeNominationRequest { unit_id: tree.province.clone(), ..Default::default() },
+        ))
+        .await,
+        "issuing_unit_id",
+    );
+    expect_invalid(
+        w().review_nomination(authed(
+            &officer,
+            aw::ReviewNominationRequest { nomination_id: "x".into(), ..Default::default() },
+        ))
+        .await,
+        "nomination_id",
+    );
+    expect_invalid(
+        w().close_nomination_review(authed(
+            &officer,
+            aw::CloseNominationReviewRequest { nomination_id: "x".into(), ..Default::default() },
+        ))
+        .await,
+        "nomination_id",
+    );
+    expect_invalid(
+        w().set_ceremony(authed(&officer, aw::SetCeremonyRequest { decision_id: "x".into(), ..Default::default() }))
+            .await,
+        "decision_id",
+    );
+    expect_invalid(
+        w().list_nominations(authed(
+            &officer,
+            aw::ListNominationsRequest { unit_id: tree.province.clone(), status: 9, ..Default::default() },
+        ))
+        .await,
+        "status",
+    );
+    expect_invalid(
         w().set_scoring_rule(authed(
             &officer,
             aw::SetScoringRuleRequest { unit_id: tree.province.clone(), year: 2026, weights: None },

@@ -31,7 +31,7 @@ impl AwardsApi {
     pub(super) async fn record(
         &self,
         caller: &Caller,
-        r: pb::RecordAwardDecisionRequest,
+        mut r: pb::RecordAwardDecisionRequest,
     ) -> AppResult<pb::RecordAwardDecisionResponse> {
         caller.require_officer()?;
         let issuing_unit_id = if r.issuing_unit_id.is_empty() {
@@ -65,13 +65,28 @@ impl AwardsApi {
         };
         let signer = required_text("signer", &r.signer, 200)?;
         let content = required_text("content", &r.content, 2000)?;
-        if r.recipients.is_empty() || r.recipients.len() > MAX_RECIPIENTS {
-            return Err(AppError::invalid("recipients", format!("must list 1 to {MAX_RECIPIENTS} recipients")));
-        }
         let rule = self.rules.at("decision_date", decision_date)?;
         let kind = rule.rule.resolve(&r.kind, form)?;
         let level = UnitLevel::from_stored(issuer.level);
         let issuer_rule = kind.issuer(level)?;
+        let nomination = if r.nomination_id.is_empty() {
+            None
+        } else {
+            let id = parse_id("nomination_id", &r.nomination_id)?;
+            let approved = self.approved_candidates(&id, &issuer.unit_id, &kind.code).await?;
+            if r.recipients.is_empty() {
+                r.recipients = approved;
+            } else if let Some(p) = r.recipients.iter().position(|x| !approved.contains(x)) {
+                return Err(AppError::invalid(
+                    "recipients",
+                    format!("recipient {p} is not a candidate the council of nomination {id} approved"),
+                ));
+            }
+            Some(id)
+        };
+        if r.recipients.is_empty() || r.recipients.len() > MAX_RECIPIENTS {
+            return Err(AppError::invalid("recipients", format!("must list 1 to {MAX_RECIPIENTS} recipients")));
+        }
 
         // Who: parsed, each once, each of a kind the award goes to.
         let mut named = Vec::with_capacity(r.recipients.len());
@@ -223,6 +238,12 @@ impl AwardsApi {
                     e.into()
                 }
             })?;
+        }
+        if let Some(id) = &nomination {
+            use super::nominations::{APPROVED_STATUS, DECIDED};
+            if !crate::storage::nominations::decided(&txn, id, APPROVED_STATUS, DECIDED, &saved.decision_id).await? {
+                return Err(AppError::FailedPrecondition(format!("nomination {id} was decided meanwhile")));
+            }
         }
         let events: Vec<AwardGranted> =
             recipients.iter().map(|r| crate::events::publish::award_granted(&saved, r, &kind.name)).collect();
@@ -384,14 +405,7 @@ impl AwardsApi {
         caller: &Caller,
         r: pb::GetAwardFiguresRequest,
     ) -> AppResult<pb::GetAwardFiguresResponse> {
-        caller.require_officer()?;
-        let unit_id = if r.unit_id.is_empty() {
-            caller.unit_id.clone().ok_or_else(|| AppError::invalid("unit_id", "is required for administrators"))?
-        } else {
-            parse_id("unit_id", &r.unit_id)?
-        };
-        let unit = directory::unit(&self.ctx.db, "unit_id", &unit_id).await?;
-        caller.require_manages(&unit.path, &format!("unit {unit_id}"))?;
+        let unit = self.managed_unit(caller, &r.unit_id).await?;
         let from = parse_date("from", &r.from)?;
         let to = parse_date("to", &r.to)?;
         if to < from || (to - from).num_days() > 3660 {

@@ -2,6 +2,7 @@
 
 pub mod credentials;
 mod decisions;
+mod nominations;
 mod policy;
 mod scores;
 pub use policy::POLICIES;
@@ -76,6 +77,25 @@ fn decision_to_pb(d: decision::Model, recipients: &[recipient::Model]) -> pb::Aw
 }
 
 impl AwardsApi {
+    /// The unit a request's `unit_id` names (empty: the calling officer's own), for an
+    /// officer over it.
+    async fn managed_unit(
+        &self,
+        caller: &doan_platform::auth::Caller,
+        unit_id: &str,
+    ) -> doan_platform::error::AppResult<doan_platform::directory::unit::Model> {
+        use doan_platform::AppError;
+        caller.require_officer()?;
+        let unit_id = if unit_id.is_empty() {
+            caller.unit_id.clone().ok_or_else(|| AppError::invalid("unit_id", "is required for administrators"))?
+        } else {
+            doan_platform::convert::parse_id("unit_id", unit_id)?
+        };
+        let unit = doan_platform::directory::unit(&self.ctx.db, "unit_id", &unit_id).await?;
+        caller.require_manages(&unit.path, &format!("unit {unit_id}"))?;
+        Ok(unit)
+    }
+
     /// An API over `ctx`, deciding kinds and authority by `rules`, default scoring weights by
     /// `emulation`, certifying awards with `credentials`.
     pub fn new(
@@ -137,4 +157,10 @@ rpc! {
     get_score(pb::GetScoreRequest) -> pb::GetScoreResponse => score;
     list_score_entries(pb::ListScoreEntriesRequest) -> pb::ListScoreEntriesResponse => score_entries;
     get_leaderboard(pb::GetLeaderboardRequest) -> pb::GetLeaderboardResponse => leaderboard;
+    propose_nomination(pb::ProposeNominationRequest) -> pb::ProposeNominationResponse => propose;
+    get_nomination(pb::GetNominationRequest) -> pb::GetNominationResponse => nomination;
+    list_nominations(pb::ListNominationsRequest) -> pb::ListNominationsResponse => nominations;
+    review_nomination(pb::ReviewNominationRequest) -> pb::ReviewNominationResponse => review_nomination;
+    close_nomination_review(pb::CloseNominationReviewRequest) -> pb::CloseNominationReviewResponse => close_review;
+    set_ceremony(pb::SetCeremonyRequest) -> pb::SetCeremonyResponse => set_ceremony;
 }

@@ -30,5 +30,13 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "GetScore", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
         RpcPolicy { method: "ListScoreEntries", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
         RpcPolicy { method: "GetLeaderboard", audience: MembersAndOfficers, scope: Scope::Unit("unit_id") },
+        RpcPolicy { method: "ProposeNomination", audience: Officers, scope: Scope::Unit("unit_id") },
+        // Officers over the proposing or the issuing unit.
+        RpcPolicy { method: "GetNomination", audience: Officers, scope: Scope::Resource("nomination_id") },
+        RpcPolicy { method: "ListNominations", audience: Officers, scope: Scope::Unit("unit_id") },
+        // The issuing unit's council: officers over it.
+        RpcPolicy { method: "ReviewNomination", audience: Officers, scope: Scope::Resource("nomination_id") },
+        RpcPolicy { method: "CloseNominationReview", audience: Officers, scope: Scope::Resource("nomination_id") },
+        RpcPolicy { method: "SetCeremony", audience: Officers, scope: Scope::Resource("decision_id") },
     ],
 };

@@ -122,6 +122,20 @@ impl AwardsApi {
         Ok(u)
     }
 
+    /// The points of a member or (`unit`) a unit at `path` in `year`: a unit's own facts and
+    /// its current members'.
+    pub(super) async fn points_of(&self, id: &str, unit: bool, path: &str, year: i32) -> AppResult<i64> {
+        let rules = self.year_rules(year).await?;
+        let sums: Vec<Sum> = if unit {
+            let mut sums = scores::sums(&self.ctx.db, path, false, year, None).await?;
+            sums.extend(scores::sums(&self.ctx.db, path, true, year, None).await?);
+            sums
+        } else {
+            scores::sums(&self.ctx.db, path, false, year, None).await?.into_iter().filter(|s| s.0 == id).collect()
+        };
+        Ok(points(&rules.rules(), &sums).values().map(|(t, _)| t).sum())
+    }
+
     pub(super) async fn set_scoring_rule(
         &self,
         caller: &Caller,

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Achievements));
         all.push(Box::new(Catalogue));
         all.push(Box::new(Scoring));
+        all.push(Box::new(Nominations));
         all
     }
 }
@@ -409,6 +410,85 @@ impl MigrationTrait for Scoring {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["award_cluster_units", "scoring_rules", "score_facts"] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Nominations, their candidates and the council's reviews.
+struct Nominations;
+
+impl MigrationName for Nominations {
+    fn name(&self) -> &str {
+        "m0007_awards_nominations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Nominations {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("nominations")
+                .if_not_exists()
+                .col(string("nomination_id").primary_key())
+                .col(string("proposing_unit_id"))
+                .col(text("proposing_path"))
+                .col(string("issuing_unit_id"))
+                .col(text("issuing_path"))
+                .col(string("kind"))
+                .col(integer("year"))
+                .col(text("title"))
+                .col(integer("status"))
+                .col(text("outcome_note"))
+                .col(string("decision_id"))
+                .col(string("proposed_by"))
+                .col(timestamp_with_time_zone("proposed_at"))
+                .col(timestamp_with_time_zone_null("closed_at"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, col) in [("nominations_proposing", "proposing_path"), ("nominations_issuing", "issuing_path")] {
+            m.create_index(Index::create().name(name).table("nominations").col(col).if_not_exists().to_owned()).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("nomination_candidates")
+                .if_not_exists()
+                .col(string("nomination_id"))
+                .col(integer("position"))
+                .col(string_null("member_id"))
+                .col(string_null("unit_id"))
+                .col(string_null("cluster_id"))
+                .col(string("name"))
+                .col(text("achievements"))
+                .col(big_integer("points"))
+                .col(integer("rating"))
+                .col(integer("prior_awards"))
+                .col(boolean("approved"))
+                .primary_key(Index::create().col("nomination_id").col("position"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("nomination_reviews")
+                .if_not_exists()
+                .col(string("nomination_id"))
+                .col(string("reviewer"))
+                .col(string("reviewer_name"))
+                .col(integer("vote"))
+                .col(text("comment"))
+                .col(timestamp_with_time_zone("reviewed_at"))
+                .primary_key(Index::create().col("nomination_id").col("reviewer"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["nomination_reviews", "nomination_candidates", "nominations"] {
             m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
         }
         Ok(())

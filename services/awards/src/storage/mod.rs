@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod decisions;
 pub mod entities;
 pub mod migrations;
+pub mod nominations;
 pub mod scores;
 pub mod standings;
 

@@ -58,10 +58,15 @@ pub async fn add_rating(txn: &impl ConnectionTrait, r: rating::Model) -> Result<
 
 /// `member_id`'s rating of `year`, 0 when none was reported.
 pub async fn member_rating(db: &impl ConnectionTrait, member_id: &str, year: i32) -> Result<i32, DbErr> {
+    rating_of(db, member_id, false, year).await
+}
+
+/// The rating of `year` of a member or (`unit`) a unit, 0 when none was reported.
+pub async fn rating_of(db: &impl ConnectionTrait, subject_id: &str, unit: bool, year: i32) -> Result<i32, DbErr> {
     Ok(rating::Entity::find()
-        .filter(rating::Column::SubjectId.eq(member_id))
+        .filter(rating::Column::SubjectId.eq(subject_id))
         .filter(rating::Column::Year.eq(year))
-        .filter(rating::Column::Unit.eq(false))
+        .filter(rating::Column::Unit.eq(unit))
         .one(db)
         .await?
         .map(|r| r.rating)
