@@ -35,6 +35,7 @@ fn secret(name: &str, key: &str, urls: &ServerUrls, run: &str, keys: &(String, S
         ("doan-auth", "bootstrap-admin-password") => ADMIN_PASSWORD.into(),
         ("doan-pii", "encryption-key") => keys.2.clone(),
         ("doan-attendance", "code-key") => keys.2.clone(),
+        ("doan-credentials", "key") => keys.2.clone(),
         other => panic!("the chart references a Secret key this test does not know: {other:?}"),
     }
 }
