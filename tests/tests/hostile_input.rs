@@ -122,6 +122,59 @@ async fn hostile_input(tp: TestPlatform) {
     expect_invalid(w().record_award_decision(award(|r| r.content = "Khen\0thưởng".into())).await, "content");
     expect_invalid(w().record_award_decision(award(|r| r.signer = "Bí thư\u{2028}".into())).await, "signer");
     expect_invalid(w().record_award_decision(award(|r| r.decision_number = "9\0".into())).await, "decision_number");
+    expect_invalid(w().record_award_decision(award(|r| r.kind = "title\u{7}".into())).await, "kind");
+    expect_invalid(w().record_award_decision(award(|r| r.ceremony_date = "2026-13-40".into())).await, "ceremony_date");
+    let decision = w().record_award_decision(award(|_| {})).await.expect("a decision").into_inner().decision.unwrap();
+    let revoke = |reason: &str, legal_basis: &str| {
+        authed(
+            &officer,
+            aw::RevokeAwardRequest {
+                decision_id: decision.decision_id.clone(),
+                reason: reason.into(),
+                legal_basis: legal_basis.into(),
+                ..Default::default()
+            },
+        )
+    };
+    expect_invalid(w().revoke_award(revoke("Gian\0lận", "Điều 94")).await, "reason");
+    expect_invalid(w().revoke_award(revoke("Gian lận", &"Đ".repeat(501))).await, "legal_basis");
+    let propose = |title: &str, achievements: &str| {
+        authed(
+            &officer,
+            aw::ProposeNominationRequest {
+                unit_id: tree.province.clone(),
+                issuing_unit_id: tree.province.clone(),
+                kind: "certificate_of_merit".into(),
+                year: 2026,
+                title: title.into(),
+                candidates: vec![aw::CandidateProposal {
+                    recipient: Some(aw::Recipient {
+                        recipient: Some(aw::recipient::Recipient::MemberId(member.member_id.clone())),
+                    }),
+                    achievements: achievements.into(),
+                }],
+            },
+        )
+    };
+    expect_invalid(w().propose_nomination(propose("Đề nghị\u{1b}[31m", "Tốt")).await, "title");
+    expect_invalid(w().propose_nomination(propose("Đề nghị", &"x".repeat(4001))).await, "candidates.achievements");
+    let huge_json = format!("{{\"x\":\"{}\"}}", "a".repeat(70_000));
+    expect_invalid(
+        w().verify_credential(aw::VerifyCredentialRequest {
+            subject: Some(aw::verify_credential_request::Subject::CredentialJson(huge_json)),
+        })
+        .await,
+        "credential_json",
+    );
+    // Nothing revoked by the refused calls.
+    let kept = w()
+        .get_award_decision(authed(&officer, aw::GetAwardDecisionRequest { decision_id: decision.decision_id.clone() }))
+        .await
+        .expect("decision")
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(kept.awards[0].status, aw::AwardStatus::Granted as i32);
 
     // A 10 kB id: INVALID_ARGUMENT with a short message, not a 10 kB grpc-message.
     let huge = "x".repeat(10_000);
