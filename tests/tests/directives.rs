@@ -189,6 +189,29 @@ async fn flow(tp: &TestPlatform, clock: Clock) {
     assert_eq!(again.broadcast_id, id, "idempotent by request_id");
     let b = wait_status(&gw, &sender, &id, notif::BroadcastStatus::Sent).await;
     assert_eq!(b.statistics.as_ref().unwrap().recipients, 3, "the three branch secretaries, nobody else");
+    // Two recipients a chunk (the settings below): two chunks, written side by side on
+    // PostgreSQL, one notice each recipient.
+    let count = |sql: String| {
+        let db = db.clone();
+        async move {
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) AS n FROM broadcast_chunks WHERE broadcast_id = '{id}' AND written_at IS NOT NULL"
+        ))
+        .await,
+        2,
+        "both chunks written"
+    );
+    assert_eq!(
+        count(format!("SELECT COUNT(*) AS n FROM notifications WHERE broadcast_id = '{id}'")).await,
+        3,
+        "one notice per recipient"
+    );
+    resumes_a_broadcast_from_before_chunks(&gw, &sender, &province, &db).await;
 
     for token in [&s1, &s2, &s3] {
         let n = notice(&gw, token, &id, notif::NotificationKind::Directive).await;
@@ -413,6 +436,79 @@ async fn clusters_and_teams(gw: &Gateway, sender: &str, school: &str, branches: 
     assert!(inbox(gw, first).await.iter().all(|n| n.broadcast_id != to_team));
 }
 
+/// A broadcast a sender from before chunks left half-written (resolved, its cursor at the first
+/// recipient, no chunks) is taken over: the recipients after the cursor are split into chunks and
+/// written, each once.
+async fn resumes_a_broadcast_from_before_chunks(
+    gw: &Gateway,
+    sender: &str,
+    province: &str,
+    db: &sea_orm::DatabaseConnection,
+) {
+    let sent = create(
+        gw,
+        sender,
+        notif::CreateBroadcastRequest {
+            unit_id: province.into(),
+            kind: notif::BroadcastKind::Announcement as i32,
+            title: "Lịch giao ban quý".into(),
+            body: "Giao ban bí thư chi đoàn quý IV.".into(),
+            audience: audience(notif::audience::Target::Role(notif::RoleAudience {
+                unit_id: province.into(),
+                position_kind: mem::PositionKind::Secretary as i32,
+                unit_level: mem::UnitLevel::Branch as i32,
+            })),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = sent.broadcast_id;
+    wait_status(gw, sender, &id, notif::BroadcastStatus::Sent).await;
+    let exec = |sql: &str, values: Vec<sea_orm::Value>| {
+        let st = doan_platform::db::statement(db, sql, values);
+        async move { db.execute_raw(st).await.expect("rewind the broadcast") }
+    };
+    let count = |sql: &str| {
+        let st = doan_platform::db::statement(db, sql, vec![id.clone().into()]);
+        async move { db.query_one_raw(st).await.unwrap().unwrap().try_get::<i64>("", "n").unwrap() }
+    };
+    let first: String = db
+        .query_one_raw(doan_platform::db::statement(
+            db,
+            "SELECT MIN(recipient_id) AS r FROM broadcast_recipients WHERE broadcast_id = $1",
+            vec![id.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "r")
+        .unwrap();
+    exec(
+        "DELETE FROM notifications WHERE broadcast_id = $1 AND member_id <> $2",
+        vec![id.clone().into(), first.clone().into()],
+    )
+    .await;
+    exec("DELETE FROM broadcast_chunks WHERE broadcast_id = $1", vec![id.clone().into()]).await;
+    assert_eq!(count("SELECT COUNT(*) AS n FROM notifications WHERE broadcast_id = $1").await, 1);
+    let long_ago = chrono::DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap();
+    exec(
+        "UPDATE broadcasts SET status = 2, sent_at = NULL, fanout_cursor = $1, lease_until = $2 WHERE broadcast_id = $3",
+        vec![first.into(), long_ago.into(), id.clone().into()],
+    )
+    .await;
+    wait_status(gw, sender, &id, notif::BroadcastStatus::Sent).await;
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM notifications WHERE broadcast_id = $1").await,
+        3,
+        "each recipient once"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM broadcast_chunks WHERE broadcast_id = $1 AND written_at IS NOT NULL").await,
+        1,
+        "the two recipients after the cursor, in one chunk"
+    );
+}
+
 /// Announcements scheduled and revoked; a meeting invitation with answers and attendance.
 async fn announcements_and_meetings(
     gw: &Gateway,
@@ -568,6 +664,8 @@ fn start_clock() -> Clock {
 
 fn settings(s: &mut doan_platform::config::Settings) {
     s.broadcasts.watch_every_secs = 1;
+    // Every broadcast of more than two recipients goes out in several chunks.
+    s.broadcasts.fanout_chunk = 2;
     // Tokens outlive the days the clock is moved forward.
     s.auth.token_ttl_secs = 7 * 24 * 3600;
 }

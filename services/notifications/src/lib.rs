@@ -54,6 +54,10 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         clock: ctx.clock.clone(),
         lanes,
         chunk: ctx.settings.broadcasts.fanout_chunk.max(1),
+        parallel: match ctx.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => ctx.settings.broadcasts.fanout_parallel.clamp(1, 16),
+            _ => 1,
+        },
         lease: chrono::Duration::seconds(ctx.settings.jobs.lease_secs.max(1) as i64),
         new_notices: new_notices.clone(),
         wake: wake.clone(),

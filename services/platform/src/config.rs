@@ -134,6 +134,9 @@ pub struct SmtpSettings {
 pub struct BroadcastSettings {
     /// Recipients written per transaction when a broadcast is sent.
     pub fanout_chunk: u64,
+    /// Chunks written at once on PostgreSQL (each its own transaction and connection; at
+    /// most 16; SQLite writes one at a time).
+    pub fanout_parallel: u64,
     /// Seconds between looks for scheduled broadcasts, reminders, escalations and digests.
     pub watch_every_secs: u64,
 }
@@ -425,6 +428,7 @@ timeout_ms = 30000
 
 [broadcasts]
 fanout_chunk = 2000
+fanout_parallel = 4
 watch_every_secs = 30
 
 [telemetry]

@@ -21,6 +21,7 @@ use crate::storage::entities::{broadcast, delivery, recipient};
 use crate::storage::{audiences, broadcasts as store, deliveries, notices, notification, preferences};
 
 /// Runs the broadcast jobs of one replica.
+#[derive(Clone)]
 pub struct Broadcaster {
     /// The service's database.
     pub db: DatabaseConnection,
@@ -30,6 +31,8 @@ pub struct Broadcaster {
     pub lanes: Lanes,
     /// Recipients per transaction.
     pub chunk: u64,
+    /// Chunks written at once (1 on SQLite, whose one writer would only queue them).
+    pub parallel: u64,
     /// How long a sender holds a broadcast between chunks.
     pub lease: chrono::Duration,
     /// Live watchers of this replica.
@@ -103,53 +106,91 @@ impl Broadcaster {
     }
 
     async fn send_claimed(&self, id: &str) -> Result<bool, DbErr> {
-        loop {
-            let Some(b) = store::find(&self.db, id).await? else { return Ok(false) };
-            if b.status != rules::BroadcastStatus::Sending as i32 {
-                return Ok(false);
-            }
-            let now = self.clock.now();
-            if !b.resolved {
-                let txn = self.db.begin().await?;
-                if !store::renew(&txn, id, now + self.lease).await? {
-                    txn.rollback().await?;
-                    return Ok(false);
-                }
-                let n = audiences::resolve(&txn, &b, &format_date(doan_platform::clock::vietnam_date(now))).await?;
-                if !store::advance(&txn, id, &b.fanout_cursor, Some(n as i64), "", now + self.lease).await? {
-                    txn.rollback().await?;
-                    return Ok(false);
-                }
-                txn.commit().await?;
-                continue;
-            }
-            let page = store::recipients_after(&self.db, id, &b.fanout_cursor, self.chunk).await?;
-            let Some(last) = page.last().map(|r| r.recipient_id.clone()) else {
-                return store::finish(&self.db, id, now).await;
-            };
-            let kind = BroadcastKind::from_number(b.kind).unwrap_or(BroadcastKind::Announcement);
-            let list: Vec<Notice> = page
-                .iter()
-                .map(|r| Notice {
-                    member_id: r.recipient_id.clone(),
-                    kind: kind.notice_kind(),
-                    title: b.title.clone(),
-                    body: b.body.clone(),
-                })
-                .collect();
+        let Some(b) = store::find(&self.db, id).await? else { return Ok(false) };
+        if b.status != rules::BroadcastStatus::Sending as i32 {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        if !b.resolved {
             let txn = self.db.begin().await?;
-            let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
-            let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
-            let deadline = deadline_shown(&b);
-            let handed =
-                plan(&txn, &written, self.lanes, expiry(&b), now, Some(&self.handoff), deadline.as_deref()).await?;
-            if !store::advance(&txn, id, &b.fanout_cursor, None, &last, now + self.lease).await? {
+            if !store::renew(&txn, id, now + self.lease).await? {
                 txn.rollback().await?;
                 return Ok(false);
             }
+            let n = audiences::resolve(&txn, &b, &format_date(doan_platform::clock::vietnam_date(now))).await?;
+            if !store::advance(&txn, id, &b.fanout_cursor, Some(n as i64), "", now + self.lease).await? {
+                txn.rollback().await?;
+                return Ok(false);
+            }
+            store::plan_chunks(&txn, id, "", self.chunk).await?;
             txn.commit().await?;
-            self.committed(written, handed.into_iter().collect());
+        } else if !store::chunked(&self.db, id).await? {
+            // Resolved by a sender from before chunks (its cursor says how far it wrote), or
+            // resolved to nobody: split what is left.
+            let txn = self.db.begin().await?;
+            if !store::renew(&txn, id, now + self.lease).await? {
+                txn.rollback().await?;
+                return Ok(false);
+            }
+            store::plan_chunks(&txn, id, &b.fanout_cursor, self.chunk).await?;
+            txn.commit().await?;
         }
+        let b = Arc::new(b);
+        loop {
+            // Between waves nothing of this sender holds the broadcast's row.
+            if !store::renew(&self.db, id, self.clock.now() + self.lease).await? {
+                return Ok(false);
+            }
+            let wave = store::chunks_pending(&self.db, id, self.parallel.max(1)).await?;
+            if wave.is_empty() {
+                return store::finish(&self.db, id, self.clock.now()).await;
+            }
+            let mut writers = tokio::task::JoinSet::new();
+            for c in wave {
+                let (me, b) = (self.clone(), b.clone());
+                writers.spawn(async move { me.write_chunk(&b, &c).await });
+            }
+            let mut failed = None;
+            while let Some(done) = writers.join_next().await {
+                match done {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => failed = Some(e),
+                    Err(e) => failed = Some(DbErr::Custom(format!("a chunk writer stopped: {e}"))),
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Writes the notices and deliveries of chunk `c` of `b` in one transaction, unless it is
+    /// written already or `b` is no longer being sent (false).
+    async fn write_chunk(&self, b: &broadcast::Model, c: &store::Chunk) -> Result<bool, DbErr> {
+        let page = store::chunk_recipients(&self.db, &b.broadcast_id, c).await?;
+        let kind = BroadcastKind::from_number(b.kind).unwrap_or(BroadcastKind::Announcement);
+        let list: Vec<Notice> = page
+            .iter()
+            .map(|r| Notice {
+                member_id: r.recipient_id.clone(),
+                kind: kind.notice_kind(),
+                title: b.title.clone(),
+                body: b.body.clone(),
+            })
+            .collect();
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        if !store::take_chunk(&txn, &b.broadcast_id, c.no, now).await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let meta = notices::Meta { broadcast_id: b.broadcast_id.clone(), urgent: b.urgent };
+        let written = notices::insert_all(&txn, &list, &b.broadcast_id, &meta, now).await?;
+        let deadline = deadline_shown(b);
+        let handed = plan(&txn, &written, self.lanes, expiry(b), now, Some(&self.handoff), deadline.as_deref()).await?;
+        txn.commit().await?;
+        self.committed(written, handed.into_iter().collect());
+        Ok(true)
     }
 
     /// Reminds the recipients who have not acknowledged directives whose reminder time came.

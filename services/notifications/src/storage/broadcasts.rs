@@ -181,18 +181,108 @@ pub async fn revoke(txn: &impl ConnectionTrait, id: &str, reason: &str, now: Dat
     Ok(r.rows_affected == 1)
 }
 
-/// Up to `limit` recipients of `id` after recipient `after`, by recipient id.
-pub async fn recipients_after(
-    db: &impl ConnectionTrait,
-    id: &str,
-    after: &str,
-    limit: u64,
-) -> Result<Vec<recipient::Model>, DbErr> {
+/// A chunk of a broadcast's recipients: `size` recipients from `first` on, by recipient id.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// Its number, from 0.
+    pub no: i64,
+    /// Its first recipient.
+    pub first: String,
+    /// How many recipients it holds (the last chunk may hold fewer).
+    pub size: i64,
+}
+
+/// Whether the recipients of `id` were split into chunks.
+pub async fn chunked(db: &impl ConnectionTrait, id: &str) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT COUNT(*) AS n FROM broadcast_chunks WHERE broadcast_id = $1",
+            vec![id.to_string().into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
+}
+
+/// Splits the recipients of `id` after recipient `after` into chunks of `size`, by recipient
+/// id (every `size`-th recipient starts one); returns how many.
+pub async fn plan_chunks(txn: &impl ConnectionTrait, id: &str, after: &str, size: u64) -> Result<u64, DbErr> {
+    let size = i64::try_from(size.max(1)).unwrap_or(i64::MAX);
+    let r = txn
+        .execute_raw(statement(
+            txn,
+            "INSERT INTO broadcast_chunks (broadcast_id, chunk_no, first_recipient, size, written_at) \
+             SELECT $1, (rn - 1) / $2, recipient_id, $3, NULL FROM (SELECT recipient_id, \
+             ROW_NUMBER() OVER (ORDER BY recipient_id) AS rn FROM broadcast_recipients \
+             WHERE broadcast_id = $4 AND recipient_id > $5) r WHERE (rn - 1) % $6 = 0",
+            vec![
+                id.to_string().into(),
+                size.into(),
+                size.into(),
+                id.to_string().into(),
+                after.to_string().into(),
+                size.into(),
+            ],
+        ))
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Up to `limit` chunks of `id` not yet written, in order.
+pub async fn chunks_pending(db: &impl ConnectionTrait, id: &str, limit: u64) -> Result<Vec<Chunk>, DbErr> {
+    let rows = db
+        .query_all_raw(statement(
+            db,
+            "SELECT chunk_no, first_recipient, size FROM broadcast_chunks WHERE broadcast_id = $1 \
+             AND written_at IS NULL ORDER BY chunk_no LIMIT $2",
+            vec![id.to_string().into(), (limit as i64).into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Chunk {
+                no: r.try_get("", "chunk_no")?,
+                first: r.try_get("", "first_recipient")?,
+                size: r.try_get("", "size")?,
+            })
+        })
+        .collect()
+}
+
+/// Takes chunk `no` of `id` for writing in this transaction (its first statement, so that on
+/// SQLite the transaction holds the write lock): false when it was written already or the
+/// broadcast is no longer being sent. On PostgreSQL the broadcast's row is share-locked until
+/// the transaction ends: chunks are written side by side, and a revocation waits for them, so
+/// it withdraws every notice they wrote.
+pub async fn take_chunk(txn: &impl ConnectionTrait, id: &str, no: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let lock = if txn.get_database_backend() == sea_orm::DbBackend::Postgres { " FOR SHARE" } else { "" };
+    let r = txn
+        .execute_raw(statement(
+            txn,
+            &format!(
+                "UPDATE broadcast_chunks SET written_at = $1 WHERE broadcast_id = $2 AND chunk_no = $3 \
+                 AND written_at IS NULL AND EXISTS (SELECT 1 FROM broadcasts WHERE broadcast_id = $4 \
+                 AND status = $5{lock})"
+            ),
+            vec![
+                now.into(),
+                id.to_string().into(),
+                no.into(),
+                id.to_string().into(),
+                (BroadcastStatus::Sending as i32).into(),
+            ],
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The recipients of `id`'s chunk `c`.
+pub async fn chunk_recipients(db: &impl ConnectionTrait, id: &str, c: &Chunk) -> Result<Vec<recipient::Model>, DbErr> {
     recipient::Entity::find()
         .filter(recipient::Column::BroadcastId.eq(id))
-        .filter(recipient::Column::RecipientId.gt(after))
+        .filter(recipient::Column::RecipientId.gte(c.first.as_str()))
         .order_by_asc(recipient::Column::RecipientId)
-        .limit(limit)
+        .limit(c.size.max(0) as u64)
         .all(db)
         .await
 }

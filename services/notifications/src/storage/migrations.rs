@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateNotifications));
         all.push(Box::new(InboxSequence));
         all.push(Box::new(BroadcastsAndChannels));
+        all.push(Box::new(BroadcastChunks));
         all
     }
 }
@@ -368,5 +369,38 @@ impl MigrationTrait for BroadcastsAndChannels {
             m.alter_table(Table::alter().table("notifications").drop_column(col).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// A broadcast's recipients split into chunks written independently (several at once, each
+/// taken once by a conditional update), instead of one cursor that serialised them.
+struct BroadcastChunks;
+
+impl MigrationName for BroadcastChunks {
+    fn name(&self) -> &str {
+        "m0004_broadcast_chunks"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for BroadcastChunks {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("broadcast_chunks")
+                .if_not_exists()
+                .col(string("broadcast_id"))
+                .col(big_integer("chunk_no"))
+                .col(string("first_recipient"))
+                .col(big_integer("size"))
+                .col(timestamp_with_time_zone_null("written_at"))
+                .primary_key(Index::create().col("broadcast_id").col("chunk_no"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("broadcast_chunks").if_exists().to_owned()).await
     }
 }
