@@ -331,10 +331,6 @@ pub async fn build(tp: &TestPlatform, members: u64, seed: u64, table: &mut Table
     let member_indexes = drop_indexes(&mut conn, "members").await?;
     let mut own: HashMap<usize, BTreeMap<(&'static str, String), i64>> = HashMap::new();
     let mut directory: Vec<Member> = Vec::with_capacity(members as usize);
-    let ethnicity_pool: HashMap<&str, Vec<String>> =
-        ETHNICITIES.iter().map(|(e, _)| (*e, (0..16).map(|_| cipher.encrypt(e)).collect())).collect();
-    let religion_pool: HashMap<&str, Vec<String>> =
-        RELIGIONS.iter().map(|(r, _)| (*r, (0..16).map(|_| cipher.encrypt(r)).collect())).collect();
     let mut copy = conn
         .copy_in_raw(
             "COPY members (seq, member_id, full_name, date_of_birth, sex, ethnicity_enc, religion_enc, citizen_id_enc, \
@@ -381,16 +377,18 @@ pub async fn build(tp: &TestPlatform, members: u64, seed: u64, table: &mut Table
             let citizen_id = format!("{:03}{:09}", 1 + rng.below(96), (seq as u64 * 7919) % 1_000_000_000);
             let phone = format!("09{:08}", rng.below(100_000_000));
             let id = rng.uuid();
-            let pick = |pool: &HashMap<&str, Vec<String>>, k: &str, r: u64| pool[k][(r % 16) as usize].clone();
-            let r = rng.next();
+            // Each value sealed to its own row and column, as the service seals them.
+            let seal = |column: &'static str, v: &str| {
+                cipher.seal(&doan_platform::crypto::Field::new("members", column, id.as_str()), v)
+            };
             buf.push_str(&format!(
                 "{seq}\t{id}\t{name}\t{born}\t{sex}\t{eth}\t{rel}\t{cid_enc}\t{cid_index}\t{phone_enc}\t\t{unit}\t{path}\t{admitted}\t{res}-NQ/ĐTN\t{status}\tf\tnation\t2026-01-01T00:00:00Z\tcharter-12\t{changed}\t{key}\t{phone_index}\t1\n",
                 sex = if male { 1 } else { 2 },
-                eth = pick(&ethnicity_pool, ethnicity, r),
-                rel = pick(&religion_pool, religion, r >> 8),
-                cid_enc = cipher.encrypt(&citizen_id),
+                eth = seal("ethnicity_enc", ethnicity),
+                rel = seal("religion_enc", religion),
+                cid_enc = seal("citizen_id_enc", &citizen_id),
                 cid_index = cipher.blind_index(&citizen_id),
-                phone_enc = cipher.encrypt(&phone),
+                phone_enc = seal("phone_enc", &phone),
                 unit = u.id,
                 path = u.path,
                 res = 1 + rng.below(99),

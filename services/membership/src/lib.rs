@@ -66,13 +66,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         .as_ref()
         .context("auth.signing_key_pem is required by membership (generate a pair with `doan keygen`)")?;
     let issuer = TokenIssuer::from_pem(signing.expose_secret(), &auth.issuer, auth.token_ttl_secs)?;
-    let key = ctx
-        .settings
-        .pii
-        .encryption_key
-        .as_ref()
-        .context("pii.encryption_key is required by membership (generate one with `doan keygen`)")?;
-    let cipher = FieldCipher::from_base64(key.expose_secret())?;
+    let cipher = FieldCipher::from_settings(&ctx.settings.pii)?;
     let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
     let cards = api::Cards::from_settings(signing.expose_secret(), auth.verifying_key_pem.as_deref())?;
     let api = std::sync::Arc::new(api::MembershipApi::new(ctx.clone(), issuer, cipher, rules, cards));
@@ -83,6 +77,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     api.resume_imports();
     api.spawn_age_out_proposer();
     api.spawn_reminders();
+    api.spawn_resealer();
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::from_arc(api)),

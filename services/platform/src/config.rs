@@ -287,6 +287,15 @@ pub struct PiiSettings {
     /// Base64 of 32 random bytes: the key that encrypts citizen ID, phone, ethnicity, religion.
     /// In embedded mode generated under the data dir when unset.
     pub encryption_key: Option<SecretString>,
+    /// The id of `encryption_key`, written into every value it seals (1 to 16 of a-z, 0-9, -).
+    /// Rotation: a new key under a new id here, the old one moved to `previous_keys`.
+    pub key_id: String,
+    /// Earlier keys that still open values until the re-encryption job has resealed them:
+    /// `id=base64` entries separated by commas.
+    pub previous_keys: Option<SecretString>,
+    /// The key the blind indexes (citizen ID and phone lookups) are derived from; it stays in
+    /// the ring (as `encryption_key` or in `previous_keys`) for as long as the indexes exist.
+    pub index_key_id: String,
 }
 
 /// Attendance settings (the activities service).
@@ -391,6 +400,8 @@ login_failures_per_username = 10
 login_window_secs = 900
 
 [pii]
+key_id = "k1"
+index_key_id = "k1"
 
 [attendance]
 offline_late_limit_hours = 72
@@ -534,6 +545,7 @@ verifying_key_pem =
 bootstrap_admin_password =
 [pii]
 encryption_key =
+previous_keys =
 [attendance]
 code_key =
 [credentials]

@@ -53,6 +53,11 @@ pub struct Wording<'a> {
 /// One issued credential: `(award id, list id, index, credential JSON)`.
 pub type Issued = (String, String, i64, String);
 
+/// Where the secret of issuer key `key_id` of unit `unit_id` lives (bound into its ciphertext).
+fn secret_field(unit_id: &str, key_id: &str) -> doan_platform::crypto::Field<'static> {
+    doan_platform::crypto::Field::new("issuer_keys", "secret", format!("{unit_id}/{key_id}"))
+}
+
 impl Credentials {
     /// Keys encrypted under `key` (base64 of 32 bytes); URLs under `base_url`.
     pub fn new(key: &str, base_url: &str) -> anyhow::Result<Self> {
@@ -91,7 +96,8 @@ impl Credentials {
         now: DateTime<Utc>,
     ) -> AppResult<(String, SigningKey)> {
         if let Some(newest) = store::keys(txn, unit_id).await?.pop() {
-            let secret = self.cipher.decrypt(&newest.secret).map_err(|e| {
+            let at = secret_field(unit_id, &newest.key_id);
+            let secret = self.cipher.open(&at, &newest.secret).map_err(|e| {
                 AppError::Internal(anyhow::anyhow!(
                     "issuer key {} of unit {unit_id} does not decrypt: {e}",
                     newest.key_id
@@ -110,7 +116,7 @@ impl Credentials {
                 unit_id: unit_id.to_string(),
                 key_id: key_id.clone(),
                 public_key: vc::multikey(&key.verifying_key()),
-                secret: self.cipher.encrypt(&STANDARD.encode(key.to_bytes())),
+                secret: self.cipher.seal(&secret_field(unit_id, &key_id), &STANDARD.encode(key.to_bytes())),
                 created_at: now,
             },
         )

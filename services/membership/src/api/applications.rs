@@ -64,11 +64,11 @@ impl MembershipApi {
             full_name: a.full_name.clone(),
             date_of_birth: format_date(a.date_of_birth),
             sex: a.sex,
-            ethnicity: self.open("ethnicity", &a.ethnicity_enc)?,
-            religion: self.open("religion", &a.religion_enc)?,
-            citizen_id: self.open("citizen_id", &a.citizen_id_enc)?,
-            phone: self.open("phone", &a.phone_enc)?,
-            email: self.open("email", &a.email_enc)?,
+            ethnicity: self.open(&applications::protected("ethnicity_enc", &a.application_id), &a.ethnicity_enc)?,
+            religion: self.open(&applications::protected("religion_enc", &a.application_id), &a.religion_enc)?,
+            citizen_id: self.open(&applications::protected("citizen_id_enc", &a.application_id), &a.citizen_id_enc)?,
+            phone: self.open(&applications::protected("phone_enc", &a.application_id), &a.phone_enc)?,
+            email: self.open(&applications::protected("email_enc", &a.application_id), &a.email_enc)?,
             ..Default::default()
         })
     }
@@ -131,6 +131,7 @@ impl MembershipApi {
             _ => "self".to_string(),
         };
         let id = new_id();
+        let seal = |column: &'static str, value: &str| self.cipher.seal(&applications::protected(column, &id), value);
         let txn = self.ctx.db.begin().await?;
         applications::insert(
             &txn,
@@ -141,12 +142,12 @@ impl MembershipApi {
                 full_name: Set(full_name),
                 date_of_birth: Set(date_of_birth),
                 sex: Set(sex),
-                ethnicity_enc: Set(self.cipher.encrypt(&ethnicity)),
-                religion_enc: Set(self.cipher.encrypt(&religion)),
-                citizen_id_enc: Set(self.cipher.encrypt(citizen_id.as_str())),
+                ethnicity_enc: Set(seal("ethnicity_enc", &ethnicity)),
+                religion_enc: Set(seal("religion_enc", &religion)),
+                citizen_id_enc: Set(seal("citizen_id_enc", citizen_id.as_str())),
                 citizen_id_index: Set(index),
-                phone_enc: Set(self.cipher.encrypt(phone.as_str())),
-                email_enc: Set(self.cipher.encrypt(&email)),
+                phone_enc: Set(seal("phone_enc", phone.as_str())),
+                email_enc: Set(seal("email_enc", &email)),
                 is_child: Set(age.is_child),
                 documents: Set(applications::encode_documents(&documents)),
                 submitted_by: Set(submitted_by),

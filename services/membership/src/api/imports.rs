@@ -379,15 +379,20 @@ impl Importer {
             .iter()
             .map(|v| {
                 let a = &v.admission;
+                let member_id = new_id();
+                let seal = |column: &'static str, value: &str| {
+                    self.cipher.seal(&crate::storage::members::protected(column, &member_id), value)
+                };
                 NewMember {
+                    ethnicity_enc: seal("ethnicity_enc", &a.ethnicity),
+                    religion_enc: seal("religion_enc", &a.religion),
+                    citizen_id_enc: seal("citizen_id_enc", a.citizen_id.as_str()),
+                    phone_enc: seal("phone_enc", a.phone.as_str()),
+                    member_id: member_id.clone(),
                     full_name: a.full_name.clone(),
                     date_of_birth: a.date_of_birth,
                     sex: a.sex,
-                    ethnicity_enc: self.cipher.encrypt(&a.ethnicity),
-                    religion_enc: self.cipher.encrypt(&a.religion),
-                    citizen_id_enc: self.cipher.encrypt(a.citizen_id.as_str()),
                     citizen_id_index: v.citizen_index.clone(),
-                    phone_enc: self.cipher.encrypt(a.phone.as_str()),
                     phone_index: self.cipher.blind_index(a.phone.as_str()),
                     name_key: a.name_key.clone(),
                     email: a.email.clone(),
@@ -492,8 +497,10 @@ impl Importer {
         })
     }
 
-    fn open(&self, value: &str) -> anyhow::Result<String> {
-        self.cipher.decrypt(value).map_err(|e| e.context("decrypt a protected field for an export"))
+    fn open(&self, column: &'static str, member_id: &str, value: &str) -> anyhow::Result<String> {
+        self.cipher
+            .open(&crate::storage::members::protected(column, member_id), value)
+            .map_err(|e| e.context(format!("decrypt members.{column} for an export")))
     }
 
     /// Pages through the subtree's members and sends progress and the file.
@@ -549,10 +556,10 @@ impl Importer {
                 ];
                 if personal {
                     row.extend([
-                        self.open(&m.ethnicity_enc)?,
-                        self.open(&m.religion_enc)?,
-                        self.open(&m.citizen_id_enc)?,
-                        self.open(&m.phone_enc)?,
+                        self.open("ethnicity_enc", &m.member_id, &m.ethnicity_enc)?,
+                        self.open("religion_enc", &m.member_id, &m.religion_enc)?,
+                        self.open("citizen_id_enc", &m.member_id, &m.citizen_id_enc)?,
+                        self.open("phone_enc", &m.member_id, &m.phone_enc)?,
                         m.email.clone(),
                     ]);
                 }

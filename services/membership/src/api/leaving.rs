@@ -54,7 +54,7 @@ fn month_label(first: NaiveDate) -> String {
 impl MembershipApi {
     /// What the counters know of `m` (its ethnicity decrypted, kept only as the group).
     pub(super) fn facts(&self, m: &member::Model) -> AppResult<MemberFacts> {
-        let ethnicity = self.open("ethnicity for statistics", &m.ethnicity_enc)?;
+        let ethnicity = self.open(&members::protected("ethnicity_enc", &m.member_id), &m.ethnicity_enc)?;
         Ok(MemberFacts {
             status: MemberStatus::from_stored(m.status),
             sex: m.sex,

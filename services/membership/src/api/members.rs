@@ -40,13 +40,13 @@ impl MembershipApi {
     }
 
     fn member_to_pb(&self, m: member::Model) -> AppResult<pb::Member> {
-        let open = |field: &str, value: &str| self.open(field, value);
+        let open = |column: &'static str, value: &str| self.open(&members::protected(column, &m.member_id), value);
         Ok(pb::Member {
             member_number: member_number(m.seq),
-            ethnicity: open("ethnicity", &m.ethnicity_enc)?,
-            religion: open("religion", &m.religion_enc)?,
-            citizen_id: open("citizen_id", &m.citizen_id_enc)?,
-            phone: open("phone", &m.phone_enc)?,
+            ethnicity: open("ethnicity_enc", &m.ethnicity_enc)?,
+            religion: open("religion_enc", &m.religion_enc)?,
+            citizen_id: open("citizen_id_enc", &m.citizen_id_enc)?,
+            phone: open("phone_enc", &m.phone_enc)?,
             member_id: m.member_id,
             full_name: m.full_name,
             date_of_birth: format_date(m.date_of_birth),
@@ -179,15 +179,18 @@ impl MembershipApi {
         }
 
         let txn = self.ctx.db.begin().await?;
+        let member_id = doan_platform::convert::new_id();
+        let seal = |column: &'static str, value: &str| self.cipher.seal(&members::protected(column, &member_id), value);
         let new = NewMember {
+            ethnicity_enc: seal("ethnicity_enc", &ethnicity),
+            religion_enc: seal("religion_enc", &religion),
+            citizen_id_enc: seal("citizen_id_enc", citizen_id.as_str()),
+            phone_enc: seal("phone_enc", phone.as_str()),
+            member_id: member_id.clone(),
             full_name,
             date_of_birth,
             sex,
-            ethnicity_enc: self.cipher.encrypt(&ethnicity),
-            religion_enc: self.cipher.encrypt(&religion),
-            citizen_id_enc: self.cipher.encrypt(citizen_id.as_str()),
             citizen_id_index: citizen_index,
-            phone_enc: self.cipher.encrypt(phone.as_str()),
             phone_index: self.cipher.blind_index(phone.as_str()),
             name_key,
             email,

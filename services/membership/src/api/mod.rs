@@ -16,6 +16,7 @@ mod positions;
 mod records;
 mod reminders;
 mod reorganisation;
+mod sealed;
 mod search;
 mod statistics;
 mod training;
@@ -64,9 +65,11 @@ impl MembershipApi {
         Self { ctx, issuer, cipher, rules, reorganiser, importer, cards }
     }
 
-    /// Decrypts `value`, a protected field named `what` (for the log, never the value).
-    fn open(&self, what: &str, value: &str) -> AppResult<String> {
-        self.cipher.decrypt(value).map_err(|e| AppError::Internal(e.context(format!("decrypt {what}"))))
+    /// Decrypts `value`, the protected field at `at` (named in the log, never the value).
+    fn open(&self, at: &doan_platform::crypto::Field<'_>, value: &str) -> AppResult<String> {
+        self.cipher
+            .open(at, value)
+            .map_err(|e| AppError::Internal(e.context(format!("decrypt {}.{}", at.table, at.column))))
     }
 
     /// Resumes plans left applying, now and every few seconds until shutdown.
@@ -416,6 +419,14 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::ListRevokedCardsResponse>, Status> {
         let caller = self.caller(&request).await?;
         respond(self.list_revoked_cards(&caller, request.into_inner()).await)
+    }
+
+    async fn get_encryption_status(
+        &self,
+        request: Request<pb::GetEncryptionStatusRequest>,
+    ) -> Result<Response<pb::GetEncryptionStatusResponse>, Status> {
+        self.caller(&request).await?;
+        respond(self.get_encryption_status().await)
     }
 
     async fn get_card_keys(

@@ -58,6 +58,8 @@ pub const POLICIES: PolicyTable = PolicyTable {
         RpcPolicy { method: "SearchMembers", audience: Officers, scope: Scope::Unit("unit_id") },
         // The key set is public: anyone may verify a card offline.
         RpcPolicy { method: "GetCardKeys", audience: Public, scope: Scope::None },
+        // The keyring and re-encryption progress of the whole platform.
+        RpcPolicy { method: "GetEncryptionStatus", audience: Admins, scope: Scope::None },
         RpcPolicy { method: "ListRevokedCards", audience: Officers, scope: Scope::Unit("unit_id") },
         RpcPolicy { method: "UpdateMember", audience: MembersAndOfficers, scope: Scope::Member("member_id") },
         RpcPolicy { method: "GetMemberHistory", audience: MembersAndOfficers, scope: Scope::Member("member_id") },

@@ -28,15 +28,15 @@ fn profile_text(field: &'static str, value: &str) -> AppResult<String> {
 impl MembershipApi {
     /// The current value of `field` in `m`, as text (decrypted).
     fn field_value(&self, m: &member::Model, field: Field) -> AppResult<String> {
-        let open = |v: &str| self.open(field.name(), v);
+        let open = |column: &'static str, v: &str| self.open(&members::protected(column, &m.member_id), v);
         Ok(match field {
             Field::FullName => m.full_name.clone(),
             Field::DateOfBirth => format_date(m.date_of_birth),
             Field::Sex => m.sex.to_string(),
-            Field::Ethnicity => open(&m.ethnicity_enc)?,
-            Field::Religion => open(&m.religion_enc)?,
-            Field::CitizenId => open(&m.citizen_id_enc)?,
-            Field::Phone => open(&m.phone_enc)?,
+            Field::Ethnicity => open("ethnicity_enc", &m.ethnicity_enc)?,
+            Field::Religion => open("religion_enc", &m.religion_enc)?,
+            Field::CitizenId => open("citizen_id_enc", &m.citizen_id_enc)?,
+            Field::Phone => open("phone_enc", &m.phone_enc)?,
             Field::Email => m.email.clone(),
             Field::Hometown => m.hometown.clone(),
             Field::Residence => m.residence.clone(),
@@ -83,12 +83,12 @@ impl MembershipApi {
             }
             Field::Ethnicity => {
                 let v = parse_ethnicity(&r.ethnicity)?;
-                row.ethnicity_enc = Set(self.cipher.encrypt(&v));
+                row.ethnicity_enc = Set(self.cipher.seal(&members::protected("ethnicity_enc", &m.member_id), &v));
                 v
             }
             Field::Religion => {
                 let v = parse_religion(&r.religion)?;
-                row.religion_enc = Set(self.cipher.encrypt(&v));
+                row.religion_enc = Set(self.cipher.seal(&members::protected("religion_enc", &m.member_id), &v));
                 v
             }
             Field::CitizenId => {
@@ -97,13 +97,14 @@ impl MembershipApi {
                 if members::by_citizen_index(&self.ctx.db, &index).await?.is_some_and(|o| o.member_id != m.member_id) {
                     return Err(AppError::AlreadyExists("another member has this citizen_id".into()));
                 }
-                row.citizen_id_enc = Set(self.cipher.encrypt(id.as_str()));
+                row.citizen_id_enc =
+                    Set(self.cipher.seal(&members::protected("citizen_id_enc", &m.member_id), id.as_str()));
                 row.citizen_id_index = Set(index);
                 id.as_str().to_string()
             }
             Field::Phone => {
                 let phone = Phone::parse(&r.phone)?;
-                row.phone_enc = Set(self.cipher.encrypt(phone.as_str()));
+                row.phone_enc = Set(self.cipher.seal(&members::protected("phone_enc", &m.member_id), phone.as_str()));
                 row.phone_index = Set(self.cipher.blind_index(phone.as_str()));
                 phone.as_str().to_string()
             }
@@ -201,7 +202,8 @@ impl MembershipApi {
                 continue;
             }
             let (before, after) = if field.personal() {
-                (self.cipher.encrypt(&before), self.cipher.encrypt(&after))
+                let at = |side| applications::change_field(side, &m.member_id, version, field.name());
+                (self.cipher.seal(&at("before_value"), &before), self.cipher.seal(&at("after_value"), &after))
             } else {
                 (before, after)
             };
@@ -261,12 +263,14 @@ impl MembershipApi {
         if let Some(purpose) = purpose.as_ref().filter(|_| rows.iter().any(|c| c.personal)) {
             self.log_access(&self.ctx.db, caller, &m.member_id, "GetMemberHistory", purpose).await?;
         }
-        let open = |v: &str| self.open("history", v);
+        let open = |side, c: &member_change::Model, v: &str| {
+            self.open(&applications::change_field(side, &c.member_id, c.version, &c.field), v)
+        };
         let mut changes = Vec::with_capacity(rows.len());
         for c in rows {
             let (before, after) = match (c.personal, purpose.is_some()) {
                 (false, _) => (c.before_value, c.after_value),
-                (true, true) => (open(&c.before_value)?, open(&c.after_value)?),
+                (true, true) => (open("before_value", &c, &c.before_value)?, open("after_value", &c, &c.after_value)?),
                 (true, false) => (String::new(), String::new()),
             };
             changes.push(pb::MemberChange {

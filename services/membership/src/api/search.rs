@@ -192,7 +192,7 @@ impl MembershipApi {
                 break;
             }
             for m in &page {
-                let phone = self.open("phone for its blind index", &m.phone_enc)?;
+                let phone = self.open(&members::protected("phone_enc", &m.member_id), &m.phone_enc)?;
                 let key = name_key(&m.full_name);
                 // A name that normalises to nothing still gets a key, so the pass ends.
                 let key = if key.is_empty() { "-".to_string() } else { key };

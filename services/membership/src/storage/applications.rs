@@ -53,6 +53,22 @@ pub async fn record_changes(txn: &impl ConnectionTrait, rows: Vec<member_change:
     Ok(())
 }
 
+/// Where the protected `column` of application `id` lives (bound into its ciphertext).
+pub fn protected<'a>(column: &'static str, id: &'a str) -> doan_platform::crypto::Field<'a> {
+    doan_platform::crypto::Field::new("applications", column, id)
+}
+
+/// Where the `side` (`before_value` or `after_value`) of a personal change lives: the change
+/// of `field` that made `member_id`'s `version`.
+pub fn change_field(
+    side: &'static str,
+    member_id: &str,
+    version: i64,
+    field: &str,
+) -> doan_platform::crypto::Field<'static> {
+    doan_platform::crypto::Field::new("member_changes", side, format!("{member_id}/{version}/{field}"))
+}
+
 /// A member's history, newest first.
 pub async fn changes_of(db: &impl ConnectionTrait, member_id: &str) -> Result<Vec<member_change::Model>, DbErr> {
     member_change::Entity::find()

@@ -11,6 +11,8 @@ use crate::domain::member::{MemberStatus, name_pattern, search_tokens};
 
 /// A member to admit, personal data already encrypted (`*_enc`) by the API room's cipher.
 pub struct NewMember {
+    /// Its id (the protected fields are sealed to it).
+    pub member_id: String,
     /// Full name.
     pub full_name: String,
     /// Date of birth.
@@ -55,6 +57,11 @@ pub struct NewMember {
     pub import_id: String,
 }
 
+/// Where the protected `column` of member `member_id` lives (bound into its ciphertext).
+pub fn protected<'a>(column: &'static str, member_id: &'a str) -> doan_platform::crypto::Field<'a> {
+    doan_platform::crypto::Field::new("members", column, member_id)
+}
+
 /// Stores an admitted member (version 1) and their first placement inside `txn`. A citizen ID already on file is a
 /// unique violation of the blind index, which the caller maps.
 pub async fn admit(txn: &impl ConnectionTrait, new: NewMember) -> Result<member::Model, DbErr> {
@@ -85,7 +92,7 @@ pub async fn admit_many(txn: &impl ConnectionTrait, new: Vec<NewMember>) -> Resu
 
 fn active(new: NewMember) -> member::ActiveModel {
     member::ActiveModel {
-        member_id: Set(doan_platform::convert::new_id()),
+        member_id: Set(new.member_id),
         full_name: Set(new.full_name),
         date_of_birth: Set(new.date_of_birth),
         sex: Set(new.sex),

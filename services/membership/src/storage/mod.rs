@@ -18,6 +18,7 @@ pub mod placements;
 pub mod positions;
 pub mod reminders;
 pub mod reorganisation;
+pub mod sealed;
 pub mod statistics;
 pub mod training;
 pub mod transfers;
