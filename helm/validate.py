@@ -48,8 +48,21 @@ def docs(text):
     return [d for d in yaml.safe_load_all(text) if d]
 
 
-def render(values=None, name="doan", namespace="doan"):
+# What every install must set (production needs the web apps' CORS origins); the example
+# origin stands in for an operator's own.
+REQUIRED = {"gateway": {"allowedOrigins": ["https://app.example.vn"]}}
+
+
+def merged(base, over):
+    out = dict(base)
+    for k, v in (over or {}).items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def render(values=None, name="doan", namespace="doan", required=True):
     chart = helm.Chart.load(str(CHART))
+    values = merged(REQUIRED, values) if required else values
     out = chart.render(values, name=name, namespace=namespace, is_install=True)
     objects = []
     for path, text in sorted(out.items()):
@@ -246,7 +259,7 @@ def main():
     commands, env_keys = binary_facts(doan)
     check_dockerfile(commands)
 
-    report = helm.lint(str(CHART), strict=True)
+    report = helm.lint(str(CHART), REQUIRED, strict=True)
     problems = [m for m in report.get("messages", []) if m.get("severity", 0) >= 2] + report.get("errors", [])
     for p in problems:
         fail(f"helm lint: {p}")
@@ -261,6 +274,11 @@ def main():
             fail(f"values.schema.json accepted {bad}")
         except helm.HelmError:
             pass
+    try:
+        render(required=False)
+        fail("values.schema.json accepted a production install without gateway.allowedOrigins")
+    except helm.HelmError:
+        pass
     print(f"rendered {len(defaults)} objects (defaults), {len(prod)} (prod values); schema rejects every bad value")
 
     check_base_current()

@@ -203,6 +203,7 @@ pub fn start_gateway(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
+    doan_gateway::check(&settings)?;
     let verifier = verifier(&settings)?;
     let upstreams = doan_gateway::Upstreams::from_settings(&settings)?;
     // The RPCs callable without a token are the public ones of the services' policy tables.

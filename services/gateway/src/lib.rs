@@ -67,8 +67,18 @@ impl Upstreams {
     }
 }
 
+/// The CORS layer; in production it refuses to exist without the origins of the web apps.
 fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
     let origins = &settings.gateway.allowed_origins;
+    match settings.environment.as_str() {
+        "production" => anyhow::ensure!(
+            !origins.is_empty() && origins.iter().all(|o| o != "*"),
+            "gateway.allowed_origins must list the web apps' origins when environment = \"production\" \
+             (any origin may not call a production gateway from a browser)"
+        ),
+        "development" => {}
+        other => anyhow::bail!("environment must be \"development\" or \"production\", not {other:?}"),
+    }
     let allow_origin = if origins.is_empty() {
         AllowOrigin::any()
     } else {
@@ -80,6 +90,11 @@ fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
         .allow_headers(REQUEST_HEADERS.iter().map(|h| HeaderName::from_static(h)).collect::<Vec<_>>())
         .expose_headers(EXPOSED_HEADERS.iter().map(|h| HeaderName::from_static(h)).collect::<Vec<_>>())
         .max_age(Duration::from_secs(24 * 3600)))
+}
+
+/// Refuses settings the gateway must not start with (in production: no CORS origins).
+pub fn check(settings: &Settings) -> anyhow::Result<()> {
+    cors(settings).map(|_| ())
 }
 
 /// The public documents (`GET /credentials/...`) are plain HTTP, which the gRPC-web layer
@@ -110,6 +125,11 @@ pub async fn serve(
         Duration::from_millis(settings.gateway.request_timeout_ms),
         client_addr::TrustedProxies::parse(&settings.gateway.trusted_proxies)?,
         public,
+        proxy::AbuseLimits {
+            max_request_bytes: settings.gateway.max_request_bytes.max(1),
+            max_streams_per_caller: settings.gateway.max_streams_per_caller,
+            expensive_per_minute: settings.gateway.expensive_per_minute,
+        },
     ));
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
@@ -123,12 +143,13 @@ pub async fn serve(
         ],
         shutdown.clone(),
     );
+    let cors = cors(&settings)?;
     let (reflection_v1, reflection_v1alpha) = doan_platform::service::reflection()?;
     tracing::info!(addr = %listener.local_addr()?, "gateway serving gRPC-web and gRPC");
     tonic::transport::Server::builder()
         .accept_http1(true)
         .trace_fn(doan_platform::telemetry::grpc_request_span)
-        .layer(cors(&settings)?)
+        .layer(cors)
         .layer(tower::util::MapRequestLayer::new(plain_documents))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(Proxy::<Membership>::new(upstreams.membership, gate.clone()))

@@ -22,6 +22,17 @@ use tracing::Instrument;
 use crate::client_addr::TrustedProxies;
 use crate::ratelimit::RateLimiter;
 
+/// How hard one caller may press: the limits beyond the per-minute rate.
+#[derive(Debug, Clone, Copy)]
+pub struct AbuseLimits {
+    /// Largest request body forwarded, bytes.
+    pub max_request_bytes: u64,
+    /// Server-streaming calls one caller holds open at once (0: no limit).
+    pub max_streams_per_caller: u32,
+    /// Calls per caller per minute to each expensive RPC (0: no limit of its own).
+    pub expensive_per_minute: u32,
+}
+
 /// What every forwarded call must pass.
 pub struct Gate {
     verifier: TokenVerifier,
@@ -31,6 +42,35 @@ pub struct Gate {
     trusted_proxies: TrustedProxies,
     public: std::collections::HashSet<String>,
     streaming: std::collections::HashSet<String>,
+    expensive: std::collections::HashSet<&'static str>,
+    limits: AbuseLimits,
+    open_streams: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+/// What a call that passed the gate carries along.
+pub struct Admitted {
+    /// The call's deadline (None: streaming).
+    pub deadline: Option<Duration>,
+    /// The caller's place among their open streams, held until the response ends.
+    pub slot: Option<StreamSlot>,
+}
+
+/// One open stream of a caller; dropping it frees the place.
+pub struct StreamSlot {
+    key: String,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().expect("open streams");
+        if let Some(n) = open.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl Gate {
@@ -45,14 +85,57 @@ impl Gate {
         max_deadline: Duration,
         trusted_proxies: TrustedProxies,
         public: std::collections::HashSet<String>,
+        limits: AbuseLimits,
     ) -> Self {
         let streaming = doan_platform::policy::streaming_methods();
-        Self { verifier, limiter, limit_per_minute, max_deadline, trusted_proxies, public, streaming }
+        let expensive = doan_platform::policy::EXPENSIVE_METHODS.iter().copied().collect();
+        Self {
+            verifier,
+            limiter,
+            limit_per_minute,
+            max_deadline,
+            trusted_proxies,
+            public,
+            streaming,
+            expensive,
+            limits,
+            open_streams: Arc::default(),
+        }
     }
 
-    /// Checks a call and prepares it for forwarding; returns its deadline (None: streaming).
-    pub async fn admit(&self, request: &mut http::Request<Body>) -> Result<Option<Duration>, tonic::Status> {
+    /// The largest request body forwarded, bytes.
+    pub fn max_request_bytes(&self) -> u64 {
+        self.limits.max_request_bytes
+    }
+
+    /// Counts one call of `key` against `per_minute`; `what` names the limit in the refusal.
+    async fn count(&self, key: &str, per_minute: u32, what: &str) -> Result<(), tonic::Status> {
+        if per_minute == 0 {
+            return Ok(());
+        }
+        match self.limiter.allow(key, per_minute).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(tonic::Status::resource_exhausted(format!(
+                "rate limit of {per_minute} calls per minute{what} exceeded; retry in a minute"
+            ))),
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "rate limiter unavailable; allowing the call");
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks a call and prepares it for forwarding.
+    pub async fn admit(&self, request: &mut http::Request<Body>) -> Result<Admitted, tonic::Status> {
         let path = request.uri().path().to_string();
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.limits.max_request_bytes) {
+            return Err(too_large(self.limits.max_request_bytes));
+        }
         let key = if self.public.contains(&path) || path.starts_with("/credentials/") {
             let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
             let forwarded: Vec<&str> =
@@ -65,28 +148,103 @@ impl Gate {
             tracing::Span::current().record("caller", claims.sub.as_str());
             format!("acct:{}", claims.sub)
         };
-        if self.limit_per_minute > 0 {
-            match self.limiter.allow(&key, self.limit_per_minute).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(tonic::Status::resource_exhausted(format!(
-                        "rate limit of {} calls per minute exceeded; retry in a minute",
-                        self.limit_per_minute
-                    )));
-                }
-                Err(err) => tracing::warn!(error = format!("{err:#}"), "rate limiter unavailable; allowing the call"),
-            }
+        self.count(&key, self.limit_per_minute, "").await?;
+        if self.expensive.contains(path.as_str()) {
+            let method = path.rsplit('/').next().unwrap_or_default();
+            self.count(&format!("{key}|{path}"), self.limits.expensive_per_minute, &format!(" to {method}")).await?;
         }
         doan_platform::telemetry::inject_headers(request.headers_mut());
         if self.streaming.contains(&path) {
-            return Ok(None);
+            return Ok(Admitted { deadline: None, slot: Some(self.open_stream(key)?) });
         }
         let asked = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
         let deadline = asked.map_or(self.max_deadline, |d| d.min(self.max_deadline));
         let value =
             HeaderValue::from_str(&format!("{}m", deadline.as_millis().max(1))).expect("digits are a valid header");
         request.headers_mut().insert("grpc-timeout", value);
-        Ok(Some(deadline))
+        Ok(Admitted { deadline: Some(deadline), slot: None })
+    }
+
+    /// Takes one of `key`'s stream places, or refuses when they are all taken.
+    fn open_stream(&self, key: String) -> Result<StreamSlot, tonic::Status> {
+        let max = self.limits.max_streams_per_caller;
+        let mut open = self.open_streams.lock().expect("open streams");
+        let n = open.entry(key.clone()).or_default();
+        if max > 0 && *n >= max {
+            return Err(tonic::Status::resource_exhausted(format!(
+                "at most {max} streams may be open at once per caller; close one first"
+            )));
+        }
+        *n += 1;
+        Ok(StreamSlot { key, open: self.open_streams.clone() })
+    }
+}
+
+fn too_large(max: u64) -> tonic::Status {
+    tonic::Status::resource_exhausted(format!("request is larger than {max} bytes"))
+}
+
+/// A request body cut off past `remaining` bytes, noting that it was.
+struct CappedBody {
+    inner: Body,
+    remaining: u64,
+    exceeded: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl http_body::Body for CappedBody {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = std::task::ready!(std::pin::Pin::new(&mut self.inner).poll_frame(cx));
+        if let Some(Ok(f)) = &frame
+            && let Some(data) = f.data_ref()
+        {
+            let n = data.len() as u64;
+            if n > self.remaining {
+                self.exceeded.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Poll::Ready(Some(Err(tonic::Status::resource_exhausted("request is too large"))));
+            }
+            self.remaining -= n;
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response body that holds its caller's stream place until it ends.
+struct SlottedBody {
+    inner: Body,
+    _slot: StreamSlot,
+}
+
+impl http_body::Body for SlottedBody {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -169,10 +327,15 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
         let span = tracing::info_span!("forward", otel.kind = "client", upstream = U::NAME);
         Box::pin(
             async move {
-                let deadline = match gate.admit(&mut request).await {
-                    Ok(d) => d,
+                let Admitted { deadline, slot } = match gate.admit(&mut request).await {
+                    Ok(a) => a,
                     Err(status) => return Ok(status.into_http()),
                 };
+                let exceeded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let max = gate.max_request_bytes();
+                let request =
+                    request.map(|inner| Body::new(CappedBody { inner, remaining: max, exceeded: exceeded.clone() }));
+                let too_big = || exceeded.load(std::sync::atomic::Ordering::SeqCst);
                 let call = channel.oneshot(request);
                 let result = match deadline {
                     Some(d) => match tokio::time::timeout(d, call).await {
@@ -187,6 +350,14 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
                         }
                     },
                     None => call.await,
+                };
+                let result = match result {
+                    Ok(_) | Err(_) if too_big() => return Ok(too_large(max).into_http()),
+                    Ok(response) => Ok(match slot {
+                        Some(slot) => response.map(|inner| Body::new(SlottedBody { inner, _slot: slot })),
+                        None => response,
+                    }),
+                    Err(e) => Err(e),
                 };
                 Ok(result.unwrap_or_else(|err| {
                     if is_timeout(&err) {

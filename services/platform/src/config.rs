@@ -11,6 +11,9 @@ use serde::Deserialize;
 /// Every setting of every process. Each process reads only the sections it needs.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    /// `development` (the default) or `production`: in production the gateway refuses to
+    /// start without the settings a public deployment must make (CORS origins).
+    pub environment: String,
     /// The gateway facing mobile clients.
     pub gateway: GatewaySettings,
     /// The membership service.
@@ -212,8 +215,19 @@ pub struct GatewaySettings {
     pub request_timeout_ms: u64,
     /// Calls allowed per caller per minute; 0 disables rate limiting.
     pub rate_limit_per_minute: u32,
-    /// Origins allowed by CORS for browsers; empty allows any origin.
+    /// Origins allowed by CORS for browsers (`https://app.example.vn`); empty allows any
+    /// origin, which `environment = "production"` refuses.
     pub allowed_origins: Vec<String>,
+    /// Largest request body the gateway forwards, bytes (gRPC-web decoded); a larger one is
+    /// answered RESOURCE_EXHAUSTED without reaching a service.
+    pub max_request_bytes: u64,
+    /// Server-streaming calls (watches, exports, downloads) one caller may hold open at once
+    /// on one gateway replica; 0: no limit.
+    pub max_streams_per_caller: u32,
+    /// Calls per caller per minute to each expensive RPC (searches, exports, imports,
+    /// statistics: `doan_platform::policy::EXPENSIVE_METHODS`), on top of
+    /// `rate_limit_per_minute`; 0: no limit of its own.
+    pub expensive_per_minute: u32,
     /// Addresses or CIDR blocks of the proxies in front of the gateway (an ingress): only
     /// from these is `X-Forwarded-For` believed when limits are keyed by client address.
     pub trusted_proxies: Vec<String>,
@@ -344,12 +358,17 @@ pub struct EmbeddedSettings {
 }
 
 const DEFAULTS: &str = r#"
+environment = "development"
+
 [gateway]
 listen = "127.0.0.1:8080"
 request_timeout_ms = 10000
 rate_limit_per_minute = 600
 allowed_origins = []
 trusted_proxies = []
+max_request_bytes = 4194304
+max_streams_per_caller = 10
+expensive_per_minute = 30
 
 [membership]
 listen = "127.0.0.1:50051"
@@ -530,7 +549,10 @@ impl Settings {
             if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 section = name.to_string();
             } else if let Some((key, _)) = line.split_once('=') {
-                keys.push(format!("{section}.{}", key.trim()));
+                keys.push(match section.as_str() {
+                    "" => key.trim().to_string(),
+                    _ => format!("{section}.{}", key.trim()),
+                });
             }
         }
         keys

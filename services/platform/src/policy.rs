@@ -133,6 +133,24 @@ pub fn contract_methods(service: &str) -> Vec<String> {
     contract().into_iter().filter(|(s, _)| s == service).map(|(_, m)| m.name().to_string()).collect()
 }
 
+/// RPCs that cost far more than a read of one record (searches, exports, imports, figures over
+/// a subtree): the gateway limits each caller's calls to each of them per minute
+/// (`gateway.expensive_per_minute`) on top of the general limit.
+pub const EXPENSIVE_METHODS: &[&str] = &[
+    "/doan.membership.v1.MembershipService/SearchMembers",
+    "/doan.membership.v1.MembershipService/ExportMembers",
+    "/doan.membership.v1.MembershipService/CreateMemberImport",
+    "/doan.membership.v1.MembershipService/SubmitMemberImport",
+    "/doan.membership.v1.MembershipService/DownloadMemberImportReport",
+    "/doan.membership.v1.MembershipService/GetUnitStatistics",
+    "/doan.membership.v1.MembershipService/GetDuesReport",
+    "/doan.membership.v1.MembershipService/GetPartyIntroductionStatistics",
+    "/doan.activities.v1.ActivitiesService/GetReviewFigures",
+    "/doan.activities.v1.ActivitiesService/ExportReview",
+    "/doan.awards.v1.AwardsService/GetAwardFigures",
+    "/doan.awards.v1.AwardsService/GetLeaderboard",
+];
+
 /// The server-streaming methods of the contract, as paths (`/package.Service/Method`).
 pub fn streaming_methods() -> std::collections::HashSet<String> {
     contract().into_iter().filter(|(_, m)| m.server_streaming()).map(|(s, m)| format!("/{s}/{}", m.name())).collect()
@@ -236,6 +254,15 @@ mod tests {
         assert!(!Audience::Officers.admits(Role::Member));
         assert!(Audience::Members.admits(Role::Member) && !Audience::Members.admits(Role::Officer));
         assert!(!Audience::Admins.admits(Role::Officer));
+    }
+
+    #[test]
+    fn every_expensive_method_is_in_the_contract() {
+        let paths: std::collections::HashSet<String> =
+            contract().into_iter().map(|(s, m)| format!("/{s}/{}", m.name())).collect();
+        for m in EXPENSIVE_METHODS {
+            assert!(paths.contains(*m), "{m} is not a method of the contract");
+        }
     }
 
     #[test]
