@@ -184,14 +184,15 @@ fn too_large(max: u64) -> tonic::Status {
     tonic::Status::resource_exhausted(format!("request is larger than {max} bytes"))
 }
 
-/// A request body cut off past `remaining` bytes, noting that it was.
-struct CappedBody {
+/// A body the gateway passes through: a request's, cut off past `cap` bytes (noting that it
+/// was), or a stream's response, holding its caller's stream place until it ends.
+struct Passed {
     inner: Body,
-    remaining: u64,
-    exceeded: Arc<std::sync::atomic::AtomicBool>,
+    cap: Option<(u64, Arc<std::sync::atomic::AtomicBool>)>,
+    _slot: Option<StreamSlot>,
 }
 
-impl http_body::Body for CappedBody {
+impl http_body::Body for Passed {
     type Data = bytes::Bytes;
     type Error = tonic::Status;
 
@@ -200,43 +201,17 @@ impl http_body::Body for CappedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
         let frame = std::task::ready!(std::pin::Pin::new(&mut self.inner).poll_frame(cx));
-        if let Some(Ok(f)) = &frame
+        if let (Some(Ok(f)), Some((remaining, exceeded))) = (&frame, self.cap.as_mut())
             && let Some(data) = f.data_ref()
         {
             let n = data.len() as u64;
-            if n > self.remaining {
-                self.exceeded.store(true, std::sync::atomic::Ordering::SeqCst);
+            if n > *remaining {
+                exceeded.store(true, std::sync::atomic::Ordering::SeqCst);
                 return Poll::Ready(Some(Err(tonic::Status::resource_exhausted("request is too large"))));
             }
-            self.remaining -= n;
+            *remaining -= n;
         }
         Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// A response body that holds its caller's stream place until it ends.
-struct SlottedBody {
-    inner: Body,
-    _slot: StreamSlot,
-}
-
-impl http_body::Body for SlottedBody {
-    type Data = bytes::Bytes;
-    type Error = tonic::Status;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -334,7 +309,7 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
                 let exceeded = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let max = gate.max_request_bytes();
                 let request =
-                    request.map(|inner| Body::new(CappedBody { inner, remaining: max, exceeded: exceeded.clone() }));
+                    request.map(|inner| Body::new(Passed { inner, cap: Some((max, exceeded.clone())), _slot: None }));
                 let too_big = || exceeded.load(std::sync::atomic::Ordering::SeqCst);
                 let call = channel.oneshot(request);
                 let result = match deadline {
@@ -354,7 +329,7 @@ impl<U: Upstream> Service<http::Request<Body>> for Proxy<U> {
                 let result = match result {
                     Ok(_) | Err(_) if too_big() => return Ok(too_large(max).into_http()),
                     Ok(response) => Ok(match slot {
-                        Some(slot) => response.map(|inner| Body::new(SlottedBody { inner, _slot: slot })),
+                        Some(slot) => response.map(|inner| Body::new(Passed { inner, cap: None, _slot: Some(slot) })),
                         None => response,
                     }),
                     Err(e) => Err(e),
