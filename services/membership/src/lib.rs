@@ -69,7 +69,14 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     let cipher = FieldCipher::from_settings(&ctx.settings.pii)?;
     let rules = Arc::new(Rules::load(ctx.settings.rules.dir.as_deref())?);
     let cards = api::Cards::from_settings(signing.expose_secret(), auth.verifying_key_pem.as_deref())?;
-    let api = std::sync::Arc::new(api::MembershipApi::new(ctx.clone(), issuer, cipher, rules, cards));
+    let api = std::sync::Arc::new(api::MembershipApi::new(
+        ctx.clone(),
+        issuer,
+        cipher,
+        rules,
+        cards,
+        doan_platform::passwords::BreachedPasswords::open(auth.breached_passwords_file.as_deref())?,
+    ));
     api.ensure_bootstrap_admin().await?;
     api.backfill_search_keys().await?;
     api.backfill_statistics().await?;

@@ -293,6 +293,9 @@ pub struct AuthSettings {
     pub login_failures_per_username: u32,
     /// Length of a username's failed-login window, seconds.
     pub login_window_secs: u64,
+    /// A Pwned Passwords range file (SHA-1 per line, sorted, as the downloader writes it),
+    /// searched besides the shipped list when a password is set; unset: the shipped list only.
+    pub breached_passwords_file: Option<std::path::PathBuf>,
 }
 
 /// Personal-data protection settings.
@@ -565,6 +568,7 @@ const OPTIONAL_KEYS: &str = r#"
 signing_key_pem =
 verifying_key_pem =
 bootstrap_admin_password =
+breached_passwords_file =
 [pii]
 encryption_key =
 previous_keys =

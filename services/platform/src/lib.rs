@@ -41,6 +41,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod metrics;
 pub mod outbox;
+pub mod passwords;
 pub mod pdf;
 pub mod policy;
 pub mod retention;

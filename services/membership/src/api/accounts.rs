@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use doan_platform::AppError;
-use doan_platform::auth::{Caller, Role, check_new_password, hash_password, verify_password};
+use doan_platform::auth::{Caller, Role, hash_password, verify_password};
 use doan_platform::convert::{parse_date, required_text};
 use doan_platform::error::AppResult;
 use doan_proto::membership as pb;
@@ -173,7 +173,7 @@ impl MembershipApi {
         let seq = parse_member_number("member_number", &r.member_number)?;
         let citizen_id = CitizenId::parse(&r.citizen_id)?;
         let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
-        check_new_password("password", &r.password)?;
+        self.check_new_password("password", &r.password)?;
         let found = members::find_by_seq(&self.ctx.db, seq).await?;
         let member = match found {
             Some(m)
@@ -231,7 +231,7 @@ impl MembershipApi {
         super::units::require_active(&unit)?;
         let username = parse_username(&r.username)?;
         let full_name = crate::domain::member::parse_full_name(&r.full_name)?;
-        check_new_password("password", &r.password)?;
+        self.check_new_password("password", &r.password)?;
         let input = PositionInput {
             kind: r.kind,
             term: &r.term,

@@ -48,21 +48,37 @@ pub struct MembershipApi {
     reorganiser: Reorganiser,
     importer: Importer,
     cards: Cards,
+    breached: doan_platform::passwords::BreachedPasswords,
 }
 
 impl MembershipApi {
     /// An API over `ctx`, signing tokens with `issuer` and member cards with `cards`,
-    /// protecting personal data with `cipher`, deciding by `rules`.
+    /// protecting personal data with `cipher`, deciding by `rules`, refusing new passwords
+    /// found in `breached`.
     pub fn new(
         ctx: ServiceContext,
         issuer: TokenIssuer,
         cipher: FieldCipher,
         rules: std::sync::Arc<crate::Rules>,
         cards: Cards,
+        breached: doan_platform::passwords::BreachedPasswords,
     ) -> Self {
         let reorganiser = Reorganiser::new(ctx.clone());
         let importer = Importer::new(ctx.clone(), cipher.clone(), rules.clone());
-        Self { ctx, issuer, cipher, rules, reorganiser, importer, cards }
+        Self { ctx, issuer, cipher, rules, reorganiser, importer, cards, breached }
+    }
+
+    /// Checks a new password: its length, and that no breached-password list holds it.
+    fn check_new_password(&self, field: &'static str, password: &str) -> AppResult<()> {
+        doan_platform::auth::check_new_password(field, password)?;
+        match self.breached.contains(password) {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(AppError::invalid(
+                field,
+                "is in a list of breached passwords (it has leaked before and is tried by attackers); choose another",
+            )),
+            Err(e) => Err(AppError::Internal(e.context("search the breached-password list"))),
+        }
     }
 
     /// Decrypts `value`, the protected field at `at` (named in the log, never the value).
