@@ -120,3 +120,66 @@ async fn failed_logins_are_limited_per_username_from_any_address() {
     assert_eq!(login_from(&gw, "198.51.100.9", "someone.else", "guess-number-x").await, Code::Unauthenticated);
     tp.stop().await.expect("stop");
 }
+
+/// Someone guessing a username's password locks it for every address but those its owner logs
+/// in from: the owner goes on logging in, and a guesser at the owner's address is limited too.
+async fn the_owner_is_never_locked_out(tp: &TestPlatform) {
+    let gw = Gateway::connect(tp.platform.gateway_addr).await.unwrap();
+    let (home, guesser, elsewhere) = ("203.0.113.7", "198.51.100.66", "192.0.2.44");
+    assert_eq!(login_from(&gw, home, "admin", ADMIN_PASSWORD).await, Code::Ok, "the owner logs in from home");
+    for n in 0..3 {
+        assert_eq!(login_from(&gw, guesser, "admin", &format!("guess-number-{n}")).await, Code::Unauthenticated);
+    }
+    assert_eq!(login_from(&gw, guesser, "admin", ADMIN_PASSWORD).await, Code::ResourceExhausted, "locked");
+    assert_eq!(
+        login_from(&gw, elsewhere, "admin", ADMIN_PASSWORD).await,
+        Code::ResourceExhausted,
+        "locked for an address the owner never used"
+    );
+    // The guesser goes on, and still the owner logs in from home, again and again.
+    for _ in 0..2 {
+        assert_eq!(login_from(&gw, guesser, "admin", "guess-number-9").await, Code::ResourceExhausted);
+        assert_eq!(login_from(&gw, home, "admin", ADMIN_PASSWORD).await, Code::Ok, "home is open to its owner");
+    }
+    // A client cannot claim the gateway's address header for itself.
+    let mut request = tonic::Request::new(mem::LoginRequest {
+        username: "admin".into(),
+        password: "guess-number-x".into(),
+        ..Default::default()
+    });
+    request.metadata_mut().insert("x-forwarded-for", guesser.parse().unwrap());
+    request.metadata_mut().insert("x-doan-client-address", home.parse().unwrap());
+    let status = gw.membership.clone().login(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "the header is the gateway's, not the client's: {status:?}");
+    // Guesses from the owner's address count on their own: three, and home is locked too.
+    for n in 0..3 {
+        assert_eq!(login_from(&gw, home, "admin", &format!("home-guess-{n}")).await, Code::Unauthenticated);
+    }
+    assert_eq!(login_from(&gw, home, "admin", ADMIN_PASSWORD).await, Code::ResourceExhausted);
+}
+
+fn lockout_settings(settings: &mut doan_platform::config::Settings) {
+    settings.auth.login_failures_per_username = 3;
+    settings.gateway.rate_limit_per_minute = 0;
+    settings.gateway.trusted_proxies = vec!["127.0.0.0/8".into()];
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_cannot_lock_the_owner_out_embedded() {
+    let mut settings = base_settings();
+    lockout_settings(&mut settings);
+    let tp = TestPlatform::embedded_with(settings).await.expect("start");
+    the_owner_is_never_locked_out(&tp).await;
+    tp.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_cannot_lock_the_owner_out_on_the_real_servers() {
+    let Some(urls) = real_servers("a_guesser_cannot_lock_the_owner_out_on_the_real_servers").await else { return };
+    let run = run_id();
+    let mut settings = TestPlatform::server_settings(&urls, &run).await.expect("settings");
+    lockout_settings(&mut settings);
+    let tp = TestPlatform::servers_with(urls, run, settings).await.expect("start");
+    the_owner_is_never_locked_out(&tp).await;
+    tp.stop().await.expect("stop");
+}

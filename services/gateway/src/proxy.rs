@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use doan_platform::auth::{TokenVerifier, parse_bearer};
+use doan_platform::auth::{CLIENT_ADDRESS_HEADER, TokenVerifier, parse_bearer};
 use futures_util::future::BoxFuture;
 use http::HeaderValue;
 use tonic::body::Body;
@@ -136,11 +136,19 @@ impl Gate {
         if declared.is_some_and(|n| n > self.limits.max_request_bytes) {
             return Err(too_large(self.limits.max_request_bytes));
         }
-        let key = if self.public.contains(&path) || path.starts_with("/credentials/") {
-            let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
+        // The client's address (`X-Forwarded-For` believed only from trusted proxies), told to
+        // the service in a header the client cannot set.
+        let peer = request.extensions().get::<TcpConnectInfo>().and_then(|i| i.remote_addr()).map(|a| a.ip());
+        let ip = {
             let forwarded: Vec<&str> =
                 request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
-            let ip = peer.map(|p| self.trusted_proxies.client(p, &forwarded).to_string());
+            peer.map(|p| self.trusted_proxies.client(p, &forwarded).to_string())
+        };
+        request.headers_mut().remove(CLIENT_ADDRESS_HEADER);
+        if let Some(value) = ip.as_deref().and_then(|ip| HeaderValue::from_str(ip).ok()) {
+            request.headers_mut().insert(CLIENT_ADDRESS_HEADER, value);
+        }
+        let key = if self.public.contains(&path) || path.starts_with("/credentials/") {
             format!("ip:{}", ip.unwrap_or_else(|| "unknown".into()))
         } else {
             let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());

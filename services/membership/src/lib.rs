@@ -90,11 +90,19 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         routes: tonic::service::Routes::new(MembershipServiceServer::from_arc(api)),
         consumer: Some(events::consumer(ctx)),
         // Closed failed-login windows.
-        retention: vec![doan_platform::retention::RetentionRule {
-            table: "login_throttle",
-            column: "window_start",
-            keep: Some(std::time::Duration::from_secs(ctx.settings.auth.login_window_secs.max(60))),
-        }],
+        retention: vec![
+            doan_platform::retention::RetentionRule {
+                table: "login_throttle",
+                column: "window_start",
+                keep: Some(std::time::Duration::from_secs(ctx.settings.auth.login_window_secs.max(60))),
+            },
+            // Addresses no longer open to a locked username.
+            doan_platform::retention::RetentionRule {
+                table: "login_addresses",
+                column: "last_success_at",
+                keep: Some(std::time::Duration::from_secs(api::KNOWN_ADDRESS_DAYS as u64 * 24 * 3600)),
+            },
+        ],
         consumes: false,
         policies: api::POLICIES,
     })

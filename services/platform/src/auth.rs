@@ -327,6 +327,11 @@ fn pkcs8_v1_pem(seed: &[u8; 32]) -> String {
     format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
 }
 
+/// The metadata in which the gateway tells a service the client's address (set by the gateway
+/// on every call, replacing any the client sent; `X-Forwarded-For` believed only from trusted
+/// proxies).
+pub const CLIENT_ADDRESS_HEADER: &str = "x-doan-client-address";
+
 /// Minimum password length for every account.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 

@@ -69,6 +69,10 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password for unknown users").unwrap_or_default())
 }
 
+/// How long an address a username logged in from stays open to it while the username is
+/// locked by failed guesses.
+pub const KNOWN_ADDRESS_DAYS: i64 = 90;
+
 impl MembershipApi {
     /// A token for `account`, scoped to `unit` (an officer's position) and expiring no later
     /// than `not_after` (the end of that position).
@@ -113,7 +117,11 @@ impl MembershipApi {
         Ok((chosen.unit_id.clone(), positions::term(chosen).access_ends_at()))
     }
 
-    pub(super) async fn login(&self, r: pb::LoginRequest) -> AppResult<pb::LoginResponse> {
+    /// Logs in. A username locked by failed guesses (`auth.login_failures_per_username` in
+    /// `auth.login_window_secs`) stays open to the addresses it logged in from in the last
+    /// [`KNOWN_ADDRESS_DAYS`] days, each with its own count: whoever guesses cannot lock the
+    /// owner out.
+    pub(super) async fn login(&self, r: pb::LoginRequest, address: Option<String>) -> AppResult<pb::LoginResponse> {
         // Usernames and member numbers are short ASCII; anything else cannot match an account.
         let username = doan_platform::text::TextRule::line(64).parse("username", &r.username)?;
         if r.password.is_empty() {
@@ -127,13 +135,29 @@ impl MembershipApi {
         let auth = &self.ctx.settings.auth;
         let window = chrono::Duration::seconds(auth.login_window_secs.min(i64::MAX as u64) as i64);
         let now = self.ctx.clock.now();
-        if auth.login_failures_per_username > 0 {
-            let (failures, reopens) = logins::failures(&self.ctx.db, &username, now, window).await?;
-            if failures >= auth.login_failures_per_username {
-                return Err(AppError::ResourceExhausted(format!(
+        let limit = auth.login_failures_per_username;
+        let pair = address.as_deref().map(|a| logins::pair(&username, a));
+        let mut locked_for_others = false;
+        if limit > 0 {
+            let locked = |reopens| {
+                AppError::ResourceExhausted(format!(
                     "too many failed logins for this username; try again after {}",
                     doan_platform::clock::vietnam_time(reopens)
-                )));
+                ))
+            };
+            let (failures, reopens) = logins::failures(&self.ctx.db, &username, now, window).await?;
+            if failures >= limit {
+                locked_for_others = true;
+                let since = now - chrono::Duration::days(KNOWN_ADDRESS_DAYS);
+                let known = match address.as_deref() {
+                    Some(a) => logins::known_address(&self.ctx.db, &username, a, since).await?,
+                    None => false,
+                };
+                let Some(pair) = pair.as_deref().filter(|_| known) else { return Err(locked(reopens)) };
+                let (from_here, reopens) = logins::failures(&self.ctx.db, pair, now, window).await?;
+                if from_here >= limit {
+                    return Err(locked(reopens));
+                }
             }
         }
         let account = accounts::by_username(&self.ctx.db, &username).await?;
@@ -142,13 +166,23 @@ impl MembershipApi {
         let matches = blocking(move || verify_password(&password, &hash)).await?;
         let account = match account {
             Some(a) if matches => {
-                logins::clear(&self.ctx.db, &username).await?;
+                // The owner's login from a known address leaves the lock on everyone else.
+                if !locked_for_others {
+                    logins::clear(&self.ctx.db, &username).await?;
+                }
+                if let (Some(address), Some(pair)) = (address.as_deref(), pair.as_deref()) {
+                    logins::clear(&self.ctx.db, pair).await?;
+                    logins::remember_address(&self.ctx.db, &username, address, now).await?;
+                }
                 a
             }
             _ => {
                 tracing::info!(username = %username, "login refused");
-                if auth.login_failures_per_username > 0 {
+                if limit > 0 {
                     logins::record_failure(&self.ctx.db, &username, now, window).await?;
+                    if let Some(pair) = pair.as_deref() {
+                        logins::record_failure(&self.ctx.db, pair, now, window).await?;
+                    }
                 }
                 return Err(AppError::Unauthenticated("username or password is incorrect".into()));
             }

@@ -24,6 +24,7 @@ mod transfers;
 mod units;
 mod watch;
 
+pub use accounts::KNOWN_ADDRESS_DAYS;
 pub use imports::{Importer, READ_MODELS};
 pub use reorganisation::Reorganiser;
 pub use search::Cards;
@@ -159,7 +160,14 @@ fn role_to_pb(role: Role) -> i32 {
 #[tonic::async_trait]
 impl MembershipService for MembershipApi {
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
-        respond(self.login(request.into_inner()).await)
+        // The client's address as the gateway saw it (it replaces whatever the client sent).
+        let address = request
+            .metadata()
+            .get(doan_platform::auth::CLIENT_ADDRESS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+            .map(|ip| ip.to_string());
+        respond(self.login(request.into_inner(), address).await)
     }
 
     async fn activate_member_account(

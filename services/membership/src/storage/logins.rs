@@ -54,6 +54,46 @@ pub async fn clear(db: &impl ConnectionTrait, username: &str) -> Result<(), DbEr
     Ok(())
 }
 
+/// The throttle key of `username` guessed from `address`.
+pub fn pair(username: &str, address: &str) -> String {
+    format!("{username}@{address}")
+}
+
+/// True when `username` logged in successfully from `address` since `since`.
+pub async fn known_address(
+    db: &impl ConnectionTrait,
+    username: &str,
+    address: &str,
+    since: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = sql(
+        backend,
+        "SELECT 1 AS known FROM login_addresses WHERE username = $1 AND address = $2 AND last_success_at >= $3",
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [username.into(), address.into(), since.into()]))
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Remembers that `username` logged in from `address` at `now`.
+pub async fn remember_address(
+    db: &impl ConnectionTrait,
+    username: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let sql = sql(
+        backend,
+        "INSERT INTO login_addresses (username, address, last_success_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (username, address) DO UPDATE SET last_success_at = excluded.last_success_at",
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [username.into(), address.into(), now.into()])).await?;
+    Ok(())
+}
+
 /// `$n` placeholders as the backend writes them (SQLite: `?n`).
 fn sql(backend: sea_orm::DbBackend, text: &str) -> String {
     match backend {

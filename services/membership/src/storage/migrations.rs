@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(TheYear));
         all.push(Box::new(Bulk));
         all.push(Box::new(NameSearch));
+        all.push(Box::new(KnownLoginAddresses));
         all
     }
 }
@@ -1341,5 +1342,36 @@ impl MigrationTrait for NameSearch {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// The client addresses each username last logged in from: a username locked by failed guesses
+/// stays open to the addresses its owner used.
+struct KnownLoginAddresses;
+
+impl MigrationName for KnownLoginAddresses {
+    fn name(&self) -> &str {
+        "m0013_membership_known_login_addresses"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for KnownLoginAddresses {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("login_addresses")
+                .if_not_exists()
+                .col(string("username"))
+                .col(string("address"))
+                .col(timestamp_with_time_zone("last_success_at"))
+                .primary_key(Index::create().col("username").col("address"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("login_addresses").if_exists().to_owned()).await
     }
 }
