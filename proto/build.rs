@@ -6,6 +6,7 @@ use std::path::PathBuf;
 const PROTOS: &[&str] = &[
     "doan/membership/v1/membership.proto",
     "doan/membership/v1/year.proto",
+    "doan/membership/v1/access.proto",
     "doan/membership/v1/bulk.proto",
     "doan/activities/v1/campaigns.proto",
     "doan/activities/v1/activities.proto",

@@ -235,6 +235,7 @@ async fn export(gw: &Gateway, officer: &str, unit: &str, format: mem::FileFormat
                 unit_id: unit.into(),
                 format: format as i32,
                 include_personal_data: true,
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
                 purpose: "Đo hiệu năng xuất danh sách".into(),
             },
         ))

@@ -358,11 +358,8 @@ async fn every_rpc_names_the_bad_field() {
         "direction",
     );
     expect_invalid(
-        m().get_member_history(authed(
-            &officer,
-            mem::GetMemberHistoryRequest { member_id: x(), purpose: String::new() },
-        ))
-        .await,
+        m().get_member_history(authed(&officer, mem::GetMemberHistoryRequest { member_id: x(), ..Default::default() }))
+            .await,
         "member_id",
     );
     expect_invalid(
@@ -390,7 +387,14 @@ async fn every_rpc_names_the_bad_field() {
         "state",
     );
     let unchanged = m()
-        .get_member(authed(&officer, mem::GetMemberRequest { member_id: member, purpose: "kiểm tra".into() }))
+        .get_member(authed(
+            &officer,
+            mem::GetMemberRequest {
+                member_id: member,
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "kiểm tra".into(),
+            },
+        ))
         .await
         .expect("member")
         .into_inner()
@@ -1027,10 +1031,18 @@ async fn every_rpc_names_the_bad_field() {
         format,
         include_personal_data: personal,
         purpose: purpose.into(),
+        purpose_code: if purpose.is_empty() { 0 } else { mem::AccessPurpose::RecordKeeping as i32 },
     };
     expect_named(m().export_members(authed(&officer, export(0, false, ""))).await, "format");
-    expect_named(m().export_members(authed(&officer, export(csv, true, ""))).await, "purpose");
+    expect_named(m().export_members(authed(&officer, export(csv, true, ""))).await, "purpose_code");
     expect_named(m().export_members(authed(&officer, export(csv, true, "x\u{0}y"))).await, "purpose");
+    // A purpose from outside the fixed list, or a note without a purpose.
+    let mut off_the_list = export(csv, true, "rà soát");
+    off_the_list.purpose_code = 99;
+    expect_named(m().export_members(authed(&officer, off_the_list)).await, "purpose_code");
+    let mut note_alone = export(csv, true, "rà soát");
+    note_alone.purpose_code = 0;
+    expect_named(m().export_members(authed(&officer, note_alone)).await, "purpose_code");
     // Nothing was half-written: the import still waits for its first byte.
     let still = m()
         .get_member_import(authed(&officer, mem::GetMemberImportRequest { import_id: created.import_id.clone() }))

@@ -127,12 +127,21 @@ async fn finding(tp: &TestPlatform) {
     let refused = search(&gw, &officer_p, by_phone.clone()).await.unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("purpose"), "{}", refused.message());
-    let found = search(&gw, &officer_p, mem::SearchMembersRequest { purpose: "xác minh liên hệ".into(), ..by_phone })
-        .await
-        .unwrap();
+    let found = search(
+        &gw,
+        &officer_p,
+        mem::SearchMembersRequest {
+            purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+            purpose: "xác minh liên hệ".into(),
+            ..by_phone
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(names(&found), vec!["Đặng Thị Đào"]);
     let by_id = mem::SearchMembersRequest {
         citizen_id: admission(&branch, 702).citizen_id,
+        purpose_code: mem::AccessPurpose::RecordKeeping as i32,
         purpose: "đối chiếu CCCD".into(),
         ..q(&province)
     };
@@ -146,7 +155,15 @@ async fn finding(tp: &TestPlatform) {
     for (bad, field) in [
         (mem::SearchMembersRequest { min_age: 200, ..q(&province) }, "min_age"),
         (mem::SearchMembersRequest { min_age: 25, max_age: 20, ..q(&province) }, "max_age"),
-        (mem::SearchMembersRequest { phone: "12".into(), purpose: "x".into(), ..q(&province) }, "phone"),
+        (
+            mem::SearchMembersRequest {
+                phone: "12".into(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "x".into(),
+                ..q(&province)
+            },
+            "phone",
+        ),
         (mem::SearchMembersRequest { member_number: "DV1".into(), ..q(&province) }, "member_number"),
         (mem::SearchMembersRequest { status: 9, ..q(&province) }, "status"),
         (mem::SearchMembersRequest { name: "Lan\u{0}".into(), ..q(&province) }, "name"),

@@ -441,6 +441,7 @@ async fn export(w: &World, format: mem::FileFormat, personal: bool) -> (Vec<u8>,
                 format: format as i32,
                 include_personal_data: personal,
                 purpose: if personal { "Rà soát danh sách đoàn viên cuối năm".into() } else { String::new() },
+                purpose_code: if personal { mem::AccessPurpose::RecordKeeping as i32 } else { 0 },
             },
         ))
         .await

@@ -55,7 +55,14 @@ async fn admit(gw: &Gateway, token: &str, request: mem::AdmitMemberRequest) -> m
 async fn member(gw: &Gateway, token: &str, id: &str) -> mem::Member {
     gw.membership
         .clone()
-        .get_member(authed(token, mem::GetMemberRequest { member_id: id.into(), purpose: "kiểm tra hồ sơ".into() }))
+        .get_member(authed(
+            token,
+            mem::GetMemberRequest {
+                member_id: id.into(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "kiểm tra hồ sơ".into(),
+            },
+        ))
         .await
         .expect("get member")
         .into_inner()

@@ -62,6 +62,7 @@ async fn rotation(mut tp: TestPlatform) {
                 fields: vec!["phone".into()],
                 phone: "0903999888".into(),
                 expected_version: 1,
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
                 purpose: "cập nhật liên hệ".into(),
                 ..Default::default()
             },
@@ -143,7 +144,11 @@ async fn rotation(mut tp: TestPlatform) {
         .clone()
         .get_member(authed(
             &province_officer,
-            mem::GetMemberRequest { member_id: member.member_id.clone(), purpose: "kiểm tra hồ sơ".into() },
+            mem::GetMemberRequest {
+                member_id: member.member_id.clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "kiểm tra hồ sơ".into(),
+            },
         ))
         .await
         .expect("get the member")
@@ -159,7 +164,11 @@ async fn rotation(mut tp: TestPlatform) {
         .clone()
         .get_member_history(authed(
             &province_officer,
-            mem::GetMemberHistoryRequest { member_id: member.member_id.clone(), purpose: "kiểm tra hồ sơ".into() },
+            mem::GetMemberHistoryRequest {
+                member_id: member.member_id.clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "kiểm tra hồ sơ".into(),
+            },
         ))
         .await
         .expect("history")
@@ -175,6 +184,7 @@ async fn rotation(mut tp: TestPlatform) {
             mem::SearchMembersRequest {
                 unit_id: tree.province.clone(),
                 citizen_id: citizen_id.clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
                 purpose: "đối chiếu CCCD".into(),
                 ..Default::default()
             },

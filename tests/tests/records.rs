@@ -123,7 +123,11 @@ async fn records(tp: &TestPlatform) {
         .clone()
         .get_application(authed(
             &school_officer,
-            mem::GetApplicationRequest { application_id: app.clone(), purpose: "lưu hồ sơ".into() },
+            mem::GetApplicationRequest {
+                application_id: app.clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "lưu hồ sơ".into(),
+            },
         ))
         .await
         .expect("read")
@@ -136,7 +140,7 @@ async fn records(tp: &TestPlatform) {
         .clone()
         .get_application(authed(
             &school_officer,
-            mem::GetApplicationRequest { application_id: app.clone(), purpose: String::new() },
+            mem::GetApplicationRequest { application_id: app.clone(), ..Default::default() },
         ))
         .await
         .unwrap_err();
@@ -226,14 +230,17 @@ async fn records(tp: &TestPlatform) {
     assert_eq!(mine.profile.as_ref().unwrap().residence, "Phường Minh Khai, Hà Giang");
     let identity = m.clone().update_member(authed(&own_token, update(&["full_name"]))).await.unwrap_err();
     assert_eq!(identity.code(), Code::PermissionDenied);
-    let stale =
-        mem::UpdateMemberRequest {
-            expected_version: 1, purpose: "cập nhật hồ sơ".into(), ..update(&["hometown"])
-        };
+    let stale = mem::UpdateMemberRequest {
+        expected_version: 1,
+        purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+        purpose: "cập nhật hồ sơ".into(),
+        ..update(&["hometown"])
+    };
     let stale = m.clone().update_member(authed(&school_officer, stale)).await.unwrap_err();
     assert_eq!(stale.code(), Code::FailedPrecondition, "{stale:?}");
     let officer_change = mem::UpdateMemberRequest {
         expected_version: 2,
+        purpose_code: mem::AccessPurpose::RecordKeeping as i32,
         purpose: "cập nhật hồ sơ theo CCCD".into(),
         ..update(&["full_name", "ethnicity", "hometown"])
     };
@@ -251,10 +258,23 @@ async fn records(tp: &TestPlatform) {
     );
     for (bad, field) in [
         (
-            mem::UpdateMemberRequest { fields: vec!["member_number".into()], purpose: "x".into(), ..update(&[]) },
+            mem::UpdateMemberRequest {
+                fields: vec!["member_number".into()],
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "x".into(),
+                ..update(&[])
+            },
             "fields",
         ),
-        (mem::UpdateMemberRequest { phone: "1".into(), purpose: "x".into(), ..update(&["phone"]) }, "phone"),
+        (
+            mem::UpdateMemberRequest {
+                phone: "1".into(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "x".into(),
+                ..update(&["phone"])
+            },
+            "phone",
+        ),
         (mem::UpdateMemberRequest { purpose: String::new(), ..update(&["hometown"]) }, "purpose"),
     ] {
         let status = m.clone().update_member(authed(&school_officer, bad)).await.unwrap_err();
@@ -265,7 +285,14 @@ async fn records(tp: &TestPlatform) {
     // History: who, when, what; personal values only with a purpose.
     let history = |token: &str, purpose: &str| {
         let m = m.clone();
-        let request = authed(token, mem::GetMemberHistoryRequest { member_id: own.clone(), purpose: purpose.into() });
+        let request = authed(
+            token,
+            mem::GetMemberHistoryRequest {
+                member_id: own.clone(),
+                purpose: purpose.into(),
+                purpose_code: if purpose.is_empty() { 0 } else { mem::AccessPurpose::RecordKeeping as i32 },
+            },
+        );
         async move { m.clone().get_member_history(request).await.expect("history").into_inner().changes }
     };
     let withheld = history(&school_officer, "").await;

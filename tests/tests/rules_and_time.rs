@@ -125,13 +125,32 @@ async fn vietnam_dates_rules_in_force_and_admission_authority() {
     assert!(no_purpose.message().contains("purpose"), "{no_purpose:?}");
     m().get_member(authed(
         &grassroots_officer,
-        mem::GetMemberRequest { member_id: admitted.member_id.clone(), purpose: "xét kết nạp Đảng".into() },
+        mem::GetMemberRequest {
+            member_id: admitted.member_id.clone(),
+            purpose_code: mem::AccessPurpose::Admission as i32,
+            purpose: "xét kết nạp Đảng".into(),
+        },
     ))
     .await
     .expect("read with a purpose");
     assert_eq!(
         access_log(&tp, &admitted.member_id).await.last().unwrap(),
-        &("GetMember".into(), "xét kết nạp Đảng".into())
+        &("GetMember".into(), "admission: xét kết nạp Đảng".into()),
+        "the purpose from the fixed list, then the note"
+    );
+    m().get_member(authed(
+        &grassroots_officer,
+        mem::GetMemberRequest {
+            member_id: admitted.member_id.clone(),
+            purpose_code: mem::AccessPurpose::IdentityVerification as i32,
+            ..Default::default()
+        },
+    ))
+    .await
+    .expect("a purpose needs no note");
+    assert_eq!(
+        access_log(&tp, &admitted.member_id).await.last().unwrap(),
+        &("GetMember".into(), "identity_verification".into())
     );
 
     // Awards: the authority in force on the decision date; a province issues no Giấy khen.

@@ -202,7 +202,11 @@ async fn transfers(tp: &TestPlatform) {
         .clone()
         .get_member(authed(
             &w.receiver,
-            mem::GetMemberRequest { member_id: class[0].clone(), purpose: "tiếp nhận".into() },
+            mem::GetMemberRequest {
+                member_id: class[0].clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "tiếp nhận".into(),
+            },
         ))
         .await
         .expect("the receiver now manages the member")
@@ -338,7 +342,14 @@ async fn transfers(tp: &TestPlatform) {
     assert_eq!(out.items[0].state, S::TransferredOut as i32);
     let gone = m
         .clone()
-        .get_member(authed(&w.sender, mem::GetMemberRequest { member_id: leaving.clone(), purpose: "kiểm tra".into() }))
+        .get_member(authed(
+            &w.sender,
+            mem::GetMemberRequest {
+                member_id: leaving.clone(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                purpose: "kiểm tra".into(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()

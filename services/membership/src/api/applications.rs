@@ -311,7 +311,7 @@ impl MembershipApi {
         r: pb::GetApplicationRequest,
     ) -> AppResult<pb::GetApplicationResponse> {
         let (a, _) = self.application(caller, &r.application_id).await?;
-        let purpose = TextRule::line(200).parse("purpose", &r.purpose)?;
+        let purpose = Self::required_purpose(r.purpose_code, &r.purpose)?;
         let subject = format!("application:{}", a.application_id);
         self.log_access(&self.ctx.db, caller, &subject, "GetApplication", &purpose).await?;
         let applicant = self.applicant(&a)?;

@@ -14,7 +14,6 @@ use doan_platform::convert::{new_id, parse_id, required_text, timestamp};
 use doan_platform::crypto::FieldCipher;
 use doan_platform::error::AppResult;
 use doan_platform::service::ServiceContext;
-use doan_platform::text::TextRule;
 use doan_proto::events::MembersAdmitted;
 use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
@@ -959,7 +958,7 @@ impl MembershipApi {
         let unit = self.managed_unit(caller, "unit_id", &r.unit_id).await?;
         let format = format_of("format", r.format)?;
         let purpose = match r.include_personal_data {
-            true => Some(TextRule::line(200).parse("purpose", &r.purpose)?),
+            true => Some(Self::required_purpose(r.purpose_code, &r.purpose)?),
             false => None,
         };
         let total = members::count_in_subtree(&self.ctx.db, &unit.path).await?;

@@ -4,7 +4,6 @@ use doan_platform::AppError;
 use doan_platform::auth::{Caller, Role};
 use doan_platform::convert::{decode_page_token, encode_page_token, format_date, page_size, parse_id};
 use doan_platform::error::AppResult;
-use doan_platform::text::TextRule;
 use doan_proto::membership as pb;
 use sea_orm::TransactionTrait;
 
@@ -253,7 +252,7 @@ impl MembershipApi {
             "self-service".to_string()
         } else {
             caller.require_manages(&member.unit_path, &format!("member {}", member.member_id))?;
-            TextRule::line(200).parse("purpose", &r.purpose)?
+            Self::required_purpose(r.purpose_code, &r.purpose)?
         };
         // Personal data leaves only with an access record.
         self.log_access(&self.ctx.db, caller, &member.member_id, "GetMember", &purpose).await?;

@@ -82,6 +82,27 @@ impl MembershipApi {
         }
     }
 
+    /// The purpose a caller states for reading personal data, as the access log records it:
+    /// the code's name, then `: note` when a note is given; `None` when neither is.
+    fn stated_purpose(code: i32, note: &str) -> AppResult<Option<String>> {
+        let note = doan_platform::text::TextRule::optional_line(200).parse("purpose", note)?;
+        let name = match pb::AccessPurpose::try_from(code) {
+            Ok(pb::AccessPurpose::Unspecified) if note.is_empty() => return Ok(None),
+            Ok(pb::AccessPurpose::Unspecified) => {
+                return Err(AppError::invalid("purpose_code", format!("is required with a note: {}", purposes())));
+            }
+            Ok(p) => p.as_str_name().trim_start_matches("ACCESS_PURPOSE_").to_ascii_lowercase(),
+            Err(_) => return Err(AppError::invalid("purpose_code", format!("is not on the list: {}", purposes()))),
+        };
+        Ok(Some(if note.is_empty() { name } else { format!("{name}: {note}") }))
+    }
+
+    /// Like [`MembershipApi::stated_purpose`], where a purpose is required.
+    fn required_purpose(code: i32, note: &str) -> AppResult<String> {
+        Self::stated_purpose(code, note)?
+            .ok_or_else(|| AppError::invalid("purpose_code", format!("is required: {}", purposes())))
+    }
+
     /// Decrypts `value`, the protected field at `at` (named in the log, never the value).
     fn open(&self, at: &doan_platform::crypto::Field<'_>, value: &str) -> AppResult<String> {
         self.cipher
@@ -870,4 +891,10 @@ impl MembershipService for MembershipApi {
         let caller = self.caller(&request).await?;
         respond(self.export_members(&caller, request.into_inner()).await)
     }
+}
+
+/// The purposes a caller may state, for error messages.
+fn purposes() -> String {
+    let names: Vec<&str> = (1..).map_while(|n| pb::AccessPurpose::try_from(n).ok()).map(|p| p.as_str_name()).collect();
+    format!("one of {}", names.join(", "))
 }

@@ -184,7 +184,7 @@ impl MembershipApi {
         }
         let fields = parse_fields(&r.fields, own)?;
         let purpose =
-            if own { "self-service".to_string() } else { TextRule::line(200).parse("purpose", &r.purpose)? };
+            if own { "self-service".to_string() } else { Self::required_purpose(r.purpose_code, &r.purpose)? };
         if r.expected_version != 0 && r.expected_version != m.version.max(1) as u64 {
             return Err(AppError::FailedPrecondition(format!(
                 "member {} changed since you read it (version {}, you read {}); read it again",
@@ -254,10 +254,9 @@ impl MembershipApi {
         if !own {
             caller.require_manages(&m.unit_path, &format!("member {}", m.member_id))?;
         }
-        let purpose = match (own, r.purpose.trim().is_empty()) {
-            (true, _) => Some("self-service".to_string()),
-            (false, true) => None,
-            (false, false) => Some(TextRule::line(200).parse("purpose", &r.purpose)?),
+        let purpose = match own {
+            true => Some("self-service".to_string()),
+            false => Self::stated_purpose(r.purpose_code, &r.purpose)?,
         };
         let rows = applications::changes_of(&self.ctx.db, &m.member_id).await?;
         if let Some(purpose) = purpose.as_ref().filter(|_| rows.iter().any(|c| c.personal)) {

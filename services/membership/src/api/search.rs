@@ -111,7 +111,7 @@ impl MembershipApi {
         let phone = (!r.phone.trim().is_empty()).then(|| Phone::parse(&r.phone)).transpose()?;
         let citizen_id = (!r.citizen_id.trim().is_empty()).then(|| CitizenId::parse(&r.citizen_id)).transpose()?;
         let sensitive = phone.is_some() || citizen_id.is_some();
-        let purpose = if sensitive { Some(TextRule::line(200).parse("purpose", &r.purpose)?) } else { None };
+        let purpose = if sensitive { Some(Self::required_purpose(r.purpose_code, &r.purpose)?) } else { None };
         let search = Search {
             path: unit.path.clone(),
             name_key: (!key.is_empty()).then_some(key),
