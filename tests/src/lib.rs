@@ -87,6 +87,9 @@ pub async fn real_servers(test: &str) -> Option<ServerUrls> {
 pub fn base_settings() -> Settings {
     let mut s = Settings::load_with(None, Vec::new()).expect("default settings load");
     s.gateway.listen = "127.0.0.1:0".into();
+    // Suites call searches, reports and figures far more often than a person does; the
+    // gateway's limits on them are tested on their own (tests/gateway_limits.rs).
+    s.gateway.expensive_per_minute = 0;
     s.broker.retry_base_ms = 50;
     s.broker.max_attempts = 3;
     s.auth.bootstrap_admin_password = Some(SecretString::from(ADMIN_PASSWORD.to_string()));

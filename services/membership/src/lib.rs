@@ -85,6 +85,7 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
     api.spawn_age_out_proposer();
     api.spawn_reminders();
     api.spawn_resealer();
+    api.spawn_anonymiser();
     Ok(Service {
         grpc_name: "doan.membership.v1.MembershipService",
         routes: tonic::service::Routes::new(MembershipServiceServer::from_arc(api)),

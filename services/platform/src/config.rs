@@ -190,6 +190,9 @@ pub struct RetentionSettings {
     pub read_notices_hours: u64,
     /// How often the retention job runs, seconds.
     pub interval_secs: u64,
+    /// Days after a member was removed (xóa tên) or expelled (khai trừ) that their personal
+    /// data is anonymised (membership); 0 keeps it.
+    pub removed_members_days: u64,
 }
 
 /// One domain service's process settings.
@@ -488,6 +491,7 @@ outbox_published_hours = 168
 inbox_hours = 720
 read_notices_hours = 4320
 interval_secs = 3600
+removed_members_days = 1825
 "#;
 
 impl Settings {

@@ -4,6 +4,7 @@ mod policy;
 pub use policy::POLICIES;
 
 mod accounts;
+mod anonymise;
 mod applications;
 mod clusters;
 mod dues;
@@ -25,6 +26,7 @@ mod units;
 mod watch;
 
 pub use accounts::KNOWN_ADDRESS_DAYS;
+pub use anonymise::ANONYMOUS_NAME;
 pub use imports::{Importer, READ_MODELS};
 pub use reorganisation::Reorganiser;
 pub use search::Cards;

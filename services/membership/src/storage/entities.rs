@@ -169,6 +169,8 @@ pub mod member {
         pub dues_category: i32,
         /// The import that admitted the member; empty for a single admission.
         pub import_id: String,
+        /// When the member's personal data was anonymised (retention), if it was.
+        pub anonymised_at: Option<DateTimeUtc>,
     }
 
     /// No relations are navigated.

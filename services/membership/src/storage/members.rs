@@ -495,3 +495,53 @@ pub async fn place(
 pub async fn update(txn: &impl ConnectionTrait, row: member::ActiveModel) -> Result<member::Model, DbErr> {
     row.update(txn).await
 }
+
+/// Up to `limit` members removed or expelled before `before` whose personal data is not yet
+/// anonymised.
+pub async fn to_anonymise(
+    db: &impl ConnectionTrait,
+    before: chrono::NaiveDate,
+    limit: u64,
+) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::Status.is_in([MemberStatus::Removed as i32, MemberStatus::Expelled as i32]))
+        .filter(member::Column::StatusChangedOn.lt(before))
+        .filter(member::Column::AnonymisedAt.is_null())
+        .order_by_asc(member::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Stores `row` (an anonymised member) if the member is still at `version`; false when someone
+/// changed them first.
+pub async fn replace_if_unchanged(
+    txn: &impl ConnectionTrait,
+    row: member::ActiveModel,
+    member_id: &str,
+    version: i64,
+) -> Result<bool, DbErr> {
+    let r = member::Entity::update_many()
+        .set(row)
+        .filter(member::Column::MemberId.eq(member_id))
+        .filter(member::Column::Version.eq(version))
+        .exec(txn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Deletes the history of `member_id`'s personal fields and name.
+pub async fn forget_personal_history(txn: &impl ConnectionTrait, member_id: &str) -> Result<u64, DbErr> {
+    use super::entities::member_change;
+    use sea_orm::sea_query::Condition;
+    Ok(member_change::Entity::delete_many()
+        .filter(member_change::Column::MemberId.eq(member_id))
+        .filter(
+            Condition::any()
+                .add(member_change::Column::Personal.eq(true))
+                .add(member_change::Column::Field.eq("full_name")),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected)
+}

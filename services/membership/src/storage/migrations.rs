@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Bulk));
         all.push(Box::new(NameSearch));
         all.push(Box::new(KnownLoginAddresses));
+        all.push(Box::new(Anonymised));
         all
     }
 }
@@ -1373,5 +1374,28 @@ impl MigrationTrait for KnownLoginAddresses {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("login_addresses").if_exists().to_owned()).await
+    }
+}
+
+/// When a member's personal data was anonymised after the retention period.
+struct Anonymised;
+
+impl MigrationName for Anonymised {
+    fn name(&self) -> &str {
+        "m0014_membership_anonymised"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Anonymised {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter().table("members").add_column(timestamp_with_time_zone_null("anonymised_at")).to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("members").drop_column("anonymised_at").to_owned()).await
     }
 }
