@@ -57,6 +57,18 @@ async fn retention(tp: &TestPlatform, clock: Clock) {
     };
     let (old, recent, active) = (admit(51).await, admit(52).await, admit(53).await);
     let old_citizen_id = admission(&tree.branch, 51).citizen_id;
+    // The member has an account with their name on it.
+    let today = doan_platform::clock::vietnam_date(clock.now());
+    gw.membership
+        .clone()
+        .activate_member_account(mem::ActivateMemberAccountRequest {
+            member_number: old.member_number.clone(),
+            citizen_id: old_citizen_id.clone(),
+            date_of_birth: (today - chrono::Duration::days(18 * 366)).format("%Y-%m-%d").to_string(),
+            password: "Sen hồng nở giữa đầm 1975".into(),
+        })
+        .await
+        .expect("the member activates their account");
     gw.membership
         .clone()
         .update_member(authed(
@@ -134,7 +146,37 @@ async fn retention(tp: &TestPlatform, clock: Clock) {
         .expect("history")
         .into_inner()
         .changes;
-    assert!(history.iter().all(|c| c.field != "phone"), "the personal history is gone: {history:?}");
+    assert!(
+        history.iter().all(|c| c.field != "phone" && c.field != "hometown"),
+        "the history of what was emptied is gone: {history:?}"
+    );
+    // Nothing writes the data back.
+    let refused = gw
+        .membership
+        .clone()
+        .update_member(authed(
+            &province,
+            mem::UpdateMemberRequest {
+                member_id: old.member_id.clone(),
+                fields: vec!["phone".into()],
+                phone: "0987000111".into(),
+                purpose_code: mem::AccessPurpose::RecordKeeping as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    // The application and the account name go too.
+    let db = tp.database("membership").await.unwrap();
+    let st = doan_platform::db::statement(
+        &db,
+        "SELECT full_name FROM accounts WHERE member_id = $1",
+        vec![old.member_id.clone().into()],
+    );
+    let account_name: String =
+        db.query_one_raw(st).await.unwrap().expect("the account").try_get("", "full_name").unwrap();
+    assert_eq!(account_name, ANONYMOUS, "the account keeps no name");
     eventually("the other services hold the anonymous name", WAIT, || async {
         (awards_name(tp, &old.member_id).await.as_deref() == Some(ANONYMOUS)).then_some(())
     })

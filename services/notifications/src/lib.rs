@@ -55,7 +55,13 @@ pub async fn build(ctx: &ServiceContext) -> anyhow::Result<Service> {
         lanes,
         chunk: ctx.settings.broadcasts.fanout_chunk.max(1),
         parallel: match ctx.db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => ctx.settings.broadcasts.fanout_parallel.clamp(1, 16),
+            // At most half the pool: the API and the dispatcher need connections too.
+            sea_orm::DbBackend::Postgres => ctx
+                .settings
+                .broadcasts
+                .fanout_parallel
+                .clamp(1, 16)
+                .min(u64::from(ctx.settings.notifications.max_db_connections / 2).max(1)),
             _ => 1,
         },
         lease: chrono::Duration::seconds(ctx.settings.jobs.lease_secs.max(1) as i64),

@@ -207,7 +207,7 @@ impl MembershipApi {
         let seq = parse_member_number("member_number", &r.member_number)?;
         let citizen_id = CitizenId::parse(&r.citizen_id)?;
         let date_of_birth = parse_date("date_of_birth", &r.date_of_birth)?;
-        self.check_new_password("password", &r.password)?;
+        self.check_new_password("password", &r.password).await?;
         let found = members::find_by_seq(&self.ctx.db, seq).await?;
         let member = match found {
             Some(m)
@@ -265,7 +265,7 @@ impl MembershipApi {
         super::units::require_active(&unit)?;
         let username = parse_username(&r.username)?;
         let full_name = crate::domain::member::parse_full_name(&r.full_name)?;
-        self.check_new_password("password", &r.password)?;
+        self.check_new_password("password", &r.password).await?;
         let input = PositionInput {
             kind: r.kind,
             term: &r.term,

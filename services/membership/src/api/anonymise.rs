@@ -13,6 +13,18 @@ use crate::events::publish;
 use crate::storage::entities::member;
 use crate::storage::{members, statistics};
 
+/// The fields anonymisation empties whose history goes too (besides the personal ones).
+const CLEARED_FIELDS: &[&str] = &[
+    "full_name",
+    "date_of_birth",
+    "email",
+    "hometown",
+    "residence",
+    "occupation",
+    "citizen_id_issued_place",
+    "citizen_id_issued_on",
+];
+
 /// The name an anonymised member is shown by.
 pub const ANONYMOUS_NAME: &str = "Đoàn viên (đã ẩn danh)";
 
@@ -84,7 +96,14 @@ impl MembershipApi {
             anonymised_at: Set(Some(now)),
             ..Default::default()
         };
-        let before_facts = self.facts(m)?;
+        // A value that does not open holds back the counts, not the anonymisation.
+        let before_facts = match self.facts(m) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!(member_id = %m.member_id, error = %e, "counts of a member to anonymise unreadable; left as they are");
+                None
+            }
+        };
         let txn = self.ctx.db.begin().await?;
         if !members::replace_if_unchanged(&txn, row, &m.member_id, m.version).await? {
             txn.rollback().await?;
@@ -94,9 +113,14 @@ impl MembershipApi {
             txn.rollback().await?;
             return Ok(false);
         };
-        let after_facts = self.facts(&updated)?;
-        statistics::apply(&txn, &updated.unit_id, &stats::diff(Some(&before_facts), Some(&after_facts))).await?;
-        members::forget_personal_history(&txn, &m.member_id).await?;
+        if let Some(before_facts) = before_facts {
+            let after_facts = self.facts(&updated)?;
+            statistics::apply(&txn, &updated.unit_id, &stats::diff(Some(&before_facts), Some(&after_facts))).await?;
+        }
+        members::forget_personal_history(&txn, &m.member_id, CLEARED_FIELDS).await?;
+        let sealed =
+            |column: &'static str, id: &str| self.cipher.seal(&crate::storage::applications::protected(column, id), "");
+        members::anonymise_application_and_account(&txn, &m.member_id, ANONYMOUS_NAME, sealed).await?;
         self.ctx.outbox.enqueue(&txn, &publish::member_updated(&updated)).await?;
         txn.commit().await?;
         self.ctx.outbox.wake();

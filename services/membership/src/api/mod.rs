@@ -72,9 +72,14 @@ impl MembershipApi {
     }
 
     /// Checks a new password: its length, and that no breached-password list holds it.
-    fn check_new_password(&self, field: &'static str, password: &str) -> AppResult<()> {
+    async fn check_new_password(&self, field: &'static str, password: &str) -> AppResult<()> {
         doan_platform::auth::check_new_password(field, password)?;
-        match self.breached.contains(password) {
+        // A search of the operator's list reads its file: off the runtime's workers.
+        let (breached, candidate) = (self.breached.clone(), password.to_string());
+        let found = tokio::task::spawn_blocking(move || breached.contains(&candidate))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("breached-password search: {e}")))?;
+        match found {
             Ok(false) => Ok(()),
             Ok(true) => Err(AppError::invalid(
                 field,

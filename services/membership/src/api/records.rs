@@ -11,6 +11,7 @@ use doan_proto::membership as pb;
 use sea_orm::{Set, TransactionTrait};
 
 use super::MembershipApi;
+use crate::domain::member::member_number;
 use crate::domain::member::{
     CitizenId, Phone, name_key, parse_email, parse_ethnicity, parse_full_name, parse_religion, parse_sex,
 };
@@ -183,6 +184,12 @@ impl MembershipApi {
             caller.require_manages(&m.unit_path, &format!("member {}", m.member_id))?;
         }
         let fields = parse_fields(&r.fields, own)?;
+        if m.anonymised_at.is_some() {
+            return Err(AppError::FailedPrecondition(format!(
+                "member {}'s personal data was anonymised after the retention period; it is not written again",
+                member_number(m.seq)
+            )));
+        }
         let purpose =
             if own { "self-service".to_string() } else { Self::required_purpose(r.purpose_code, &r.purpose)? };
         if r.expected_version != 0 && r.expected_version != m.version.max(1) as u64 {
@@ -225,13 +232,25 @@ impl MembershipApi {
         row.version = Set(version);
         let before_facts = self.facts(&m)?;
         let txn = self.ctx.db.begin().await?;
-        let updated = members::update(&txn, row).await.map_err(|e| {
+        // Only over the version read: an anonymisation or another change in between wins.
+        let written = members::replace_if_unchanged(&txn, row, &m.member_id, m.version).await.map_err(|e| {
             if doan_platform::db::is_unique_violation(&e) {
                 AppError::AlreadyExists("another member has this citizen_id".into())
             } else {
-                e.into()
+                AppError::from(e)
             }
         })?;
+        let updated = match written {
+            true => members::find(&txn, &m.member_id).await?,
+            false => None,
+        };
+        let Some(updated) = updated else {
+            txn.rollback().await?;
+            return Err(AppError::FailedPrecondition(format!(
+                "member {} changed while this change was being made; read it again",
+                member_number(m.seq)
+            )));
+        };
         // Sex, year of birth and ethnicity group are counted: move the counts with them.
         let after_facts = self.facts(&updated)?;
         statistics::apply(&txn, &updated.unit_id, &stats::diff(Some(&before_facts), Some(&after_facts))).await?;

@@ -54,9 +54,11 @@ pub async fn clear(db: &impl ConnectionTrait, username: &str) -> Result<(), DbEr
     Ok(())
 }
 
-/// The throttle key of `username` guessed from `address`.
+/// The throttle key of `username` guessed from `address`: joined by a control character, which
+/// no username a login names can hold (its text rule refuses them), so no failed login of
+/// another "username" can fill this count.
 pub fn pair(username: &str, address: &str) -> String {
-    format!("{username}@{address}")
+    format!("{username}\u{1f}{address}")
 }
 
 /// True when `username` logged in successfully from `address` since `since`.

@@ -530,8 +530,12 @@ pub async fn replace_if_unchanged(
     Ok(r.rows_affected == 1)
 }
 
-/// Deletes the history of `member_id`'s personal fields and name.
-pub async fn forget_personal_history(txn: &impl ConnectionTrait, member_id: &str) -> Result<u64, DbErr> {
+/// Deletes the history of `member_id`'s personal fields and of every field in `fields`.
+pub async fn forget_personal_history(
+    txn: &impl ConnectionTrait,
+    member_id: &str,
+    fields: &[&str],
+) -> Result<u64, DbErr> {
     use super::entities::member_change;
     use sea_orm::sea_query::Condition;
     Ok(member_change::Entity::delete_many()
@@ -539,9 +543,47 @@ pub async fn forget_personal_history(txn: &impl ConnectionTrait, member_id: &str
         .filter(
             Condition::any()
                 .add(member_change::Column::Personal.eq(true))
-                .add(member_change::Column::Field.eq("full_name")),
+                .add(member_change::Column::Field.is_in(fields.iter().copied())),
         )
         .exec(txn)
         .await?
         .rows_affected)
+}
+
+/// Anonymises the application that admitted `member_id` and the name on the member's account:
+/// `sealed(column, application_id)` gives a sealed empty value for each protected column.
+pub async fn anonymise_application_and_account(
+    txn: &impl ConnectionTrait,
+    member_id: &str,
+    name: &str,
+    sealed: impl Fn(&'static str, &str) -> String,
+) -> Result<(), DbErr> {
+    use super::entities::{account, application};
+    for a in application::Entity::find().filter(application::Column::MemberId.eq(member_id)).all(txn).await? {
+        let id = a.application_id.clone();
+        let row = application::ActiveModel {
+            application_id: Set(id.clone()),
+            full_name: Set(name.to_string()),
+            date_of_birth: Set(
+                NaiveDate::from_ymd_opt(chrono::Datelike::year(&a.date_of_birth), 1, 1).unwrap_or(a.date_of_birth)
+            ),
+            ethnicity_enc: Set(sealed("ethnicity_enc", &id)),
+            religion_enc: Set(sealed("religion_enc", &id)),
+            citizen_id_enc: Set(sealed("citizen_id_enc", &id)),
+            citizen_id_index: Set(format!("anonymised:{id}")),
+            phone_enc: Set(sealed("phone_enc", &id)),
+            email_enc: Set(sealed("email_enc", &id)),
+            guardian_name: Set(String::new()),
+            guardian_relation: Set(String::new()),
+            guardian_document: Set(String::new()),
+            ..Default::default()
+        };
+        row.update(txn).await?;
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::FullName, Expr::value(name))
+        .filter(account::Column::MemberId.eq(member_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

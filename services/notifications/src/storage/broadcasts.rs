@@ -214,7 +214,7 @@ pub async fn plan_chunks(txn: &impl ConnectionTrait, id: &str, after: &str, size
             "INSERT INTO broadcast_chunks (broadcast_id, chunk_no, first_recipient, size, written_at) \
              SELECT $1, (rn - 1) / $2, recipient_id, $3, NULL FROM (SELECT recipient_id, \
              ROW_NUMBER() OVER (ORDER BY recipient_id) AS rn FROM broadcast_recipients \
-             WHERE broadcast_id = $4 AND recipient_id > $5) r WHERE (rn - 1) % $6 = 0",
+             WHERE broadcast_id = $4 AND recipient_id > $5) r WHERE (rn - 1) % $6 = 0 ON CONFLICT DO NOTHING",
             vec![
                 id.to_string().into(),
                 size.into(),
